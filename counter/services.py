@@ -1,0 +1,207 @@
+"""The only code that talks to DynamoDB.
+
+Every change to a count is one atomic DynamoDB operation (rule 1): an ADD update or a
+transaction, never read-add-write. Any failure of the engine surfaces as CounterUnavailable,
+which the views turn into a 503 (rule 3).
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError
+from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from counter.models import DailySalt, DayItem, TotalItem, VisitorMarker, ensure_bound
+
+logger = logging.getLogger(__name__)
+
+TOTAL_KEY = "total"
+MARKER_LIFETIME = dt.timedelta(days=2)
+
+
+class CounterUnavailable(Exception):
+    """DynamoDB could not be reached or refused the request; nothing was half-written."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """What the request tells about a visitor. Never stored: only its daily keyed hash is."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class DayStats:
+    day: dt.date
+    views: int
+    uniques: int
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _total_keys() -> list[str]:
+    shards = settings.COUNTER_SHARDS
+    if shards == 1:
+        return [TOTAL_KEY]
+    return [f"{TOTAL_KEY}#{shard}" for shard in range(shards)]
+
+
+def _unavailable(error: Exception) -> CounterUnavailable:
+    logger.warning("DynamoDB call failed: %s", error)
+    return CounterUnavailable("the visitor counter is unavailable right now")
+
+
+def _transaction() -> Connection:
+    return DayItem._get_connection().connection
+
+
+def count_get() -> int:
+    """Total page views, without counting one (0 before the first view)."""
+    ensure_bound()
+    keys = _total_keys()
+    try:
+        if len(keys) == 1:
+            try:
+                return int(TotalItem.get(keys[0], consistent_read=True).count)
+            except TotalItem.DoesNotExist:
+                return 0
+        return sum(int(item.count) for item in TotalItem.batch_get(keys, consistent_read=True))
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+
+
+def count_increment(*, visitor: Visitor | None = None, today: dt.date | None = None) -> int:
+    """Count one page view with an atomic ADD and return the total after it.
+
+    With a visitor, the day's views and (once per visitor and day) unique visitors are counted
+    too; that bookkeeping failing is logged and does not lose the view already counted.
+    """
+    ensure_bound()
+    keys = _total_keys()
+    try:
+        item = TotalItem(random.choice(keys))
+        item.update(actions=[TotalItem.count.add(1)])
+        total = int(item.count) if len(keys) == 1 else count_get()
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    if visitor is not None:
+        try:
+            day_record_view(visitor=visitor, day=today or _today())
+        except CounterUnavailable:
+            logger.warning("The view was counted in the total but not in the day's figures.")
+    return total
+
+
+def _daily_salt(day: dt.date) -> bytes:
+    """The day's random salt, made by whichever request needs it first (put-if-absent)."""
+    cached = _salts.get(day)
+    if cached is not None:
+        return cached
+    key = f"salt#{day.isoformat()}"
+    expires = dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME
+    candidate = DailySalt(key, salt=secrets.token_hex(32), expires=expires)
+    try:
+        candidate.save(condition=DailySalt.pk.does_not_exist())
+        salt = candidate.salt
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        salt = DailySalt.get(key, consistent_read=True).salt
+    _salts.clear()  # keep only today's salt in memory
+    _salts[day] = bytes.fromhex(salt)
+    return _salts[day]
+
+
+_salts: dict[dt.date, bytes] = {}
+
+
+def visitor_hash(*, visitor: Visitor, salt: bytes) -> str:
+    """A keyed hash of (IP, user agent); with a daily salt it cannot link days (rule 6)."""
+    message = f"{visitor.ip}\n{visitor.user_agent}".encode()
+    return hmac.new(salt, message, hashlib.sha256).hexdigest()[:32]
+
+
+def day_record_view(*, visitor: Visitor, day: dt.date) -> bool:
+    """Count a view in the day's figures; return True if it was the visitor's first that day.
+
+    The marker and the unique-visitor ADD are one transaction with a does-not-exist condition,
+    so a visitor counts once a day and a retried request (same token) never counts twice.
+    """
+    ensure_bound()
+    day_key = f"day#{day.isoformat()}"
+    try:
+        digest = visitor_hash(visitor=visitor, salt=_daily_salt(day))
+        marker = VisitorMarker(
+            f"visitor#{day.isoformat()}#{digest}",
+            expires=dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME,
+        )
+        try:
+            with TransactWrite(
+                connection=_transaction(), client_request_token=str(uuid.uuid4())
+            ) as tx:
+                tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
+                tx.update(DayItem(day_key), actions=[DayItem.views.add(1), DayItem.uniques.add(1)])
+            return True
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons
+            if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+                raise
+        DayItem(day_key).update(actions=[DayItem.views.add(1)])
+        return False
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+
+
+def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
+    """Views and unique visitors of the last `days` days, oldest first, zeros for quiet days."""
+    ensure_bound()
+    last = today or _today()
+    wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    try:
+        found = {
+            item.pk: item
+            for item in DayItem.batch_get(
+                [f"day#{d.isoformat()}" for d in wanted], consistent_read=True
+            )
+        }
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    stats = []
+    for day in wanted:
+        item = found.get(f"day#{day.isoformat()}")
+        views, uniques = (int(item.views), int(item.uniques)) if item else (0, 0)
+        stats.append(DayStats(day=day, views=views, uniques=uniques))
+    return stats
+
+
+def table_ensure(*, wait: bool = True) -> bool:
+    """Create the table if missing (on-demand, TTL on `expires`); return True if it was made.
+
+    On an existing table it only switches TTL on if it is off, so it is safe to run again.
+    """
+    ensure_bound()
+    model: type[Model] = VisitorMarker  # the model with the TTL attribute
+    try:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)  # also enables TTL
+            return True
+        client = model._get_connection().connection.client
+        ttl = client.describe_time_to_live(TableName=settings.DYNAMODB_TABLE)
+        if ttl["TimeToLiveDescription"]["TimeToLiveStatus"] in {"DISABLED", "DISABLING"}:
+            model.update_ttl(ignore_update_ttl_errors=False)
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    return False

@@ -1,0 +1,40 @@
+"""Thin JSON views over counter.services."""
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from counter import services
+
+# The API changes no user's state and holds no session, so CSRF protection has nothing to
+# protect; it is exempt on purpose so a plain fetch() (and other allow-listed front ends) works.
+ALLOWED_METHODS = ("GET", "HEAD", "POST")
+
+
+def _visitor(request: HttpRequest) -> services.Visitor:
+    return services.Visitor(
+        ip=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+    )
+
+
+@csrf_exempt
+@never_cache
+def count(request: HttpRequest) -> JsonResponse:
+    """GET: the current total. POST: count this page view and return the new total."""
+    if request.method not in ALLOWED_METHODS:
+        response = JsonResponse(
+            {"error": f"method {request.method} not allowed; use GET or POST"}, status=405
+        )
+        response["Allow"] = ", ".join(ALLOWED_METHODS)
+        return response
+    try:
+        if request.method == "POST":
+            total = services.count_increment(visitor=_visitor(request))
+        else:
+            total = services.count_get()
+    except services.CounterUnavailable as error:
+        response = JsonResponse({"error": str(error)}, status=503)
+        response["Retry-After"] = "5"
+        return response
+    return JsonResponse({"count": total})

@@ -1,0 +1,163 @@
+"""One settings file, driven by environment variables.
+
+Locally everything has a default that works with `make run`. With DJANGO_ENV=production the
+settings refuse to load unless the variables production needs are set, and name the one missing.
+Nothing here touches the network: the DynamoDB models read these values when first used.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "local").strip().lower()
+if DJANGO_ENV not in {"local", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'local' or 'production', got {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
+
+def _env(name: str, default: str | None = None) -> str:
+    """A variable's value; in production a variable without a default must be set."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if default is None:
+        raise ImproperlyConfigured(
+            f"The {name} environment variable is required when DJANGO_ENV=production."
+        )
+    return default
+
+
+def _env_list(name: str, default: str | None = None) -> list[str]:
+    return [part.strip() for part in _env(name, default).split(",") if part.strip()]
+
+
+def _env_float(name: str, default: str) -> float:
+    raw = _env(name, default)
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_int(name: str, default: str, minimum: int = 0) -> int:
+    raw = _env(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_bool(name: str, default: str) -> bool:
+    raw = _env(name, default).lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+# --- Core -----------------------------------------------------------------------------------
+# The local key is public on purpose: it signs nothing that matters on a developer's machine.
+SECRET_KEY = _env("SECRET_KEY", None if PRODUCTION else "local-development-key-not-secret")
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
+DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", None if PRODUCTION else "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "resume_site.apps.ResumeSiteConfig",
+    "counter.apps.CounterConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "resume_site.urls"
+WSGI_APPLICATION = "resume_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+            ],
+        },
+    },
+]
+
+# Rule 2: there is no SQL database. The dummy backend makes any ORM query fail loudly.
+DATABASES: dict[str, dict[str, str]] = {}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- The resume -----------------------------------------------------------------------------
+RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume_site" / "data" / "resume.json")))
+RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
+
+# --- DynamoDB -------------------------------------------------------------------------------
+DYNAMODB_TABLE = _env("DYNAMODB_TABLE", None if PRODUCTION else "resume-site-local")
+AWS_REGION = _env("AWS_REGION", "us-east-1")
+# Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local.
+DYNAMODB_ENDPOINT_URL = os.environ.get(
+    "DYNAMODB_ENDPOINT_URL", "" if PRODUCTION else "http://127.0.0.1:8001"
+).strip()
+# Rule 3: fail fast. The SDK's defaults (15 s connect, 30 s read, 3 retries) would hang a page.
+DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
+DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
+DYNAMODB_MAX_RETRIES = _env_int("DYNAMODB_MAX_RETRIES", "1")
+if DYNAMODB_MAX_RETRIES > 2:
+    raise ImproperlyConfigured("DYNAMODB_MAX_RETRIES must be 0, 1 or 2 (rule 3: fail fast).")
+# Write sharding of the total counter: 1 item by default; raise it only past ~1,000 writes/s.
+COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # API Gateway and CloudFront terminate TLS and say so in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", "31536000")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", "false")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = _env_list(
+        "CSRF_TRUSTED_ORIGINS", ",".join(f"https://{host}" for host in ALLOWED_HOSTS)
+    )
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": _env("DJANGO_LOG_LEVEL", "WARNING" if PRODUCTION else "INFO"),
+    },
+}

