@@ -1,4 +1,7 @@
-"""`make run`: DynamoDB Local with on-disk data, the table, and Django's server. Ctrl-C stops both."""
+"""`make run`: DynamoDB Local with on-disk data, the table, and Django's server.
+
+Ctrl-C stops both.
+"""
 
 import os
 import signal
@@ -8,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts import dynamodb_local  # noqa: E402
+from scripts import dynamodb_local
 
 SITE_PORT = int(os.environ.get("PORT", "8000"))
 ENGINE_PORT = int(os.environ.get("DYNAMODB_LOCAL_PORT", "8001"))
