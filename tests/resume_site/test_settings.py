@@ -1,0 +1,62 @@
+"""resume_site/settings.py: production refuses to start half-configured; check --deploy is clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "k3%Yq9-vT2#pLw8@zR5!mN1^bX6&cJ4*hG7(dF0)sA-eU2+iO9=",
+    "DYNAMODB_ENDPOINT_URL": "",
+    "ALLOWED_HOSTS": "resume.example.com",
+    "DYNAMODB_TABLE": "resume-prod",
+}
+
+
+def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_in_production():
+    result = _check(PRODUCTION, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DYNAMODB_TABLE"])
+def test_production_names_the_missing_variable(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = _check(env)
+    assert result.returncode != 0
+    assert f"The {missing} environment variable is required" in result.stderr
+
+
+def test_production_rejects_a_short_secret_key():
+    result = _check({**PRODUCTION, "SECRET_KEY": "short"})
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_bad_numbers_are_named():
+    result = _check({"DYNAMODB_READ_TIMEOUT": "soon"})
+    assert "DYNAMODB_READ_TIMEOUT must be a number, got 'soon'" in result.stderr
+
+
+def test_there_is_no_sql_database():
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.dummy"
+    with pytest.raises(ImproperlyConfigured, match=r"settings\.DATABASES is improperly configured"):
+        connection.cursor()
