@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from counter import services
+from tests.counter.http_load import post_many
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -33,19 +34,12 @@ def test_threads_through_the_service_lose_no_update(ddb_table):
     assert sorted(returned) == list(range(1, THREADS * PER_THREAD + 1))
 
 
-def _post_many(url: str, times: int) -> list[int]:
-    counts = []
-    for _ in range(times):
-        request = urllib.request.Request(f"{url}/api/count", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            counts.append(json.load(response)["count"])
-    return counts
-
-
 def test_processes_over_http_lose_no_update(live_site):
+    # Spawned children import post_many's module, which must not need Django set up.
     context = multiprocessing.get_context("spawn")
     with context.Pool(PROCESSES) as pool:
-        results = pool.starmap(_post_many, [(live_site, PER_PROCESS)] * PROCESSES)
+        work = pool.starmap_async(post_many, [(live_site, PER_PROCESS)] * PROCESSES)
+        results = work.get(timeout=300)  # a broken child fails the test, never hangs it
     returned = sorted(total for chunk in results for total in chunk)
     assert returned == list(range(1, PROCESSES * PER_PROCESS + 1))
     with urllib.request.urlopen(f"{live_site}/api/count", timeout=5) as response:
