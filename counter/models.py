@@ -1,18 +1,31 @@
-"""PynamoDB models of the one DynamoDB table (not Django ORM models).
+"""The data model: PynamoDB models of the one DynamoDB table, and the owner's user class.
 
 Every item lives in one table keyed by the string `pk`; the key's prefix says what an item is.
-The models are private to `counter.services`. Their table name, region, endpoint, timeouts and
-credentials come from Django settings when first used (`bind_models`), never at import (rule 4).
+The PynamoDB models are private to `counter.services`. Their table name, region, endpoint,
+timeouts and credentials come from Django settings when first used (`bind_models`), never at
+import (rule 4).
+
+`Owner` is the only Django model: the class Django's auth and admin expect of a user. It has no
+table (there is no SQL database, rule 2); instances are built from account items and never saved.
 """
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.core.signals import setting_changed
+from django.db import models
 from django.dispatch import receiver
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 
@@ -64,7 +77,50 @@ class DailySalt(Model):
     expires = TTLAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (TotalItem, DayItem, VisitorMarker, DailySalt)
+class AccountItem(Model):
+    """An owner account: username, Django password hash, active flag, times."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    password = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    created = UTCDateTimeAttribute()
+    last_login = UTCDateTimeAttribute(null=True)
+
+
+class AccountIndex(Model):
+    """The set of usernames, so accounts are listed without a table scan."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    usernames = UnicodeSetAttribute(default=set)
+
+
+class FailureItem(Model):
+    """Failed sign-ins of one username or client in one time window; it expires."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)
+    expires = TTLAttribute(null=True)
+
+
+MODELS: tuple[type[Model], ...] = (
+    TotalItem,
+    DayItem,
+    VisitorMarker,
+    DailySalt,
+    AccountItem,
+    AccountIndex,
+    FailureItem,
+)
 _bound = False
 
 
@@ -99,3 +155,25 @@ def ensure_bound() -> None:
 def _rebind_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("DYNAMODB_") or setting == "AWS_REGION":
         bind_models()
+
+
+class Owner(AbstractBaseUser, PermissionsMixin):
+    """The site owner as Django sees a user. Built from an AccountItem; never saved."""
+
+    username = models.CharField(max_length=150, primary_key=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        managed = False
+
+    def __str__(self) -> str:
+        return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            "Owner accounts live in DynamoDB: change them with `manage.py createadmin`."
+        )

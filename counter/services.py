@@ -17,11 +17,20 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError
 from django.conf import settings
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from counter.models import DailySalt, DayItem, TotalItem, VisitorMarker, ensure_bound
+from counter.models import (
+    AccountIndex,
+    AccountItem,
+    DailySalt,
+    DayItem,
+    FailureItem,
+    TotalItem,
+    VisitorMarker,
+    ensure_bound,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +194,166 @@ def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats
         views, uniques = (int(item.views), int(item.uniques)) if item else (0, 0)
         stats.append(DayStats(day=day, views=views, uniques=uniques))
     return stats
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password_hash: str
+    active: bool
+    created: dt.datetime
+    last_login: dt.datetime | None
+
+
+class AccountExists(Exception):
+    pass
+
+
+class AccountNotFound(Exception):
+    pass
+
+
+ACCOUNT_INDEX_KEY = "owners"
+
+
+def _account_key(username: str) -> str:
+    return f"owner#{username}"
+
+
+def _account(item: AccountItem) -> Account:
+    return Account(
+        username=item.username,
+        password_hash=item.password,
+        active=bool(item.active),
+        created=item.created,
+        last_login=item.last_login,
+    )
+
+
+def account_get(*, username: str) -> Account | None:
+    ensure_bound()
+    try:
+        return _account(AccountItem.get(_account_key(username), consistent_read=True))
+    except AccountItem.DoesNotExist:
+        return None
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+
+
+def account_create(*, username: str, password_hash: str) -> Account:
+    """Create an account; the item and its place in the index are written in one transaction."""
+    ensure_bound()
+    item = AccountItem(
+        _account_key(username),
+        username=username,
+        password=password_hash,
+        active=True,
+        created=dt.datetime.now(dt.UTC),
+    )
+    try:
+        with TransactWrite(connection=_transaction()) as tx:
+            tx.save(item, condition=AccountItem.pk.does_not_exist())
+            tx.update(
+                AccountIndex(ACCOUNT_INDEX_KEY), actions=[AccountIndex.usernames.add({username})]
+            )
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise AccountExists(username) from error
+        raise _unavailable(error) from error
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    return _account(item)
+
+
+def _account_update(username: str, actions: list) -> None:
+    ensure_bound()
+    try:
+        AccountItem(_account_key(username)).update(
+            actions=actions, condition=AccountItem.pk.exists()
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise AccountNotFound(username) from error
+        raise _unavailable(error) from error
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+
+
+def account_set_password(*, username: str, password_hash: str) -> None:
+    """Store a new hash; sessions signed with the old one stop being valid (session auth hash)."""
+    _account_update(username, [AccountItem.password.set(password_hash)])
+
+
+def account_set_active(*, username: str, active: bool) -> None:
+    _account_update(username, [AccountItem.active.set(active)])
+
+
+def account_record_login(*, username: str, when: dt.datetime) -> None:
+    _account_update(username, [AccountItem.last_login.set(when)])
+
+
+def account_list() -> list[Account]:
+    """Every account, sorted by username."""
+    ensure_bound()
+    try:
+        try:
+            names = AccountIndex.get(ACCOUNT_INDEX_KEY, consistent_read=True).usernames or set()
+        except AccountIndex.DoesNotExist:
+            return []
+        keys = [_account_key(name) for name in names]
+        items = list(AccountItem.batch_get(keys, consistent_read=True))
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    return sorted((_account(item) for item in items), key=lambda account: account.username)
+
+
+def _failure_keys(subjects: list[str], now: dt.datetime) -> tuple[list[str], list[str]]:
+    """Keys of the current and the previous window for each subject."""
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    current = int(now.timestamp()) // window
+    return (
+        [f"login-failures#{subject}#{current}" for subject in subjects],
+        [f"login-failures#{subject}#{current - 1}" for subject in subjects],
+    )
+
+
+def login_subjects(*, username: str, client: Visitor) -> list[str]:
+    """What failed sign-ins are counted against: the username, and the client's keyed hash."""
+    salt = _daily_salt(_today())
+    return [f"user#{username.lower()}", f"client#{visitor_hash(visitor=client, salt=salt)}"]
+
+
+def login_is_locked(*, subjects: list[str], now: dt.datetime | None = None) -> bool:
+    """True if any subject has failed LOGIN_MAX_FAILURES times in the last one or two windows.
+
+    The windows are fixed and counted together, so a pause lasts between one and two windows.
+    """
+    ensure_bound()
+    current, previous = _failure_keys(subjects, now or dt.datetime.now(dt.UTC))
+    try:
+        found = {item.pk: int(item.failures) for item in FailureItem.batch_get(current + previous)}
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    return any(
+        found.get(now_key, 0) + found.get(before_key, 0) >= settings.LOGIN_MAX_FAILURES
+        for now_key, before_key in zip(current, previous, strict=True)
+    )
+
+
+def login_failure_record(*, subjects: list[str], now: dt.datetime | None = None) -> None:
+    """Count one failed sign-in against each subject with an atomic ADD; items expire."""
+    ensure_bound()
+    now = now or dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(seconds=3 * settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    current, _ = _failure_keys(subjects, now)
+    try:
+        for key in current:
+            FailureItem(key).update(
+                actions=[FailureItem.failures.add(1), FailureItem.expires.set(expires)]
+            )
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
 
 
 def table_ensure(*, wait: bool = True) -> bool:

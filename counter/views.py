@@ -11,7 +11,8 @@ from counter import services
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
 
 
-def _visitor(request: HttpRequest) -> services.Visitor:
+def client_of(request: HttpRequest) -> services.Visitor:
+    """The request's client as the counter sees it; REMOTE_ADDR is API Gateway's source IP."""
     return services.Visitor(
         ip=request.META.get("REMOTE_ADDR", ""),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
@@ -30,7 +31,7 @@ def count(request: HttpRequest) -> JsonResponse:
         return response
     try:
         if request.method == "POST":
-            total = services.count_increment(visitor=_visitor(request))
+            total = services.count_increment(visitor=client_of(request))
         else:
             total = services.count_get()
     except services.CounterUnavailable as error:

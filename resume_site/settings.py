@@ -71,15 +71,22 @@ DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", None if PRODUCTION else "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
+    "counter.apps.OwnerAdminConfig",  # django.contrib.admin with the owner's dashboard site
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "resume_site.apps.ResumeSiteConfig",
-    "counter.apps.CounterConfig",
+    "counter.apps.CounterConfig",  # after auth: it unhooks auth's ORM last-login update
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -94,6 +101,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     },
@@ -106,6 +115,30 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+
+# --- Owner accounts, sessions, messages: all without a database -----------------------------
+# Accounts are DynamoDB items; the user object is rebuilt from the item on each request.
+AUTH_USER_MODEL = "counter.Owner"
+AUTHENTICATION_BACKENDS = ["counter.auth.DynamoDBBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+CSRF_COOKIE_HTTPONLY = True
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+LOGIN_URL = "admin:login"
+# Failed sign-ins per username or per client before a pause, and the window they count in.
+LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", minimum=60)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -156,6 +189,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"pynamodb": {"level": "WARNING"}},
     "root": {
         "handlers": ["console"],
         "level": _env("DJANGO_LOG_LEVEL", "WARNING" if PRODUCTION else "INFO"),

@@ -1,0 +1,30 @@
+"""The owner's admin site: the stock Django admin, with the visitor figures on its index."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from counter import dashboard, services
+from counter.forms import OwnerLoginForm
+
+
+class OwnerAdminSite(admin.AdminSite):
+    site_header = "Resume site"
+    site_title = "Resume site admin"
+    index_title = "Visitors"
+    login_form = OwnerLoginForm
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        try:
+            figures = dashboard.figures_get()
+        except services.CounterUnavailable:
+            figures = None  # the page still renders and says so
+        context = {"figures": figures, **(extra_context or {})}
+        return super().index(request, extra_context=context)
+
+    def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        """Saving a password is a DynamoDB write done from the command line, not a form."""
+        context = {**self.each_context(request), "title": "Change password"}
+        return TemplateResponse(request, "admin/password_change_cli.html", context)

@@ -1,0 +1,70 @@
+"""Django authentication against owner accounts stored in DynamoDB."""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.hashers import check_password, make_password
+from django.http import HttpRequest
+
+from counter import services
+from counter.models import Owner
+
+logger = logging.getLogger(__name__)
+
+
+def owner_from(account: services.Account) -> Owner:
+    """The non-persisted user object Django's auth and admin work with."""
+    return Owner(
+        username=account.username,
+        password=account.password_hash,
+        is_active=account.active,
+        is_staff=True,
+        is_superuser=True,
+        last_login=account.last_login,
+    )
+
+
+class DynamoDBBackend(BaseBackend):
+    """Checks the password against the hash on the account item; inactive accounts fail."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Owner | None:
+        if not username or password is None:
+            return None
+        account = services.account_get(username=username)
+        if account is None:
+            make_password(password)  # as slow as a real check, so timing does not tell names
+            return None
+
+        def upgrade(raw: str) -> None:  # a newer hasher or more iterations: store the rehash
+            services.account_set_password(username=username, password_hash=make_password(raw))
+
+        if not check_password(password, account.password_hash, setter=upgrade):
+            return None
+        if not account.active:
+            return None
+        return owner_from(account)
+
+    def get_user(self, user_id: Any) -> Owner | None:
+        try:
+            account = services.account_get(username=str(user_id))
+        except services.CounterUnavailable:
+            return None  # treated as signed out while DynamoDB is unreachable
+        if account is None or not account.active:
+            return None
+        return owner_from(account)
+
+
+def record_last_login(sender: Any, request: HttpRequest, user: Owner, **kwargs: Any) -> None:
+    """Receiver of user_logged_in: the last login goes on the account item, not the ORM."""
+    try:
+        services.account_record_login(username=user.username, when=dt.datetime.now(dt.UTC))
+    except (services.CounterUnavailable, services.AccountNotFound):
+        logger.warning("Could not record the last login of %s", user.username)
