@@ -123,12 +123,15 @@ def _daily_salt(day: dt.date) -> bytes:
     expires = dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME
     candidate = DailySalt(key, salt=secrets.token_hex(32), expires=expires)
     try:
-        candidate.save(condition=DailySalt.pk.does_not_exist())
-        salt = candidate.salt
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        salt = DailySalt.get(key, consistent_read=True).salt
+        try:
+            candidate.save(condition=DailySalt.pk.does_not_exist())
+            salt = candidate.salt
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            salt = DailySalt.get(key, consistent_read=True).salt
+    except (PynamoDBException, BotoCoreError) as error:
+        raise _unavailable(error) from error
     _salts.clear()  # keep only today's salt in memory
     _salts[day] = bytes.fromhex(salt)
     return _salts[day]

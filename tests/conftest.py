@@ -39,6 +39,9 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     yield name
     from counter.models import TotalItem
 
+    settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint  # a test may have pointed it elsewhere
+    settings.DYNAMODB_TABLE = name
+
     TotalItem.delete_table()
 
 
@@ -54,6 +57,12 @@ def moto_table(settings) -> Iterator[str]:
         settings.DYNAMODB_TABLE = "moto-table"
         services.table_ensure()
         yield "moto-table"
+
+
+@pytest.fixture
+def fast_passwords(settings) -> None:
+    """A fast hasher for tests that make many accounts; the real PBKDF2 costs ~1 s a hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ PASSWORD_ENV = "ADMIN_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 
 class Command(BaseCommand):
+    stealth_options = ("stdin",)  # call_command(..., stdin=...) in tests, as createsuperuser
     help = (
         "Manage the owner accounts that sign in to /admin/ (stored in DynamoDB). "
         "Creates USERNAME by default. The password is asked twice when run in a terminal; "

@@ -1,0 +1,83 @@
+"""counter/auth.py: the authentication backend over DynamoDB accounts (moto)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import user_logged_in
+from django.contrib.auth.hashers import make_password
+
+from counter import services
+from counter.auth import DynamoDBBackend, record_last_login
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def alex(moto_table, fast_passwords) -> str:
+    services.account_create(username="alex", password_hash=make_password(PASSWORD))
+    return "alex"
+
+
+def test_the_right_password_gives_a_staff_owner(alex):
+    user = DynamoDBBackend().authenticate(None, username=alex, password=PASSWORD)
+    assert user.username == "alex"
+    assert user.is_active and user.is_staff and user.is_superuser
+    assert user.has_perm("anything.at_all")  # the owner may use every admin view
+
+
+def test_a_wrong_password_or_unknown_name_gives_nothing(alex):
+    backend = DynamoDBBackend()
+    assert backend.authenticate(None, username=alex, password="wrong password!") is None
+    assert backend.authenticate(None, username="kim", password=PASSWORD) is None
+    assert backend.authenticate(None, username="", password=PASSWORD) is None
+    assert backend.authenticate(None, username=alex, password=None) is None
+
+
+def test_an_inactive_account_cannot_sign_in_or_stay_signed_in(alex):
+    services.account_set_active(username=alex, active=False)
+    backend = DynamoDBBackend()
+    assert backend.authenticate(None, username=alex, password=PASSWORD) is None
+    assert backend.get_user(alex) is None
+
+
+def test_get_user_rebuilds_the_owner_from_the_item(alex):
+    user = DynamoDBBackend().get_user(alex)
+    assert user.username == alex
+    assert user.password == services.account_get(username=alex).password_hash
+    assert DynamoDBBackend().get_user("kim") is None
+
+
+def test_get_user_is_signed_out_while_dynamodb_is_unreachable():
+    assert DynamoDBBackend().get_user("alex") is None
+
+
+def test_an_old_hash_is_upgraded_on_sign_in(moto_table, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    services.account_create(username="alex", password_hash=make_password(PASSWORD))
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert DynamoDBBackend().authenticate(None, username="alex", password=PASSWORD)
+    assert services.account_get(username="alex").password_hash.startswith("pbkdf2_sha256$")
+
+
+def test_owner_objects_are_never_saved(alex):
+    user = DynamoDBBackend().get_user(alex)
+    with pytest.raises(NotImplementedError, match="createadmin"):
+        user.save()
+
+
+def test_sign_in_records_the_last_login_on_the_item_not_the_orm(alex):
+    user = DynamoDBBackend().get_user(alex)
+    before = dt.datetime.now(dt.UTC)
+    # Django's update_last_login would call user.save(), which raises: sending proves it is off.
+    user_logged_in.send(sender=type(user), request=None, user=user)
+    assert services.account_get(username=alex).last_login >= before.replace(microsecond=0)
+
+
+def test_a_failed_last_login_record_does_not_break_sign_in(alex, settings, caplog):
+    user = DynamoDBBackend().get_user(alex)
+    settings.DYNAMODB_ENDPOINT_URL = "http://127.0.0.1:9"
+    record_last_login(sender=type(user), request=None, user=user)
+    assert "Could not record the last login of alex" in caplog.text
