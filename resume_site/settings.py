@@ -141,9 +141,42 @@ LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", minimum=60)
 
 # --- Static files ---------------------------------------------------------------------------
+# Locally and in tests: served from STATICFILES_DIRS and the apps by runserver, as usual.
+# With STATIC_BUCKET set (production): hashed files in that private S3 bucket, served by
+# CloudFront at STATIC_DOMAIN, cached for a year. The manifest that maps names to hashed names
+# is a local file shipped inside the Lambda package (STATIC_MANIFEST_DIR), never read from S3:
+# rendering needs no network and no S3 permission, and each package renders exactly the hashed
+# names it was built with (see resume_site/storage.py and resume_site/static_deploy.py).
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_MANIFEST_DIR = Path(
+    _env("STATIC_MANIFEST_DIR", str(BASE_DIR / "resume_site" / "static_manifest"))
+)
+STATIC_BUCKET = os.environ.get("STATIC_BUCKET", "").strip()
+if STATIC_BUCKET:
+    STATIC_DOMAIN = os.environ.get("STATIC_DOMAIN", "").strip().strip("/")
+    if not STATIC_DOMAIN or "/" in STATIC_DOMAIN or ":" in STATIC_DOMAIN:
+        raise ImproperlyConfigured(
+            "STATIC_DOMAIN must be the CloudFront domain (like d111111abcdef8.cloudfront.net) "
+            f"when STATIC_BUCKET is set, got {STATIC_DOMAIN!r}"
+        )
+    STATIC_URL = f"https://{STATIC_DOMAIN}/static/"
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "resume_site.storage.CloudFrontManifestStorage",
+            "OPTIONS": {
+                "bucket_name": STATIC_BUCKET,
+                "custom_domain": STATIC_DOMAIN,
+                "location": "static",
+                "region_name": _env("AWS_REGION", "us-east-1"),
+                "default_acl": None,  # private bucket: CloudFront reads it through OAC
+                "querystring_auth": False,
+                "manifest_dir": STATIC_MANIFEST_DIR,
+            },
+        },
+    }
 
 # --- The resume -----------------------------------------------------------------------------
 RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume_site" / "data" / "resume.json")))

@@ -1,0 +1,223 @@
+"""resume_site/static_deploy.py: the Zappa callbacks publish hashed static files to S3 (moto's
+server), and production pages link exactly the uploaded objects on the CloudFront domain."""
+
+import json
+import os
+import re
+import runpy
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
+from moto.server import ThreadedMotoServer
+
+import resume_site
+from resume_site import static_deploy
+from resume_site.storage import LONG_CACHE
+from scripts.dynamodb_local import free_port
+
+SETTINGS_FILE = Path(resume_site.__file__).resolve().parent / "settings.py"
+BUCKET = "resume-static-test"
+DOMAIN = "d111111abcdef8.cloudfront.net"
+STATIC_REF = re.compile(r"""(?:href|src)="([^"]*static/[^"]*)\"""")
+
+
+def fake_cli(*, manifest_dir: Path, command: str = "update", **env: str) -> SimpleNamespace:
+    """What Zappa hands a callback: its CLI object, of which the callbacks read stage_config."""
+    environment = {
+        "ALLOWED_HOSTS": "resume.example.com",
+        "DYNAMODB_TABLE": "resume-prod",
+        "STATIC_BUCKET": BUCKET,
+        "STATIC_DOMAIN": DOMAIN,
+        "STATIC_MANIFEST_DIR": str(manifest_dir),
+        **env,
+    }
+    stage_config = {
+        "aws_region": "us-east-1",
+        "django_settings": "resume_site.settings",
+        "environment_variables": {k: v for k, v in environment.items() if v},
+    }
+    return SimpleNamespace(command=command, stage_config=stage_config)
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Any]:
+    """moto's S3 server on a free port; child processes reach it through AWS_ENDPOINT_URL_S3."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        yield boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def published(s3: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deploy's two steps: the manifest is built (package), then the files are published."""
+    s3.create_bucket(Bucket=BUCKET)
+    manifest_dir = tmp_path_factory.mktemp("static_manifest")
+    cli = fake_cli(manifest_dir=manifest_dir)
+    static_deploy.build_manifest(cli)
+    static_deploy.publish_static(cli)
+    return manifest_dir
+
+
+@pytest.fixture
+def production_static(published: Path, settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static settings that settings.py makes for production, applied to this test."""
+    monkeypatch.setenv("DJANGO_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 60)
+    for name, value in (
+        fake_cli(manifest_dir=published).stage_config["environment_variables"].items()
+    ):
+        monkeypatch.setenv(name, value)
+    production = runpy.run_path(str(SETTINGS_FILE))
+    settings.STATIC_URL = production["STATIC_URL"]
+    settings.STORAGES = production["STORAGES"]
+
+
+def static_urls(html: str) -> list[str]:
+    return STATIC_REF.findall(html)
+
+
+def assert_published(s3: Any, urls: list[str]) -> None:
+    assert urls
+    for url in urls:
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.netloc) == ("https", DOMAIN), url
+        assert parts.path.startswith("/static/"), url
+        head = s3.head_object(Bucket=BUCKET, Key=parts.path.removeprefix("/"))
+        assert head["CacheControl"] == LONG_CACHE, url
+
+
+def test_resume_page_links_uploaded_hashed_files(production_static, client, s3) -> None:
+    html = client.get("/").content.decode()
+
+    urls = static_urls(html)
+    assert {re.sub(r"\.[0-9a-f]{12}\.", ".", url) for url in urls} >= {
+        f"https://{DOMAIN}/static/css/resume.css",
+        f"https://{DOMAIN}/static/js/counter.js",
+    }
+    assert_published(s3, urls)
+
+
+def test_admin_login_links_uploaded_hashed_files(production_static, client, s3) -> None:
+    response = client.get("/admin/login/")
+
+    assert response.status_code == 200
+    urls = static_urls(response.content.decode())
+    assert any("/static/admin/css/" in url for url in urls)
+    assert_published(s3, urls)
+
+
+def test_the_manifest_is_not_uploaded(published, s3) -> None:
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+
+    assert not any(key.endswith("staticfiles.json") for key in keys)
+    assert all(key.startswith("static/") for key in keys)
+
+
+def test_the_shipped_manifest_names_the_uploaded_objects(published, s3) -> None:
+    paths = json.loads((published / "staticfiles.json").read_text())["paths"]
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+
+    assert {f"static/{hashed}" for hashed in paths.values()} <= keys
+
+
+def test_unhashed_copies_get_a_short_cache(published, s3) -> None:
+    head = s3.head_object(Bucket=BUCKET, Key="static/css/resume.css")
+
+    assert head["CacheControl"] == "public, max-age=300"
+
+
+def test_production_static_url_is_on_the_cloudfront_domain(production_static) -> None:
+    assert static("css/resume.css").startswith(f"https://{DOMAIN}/static/css/resume.")
+
+
+def test_a_missing_bucket_fails_clearly(s3, tmp_path: Path) -> None:
+    cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="no-such-bucket")
+
+    with pytest.raises(static_deploy.StaticDeployError, match="'no-such-bucket' does not exist"):
+        static_deploy.publish_static(cli)
+
+
+def test_a_stage_without_static_bucket_fails_clearly(tmp_path: Path) -> None:
+    cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="")
+
+    with pytest.raises(static_deploy.StaticDeployError, match="no STATIC_BUCKET"):
+        static_deploy.publish_static(cli)
+    with pytest.raises(static_deploy.StaticDeployError, match="no STATIC_BUCKET"):
+        static_deploy.build_manifest(cli)
+
+
+def test_static_changed_since_packaging_fails_the_deploy(published, s3, tmp_path: Path) -> None:
+    stale = json.loads((published / "staticfiles.json").read_text())
+    stale["paths"]["css/resume.css"] = "css/resume.000000000000.css"
+    (tmp_path / "staticfiles.json").write_text(json.dumps(stale))
+
+    with pytest.raises(static_deploy.StaticDeployError, match=r"changed since .*css/resume\.css"):
+        static_deploy.publish_static(fake_cli(manifest_dir=tmp_path))
+
+
+def test_build_manifest_skips_commands_that_do_not_package(tmp_path: Path) -> None:
+    static_deploy.build_manifest(fake_cli(manifest_dir=tmp_path, command="status"))
+
+    assert not (tmp_path / "staticfiles.json").exists()
+
+
+def test_the_child_never_gets_the_real_secret_key(tmp_path: Path) -> None:
+    cli = fake_cli(manifest_dir=tmp_path, SECRET_KEY="r" * 60)
+    stage_env = static_deploy.stage_environment(stage_config=cli.stage_config)
+
+    first, second = (
+        static_deploy.child_environment(
+            stage_config=cli.stage_config, stage_env=stage_env, manifest_dir=tmp_path
+        )["SECRET_KEY"]
+        for _ in range(2)
+    )
+    assert first != "r" * 60
+    assert len(first) >= 50
+    assert first != second
+
+
+def test_local_static_is_unchanged(settings) -> None:
+    assert settings.STATIC_URL == "/static/"
+    assert static("css/resume.css") == "/static/css/resume.css"
+
+
+def test_a_static_bucket_needs_its_cloudfront_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATIC_BUCKET", BUCKET)
+    monkeypatch.delenv("STATIC_DOMAIN", raising=False)
+
+    with pytest.raises(ImproperlyConfigured, match="STATIC_DOMAIN must be the CloudFront domain"):
+        runpy.run_path(str(SETTINGS_FILE))
+
+
+def test_check_deploy_is_clean_with_production_static(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        **fake_cli(manifest_dir=tmp_path).stage_config["environment_variables"],
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "k3%Yq9-vT2#pLw8@zR5!mN1^bX6&cJ4*hG7(dF0)sA-eU2+iO9=",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=SETTINGS_FILE.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
