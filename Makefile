@@ -3,7 +3,7 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs bench clean
+.PHONY: run test lint format prereqs bench clean package
 
 run: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python scripts/run_local.py
@@ -24,6 +24,9 @@ format: $(VENV)/.installed
 
 bench: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/counter_contention.py
+
+package: $(VENV)/.installed
+	$(BIN)/python scripts/build_package.py
 
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh

@@ -1,0 +1,180 @@
+"""Zappa `settings` callback: refuse to deploy a stage whose settings are missing or unsafe.
+
+Zappa's CLI calls `check_stage(cli)` right after it loads zappa_settings.json and before it
+dispatches the command (zappa/cli.py `dispatch_command`: `load_settings()` then
+`callback("settings")`), so a bad stage stops `zappa deploy`, `zappa update` and
+`zappa package` before anything is built or uploaded. All problems are reported at once, each
+naming the setting at fault.
+
+Zappa has one `settings` callback slot, so once the stage is valid `check_stage` hands over to
+the static step that must also run before packaging: `static_deploy.build_manifest` (it hashes
+the static files into the manifest the package ships with).
+
+Zappa imports this file by path as a top-level module, so it imports only the standard library
+(and click, which Zappa itself depends on, lazily) and loads static_deploy.py by path too.
+"""
+
+import importlib.util
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+PROJECT_NAME = "resume-site"
+DJANGO_SETTINGS = "resume_site.settings"
+RUNTIME = "python3.13"
+QUIET_LOG_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
+MAX_CONCURRENCY = 100
+REQUIRED_ENVIRONMENT = ("DYNAMODB_TABLE", "ALLOWED_HOSTS", "STATIC_BUCKET", "STATIC_DOMAIN")
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
+# Commands that only read or remove what exists: a broken stage must still be removable.
+UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
+
+
+def role_name_for(*, stage: str) -> str:
+    """The name of the Lambda execution role that infra/template.yaml creates for a stage."""
+    return f"{PROJECT_NAME}-{stage}-lambda"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _core_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if config.get("project_name") != PROJECT_NAME:
+        problems.append(f"project_name must be {PROJECT_NAME!r} (it names the Lambda function)")
+    if config.get("django_settings") != DJANGO_SETTINGS:
+        problems.append(f"django_settings must be {DJANGO_SETTINGS!r}")
+    if config.get("runtime") != RUNTIME:
+        problems.append(f"runtime must be {RUNTIME!r}, got {config.get('runtime')!r}")
+    if not isinstance(config.get("aws_region"), str) or not config.get("aws_region"):
+        problems.append("aws_region is missing")
+    if not isinstance(config.get("s3_bucket"), str) or not config.get("s3_bucket"):
+        problems.append("s3_bucket is missing (Zappa would invent a random upload bucket)")
+    if config.get("manage_roles") is not False:
+        problems.append("manage_roles must be false: the role comes from infra/template.yaml")
+    expected_role = role_name_for(stage=stage)
+    if config.get("role_arn"):
+        if not str(config["role_arn"]).endswith(f":role/{expected_role}"):
+            problems.append(f"role_arn must name the CloudFormation role {expected_role!r}")
+    elif config.get("role_name") != expected_role:
+        problems.append(
+            f"role_name must be {expected_role!r} (the role infra/template.yaml creates), "
+            f"got {config.get('role_name')!r}"
+        )
+    return problems
+
+
+def _runtime_problems(*, config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if config.get("log_level") not in QUIET_LOG_LEVELS:
+        problems.append(f"log_level must be WARNING (or quieter), got {config.get('log_level')!r}")
+    if config.get("debug") is not False:
+        problems.append("debug must be false (Zappa puts tracebacks in 500 responses otherwise)")
+    concurrency = config.get("lambda_concurrency")
+    if concurrency is None:
+        hint = (
+            " (Zappa reads 'lambda_concurrency', not 'concurrency')"
+            if "concurrency" in config
+            else ""
+        )
+        problems.append(
+            f"lambda_concurrency is missing: the function needs a concurrency cap{hint}"
+        )
+    elif not _is_int(concurrency) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        problems.append(
+            f"lambda_concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, "
+            f"got {concurrency!r}"
+        )
+    if config.get("touch") is not False:
+        problems.append("touch must be false (the endpoint is not reachable at deploy time)")
+    if config.get("slim_handler", False) is not False:
+        problems.append("slim_handler must be false (the package is small enough to ship whole)")
+    if config.get("use_precompiled_packages") is not False:
+        problems.append("use_precompiled_packages must be false (the build is offline)")
+    callbacks = config.get("callbacks")
+    if not isinstance(callbacks, Mapping) or not callbacks.get("post"):
+        problems.append("callbacks.post is missing: static files would not be published")
+    return problems
+
+
+def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    environment = config.get("environment_variables")
+    if not isinstance(environment, Mapping):
+        return ["environment_variables is missing"]
+    for section in ("environment_variables", "aws_environment_variables"):
+        values = config.get(section) or {}
+        for name in sorted(values):
+            if SECRET_NAME.search(name):
+                problems.append(
+                    f"{section}.{name} holds a secret in plain text: put it in the remote_env "
+                    "S3 object instead"
+                )
+    if environment.get("DJANGO_ENV") != "production":
+        problems.append("environment_variables.DJANGO_ENV must be 'production'")
+    for name in REQUIRED_ENVIRONMENT:
+        value = environment.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"environment_variables.{name} is missing")
+    hosts = environment.get("ALLOWED_HOSTS")
+    if isinstance(hosts, str) and "*" in hosts.split(","):
+        problems.append("environment_variables.ALLOWED_HOSTS must not be '*'")
+    domain = environment.get("STATIC_DOMAIN")
+    if isinstance(domain, str) and domain.strip() and not HOSTNAME.match(domain):
+        problems.append(
+            "environment_variables.STATIC_DOMAIN must be a bare host name such as "
+            f"d123.cloudfront.net (no scheme, no path), got {domain!r}"
+        )
+    remote_env = config.get("remote_env")
+    if not isinstance(remote_env, str) or not S3_URL.match(remote_env):
+        problems.append(
+            "remote_env must be an s3://bucket/key URL of the private JSON object holding "
+            f"SECRET_KEY, got {remote_env!r}"
+        )
+    return problems
+
+
+def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
+    """Every problem with one stage's merged settings, each naming its setting; [] if none."""
+    return [
+        *_core_problems(stage=stage, config=config),
+        *_runtime_problems(config=config),
+        *_environment_problems(config=config),
+    ]
+
+
+def validate_stage(zappa_cli: Any) -> None:
+    """Raise a ClickException listing every problem of the stage Zappa is about to use."""
+    if getattr(zappa_cli, "command", None) in UNCHECKED_COMMANDS:
+        return
+    stage = zappa_cli.api_stage
+    problems = stage_problems(stage=stage, config=zappa_cli.stage_config)
+    if problems:
+        import click
+
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise click.ClickException(
+            f"zappa_settings.json stage {stage!r} is not deployable:\n{listed}"
+        )
+
+
+def _static_deploy() -> ModuleType:
+    """resume_site/static_deploy.py, loaded by path as Zappa loads callbacks."""
+    path = Path(__file__).resolve().with_name("static_deploy.py")
+    spec = importlib.util.spec_from_file_location("static_deploy", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_stage(zappa_cli: Any) -> None:
+    """The Zappa `settings` callback: validate the stage, then build the static manifest."""
+    validate_stage(zappa_cli)
+    _static_deploy().build_manifest(zappa_cli)
