@@ -1,0 +1,148 @@
+"""infra/template.yaml's Lambda role grants exactly the DynamoDB actions the runtime services
+call, on the table's ARN only: every runtime service function runs against moto while a hook on
+botocore records each DynamoDB request, and the recorded set must equal the role's."""
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.model import OperationModel
+from cfnlint.decode import cfn_yaml
+
+from counter import services
+from counter.models import bind_models
+
+TEMPLATE = Path(__file__).resolve().parent.parent.parent / "infra" / "template.yaml"
+# Transactions have no IAM action of their own: each item is authorized as the operation it is.
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def iam_actions(operation: str, params: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (IAM action, table name) pairs one DynamoDB request needs."""
+    if operation in {"TransactWriteItems", "TransactGetItems"}:
+        pairs = set()
+        for item in params["TransactItems"]:
+            ((kind, body),) = item.items()
+            pairs.add((f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}", body["TableName"]))
+        return pairs
+    if operation in {"BatchGetItem", "BatchWriteItem"}:
+        return {(f"dynamodb:{operation}", table) for table in params["RequestItems"]}
+    return {(f"dynamodb:{operation}", params["TableName"])}
+
+
+@pytest.fixture
+def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[tuple[str, str]]]:
+    """Every DynamoDB request made from now on, as (IAM action, table) pairs.
+
+    Each botocore client created from here on gets a `provide-client-params.dynamodb` hook, and
+    the models are rebound so PynamoDB opens new clients (with the hook) for every call."""
+    calls: set[tuple[str, str]] = set()
+    create_client = botocore.session.Session.create_client
+
+    def record(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
+        calls.update(iam_actions(model.name, params))
+
+    def create_hooked_client(session: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(session, *args, **kwargs)
+        client.meta.events.register("provide-client-params.dynamodb", record)
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_hooked_client)
+    bind_models()
+    yield calls
+    bind_models()
+
+
+def exercise_runtime_services(settings) -> None:
+    """Every runtime path of counter/services.py: each function, each branch that calls
+    DynamoDB differently (first and repeat visits, a salt another request made first, sharded
+    totals, duplicate and missing accounts). table_ensure is deploy-time and left out."""
+    day = dt.date(2026, 11, 23)
+    visitor = services.Visitor(ip="203.0.113.7", user_agent="drift-test")
+
+    services.count_get()  # no item yet
+    services.count_increment()
+    services.count_get()
+    services.count_increment(visitor=visitor, today=day)  # first visit: salt, transaction
+    services.count_increment(visitor=visitor, today=day)  # repeat: day views only
+    services._salts.clear()
+    services.day_record_view(visitor=visitor, day=day)  # the salt exists already: read it
+    services.days_stats(days=3, today=day)
+
+    settings.COUNTER_SHARDS = 3
+    services.count_increment()
+    services.count_get()
+    settings.COUNTER_SHARDS = 1
+
+    services.account_list()  # no index item yet
+    services.account_create(username="owner", password_hash="hash-1")
+    with pytest.raises(services.AccountExists):
+        services.account_create(username="owner", password_hash="hash-2")
+    services.account_get(username="owner")
+    services.account_get(username="nobody")
+    services.account_set_password(username="owner", password_hash="hash-3")
+    services.account_set_active(username="owner", active=False)
+    services.account_record_login(username="owner", when=dt.datetime.now(dt.UTC))
+    with pytest.raises(services.AccountNotFound):
+        services.account_set_active(username="nobody", active=True)
+    services.account_list()
+
+    subjects = services.login_subjects(username="owner", client=visitor)
+    services.login_is_locked(subjects=subjects)
+    services.login_failure_record(subjects=subjects)
+    services.login_is_locked(subjects=subjects)
+
+
+def role_statements() -> list[dict[str, Any]]:
+    template = cfn_yaml.load(str(TEMPLATE))
+    role = template["Resources"]["LambdaRole"]["Properties"]
+    (policy,) = role["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def dynamodb_statements() -> list[dict[str, Any]]:
+    return [
+        statement
+        for statement in role_statements()
+        if "Action" in statement
+        and any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
+    ]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_role_grants_exactly_the_dynamodb_actions_the_services_call(recorded, settings) -> None:
+    exercise_runtime_services(settings)
+
+    called = {action for action, _ in recorded}
+    granted = {
+        action for statement in dynamodb_statements() for action in as_list(statement["Action"])
+    }
+    assert called == granted, sorted(called)
+
+
+def test_the_services_touch_only_the_configured_table(recorded, settings, moto_table) -> None:
+    exercise_runtime_services(settings)
+
+    assert {table for _, table in recorded} == {moto_table}
+
+
+def test_dynamodb_actions_are_scoped_to_the_table_arn_only() -> None:
+    statements = dynamodb_statements()
+
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+        assert "Condition" not in statement
