@@ -100,19 +100,20 @@ def shipped_manifest_dir(*, stage_env: dict[str, str]) -> Path:
     return Path(configured) if configured else DEFAULT_MANIFEST_DIR
 
 
-def _run_django(*, args: list[str], env: dict[str, str], step: str) -> str:
+def _run_django(*, args: list[str], env: dict[str, str], step: str) -> None:
+    """Run Django in a child process; its output streams through, its errors end the deploy."""
+    sys.stdout.flush()
     result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [sys.executable, *args],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stderr=subprocess.PIPE,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()[-12:]
+        detail = result.stderr.strip().splitlines()[-12:]
         raise StaticDeployError(f"{step} failed:\n" + "\n".join(detail))
-    return result.stdout
 
 
 def manifest_paths(*, manifest_dir: Path) -> dict[str, str]:
@@ -178,12 +179,11 @@ def publish_static(zappa_cli: ZappaCLI) -> None:
         env = child_environment(
             stage_config=stage_config, stage_env=stage_env, manifest_dir=Path(scratch)
         )
-        output = _run_django(
+        _run_django(
             args=["manage.py", "collectstatic", "--noinput", "--verbosity", "1"],
             env=env,
             step="collectstatic",
         )
-        click.echo(output.strip())
         uploaded = manifest_paths(manifest_dir=Path(scratch))
     if uploaded != shipped:
         changed = sorted(

@@ -221,3 +221,16 @@ def test_check_deploy_is_clean_with_production_static(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_broken_stage_environment_stops_the_step_with_django_s_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DYNAMODB_TABLE", raising=False)
+    cli = fake_cli(manifest_dir=tmp_path, DYNAMODB_TABLE="")
+
+    with pytest.raises(static_deploy.StaticDeployError) as failure:
+        static_deploy.build_manifest(cli)
+    assert "Hashing the static files failed" in failure.value.message
+    assert "The DYNAMODB_TABLE environment variable is required" in failure.value.message
+    assert not (tmp_path / "staticfiles.json").exists()
