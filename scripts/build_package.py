@@ -33,7 +33,8 @@ SETTINGS = ROOT / "zappa_settings.json"
 MAX_ZIP_BYTES = 8 * 1024 * 1024
 # Entries the handler needs; a package without them would fail on its first request.
 REQUIRED_ENTRIES = ("handler.py", "zappa_settings.py", "django_zappa_app.py", "manage.py")
-SKIPPED_NAMES = ("__pycache__", "*.pyc", ".git")
+# Never part of the package's inputs: bytecode, git, and collectstatic's local output.
+SKIPPED_NAMES = ("__pycache__", "*.pyc", ".git", "staticfiles")
 
 
 class BuildError(Exception):

@@ -1,0 +1,184 @@
+"""Fixtures for driving the built Lambda package: the zip, unzipped; the boto3 the Lambda runtime
+supplies; the remote_env S3 object on a moto server; a warm `handler` process on DynamoDB Local."""
+
+import json
+import os
+import secrets
+import select
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import build_package, dynamodb_local
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STAGE = "prod"
+# What the Lambda Python runtime ships besides the standard library (boto3 and its dependencies);
+# zappa_settings.json excludes these from the package, so the tests supply them the same way.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+ANSWER_TIMEOUT_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def stage_config() -> dict[str, Any]:
+    """The prod stage of zappa_settings.json, as committed."""
+    return json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))[STAGE]
+
+
+@pytest.fixture(scope="session")
+def package_zip() -> Path:
+    """The prod package, built by scripts/build_package.py (reused when nothing changed)."""
+    return build_package.build(stage=STAGE)
+
+
+@pytest.fixture(scope="session")
+def task_dir(package_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package unzipped, as Lambda unpacks it into /var/task."""
+    target = tmp_path_factory.mktemp("var-task")
+    with zipfile.ZipFile(package_zip) as archive:
+        archive.extractall(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def runtime_sdk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding only the runtime's SDK modules, linked from the dev venv: putting the
+    whole dev site-packages on the path would hide anything missing from the package."""
+    import importlib
+
+    target = tmp_path_factory.mktemp("var-runtime")
+    for name in RUNTIME_SDK:
+        module = importlib.import_module(name)
+        source = Path(module.__file__)
+        source = source.parent if source.name == "__init__.py" else source
+        (target / source.name).symlink_to(source)
+    return target
+
+
+@pytest.fixture(scope="session")
+def remote_env_s3(stage_config: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """A moto S3 server holding the stage's remote_env object with a fresh SECRET_KEY; yields
+    the endpoint and the key."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    bucket, _, key = stage_config["remote_env"].removeprefix("s3://").partition("/")
+    port = dynamodb_local.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    secret_key = secrets.token_urlsafe(64)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=stage_config["aws_region"])
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"SECRET_KEY": secret_key}).encode())
+    yield {"endpoint": endpoint, "secret_key": secret_key}
+    server.stop()
+
+
+class LambdaProcess:
+    """One warm Lambda container: a process that answers events with handler.lambda_handler."""
+
+    def __init__(self, *, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_TIMEOUT_SECONDS)
+        line = self.process.stdout.readline() if ready else b""
+        if not line:
+            raise RuntimeError(f"the Lambda process did not answer (exit {self.process.poll()})")
+        return json.loads(line)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The handler's answer to one event: {"response": ...} or {"raised": traceback}."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(event).encode() + b"\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def _lambda_environment(
+    *, task: Path, remote_env: dict[str, str], dynamodb_endpoint: str, region: str
+) -> dict[str, str]:
+    """The environment Lambda gives the function, plus the two local endpoints: nothing else
+    of this machine's environment leaks in."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(task),
+        "AWS_LAMBDA_FUNCTION_NAME": f"resume-site-{STAGE}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        # Test-only: remote_env's S3 object comes from moto, the table from DynamoDB Local.
+        "AWS_ENDPOINT_URL_S3": remote_env["endpoint"],
+        "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+    }
+
+
+@pytest.fixture(scope="module")
+def lambda_process(
+    task_dir: Path,
+    runtime_sdk_dir: Path,
+    remote_env_s3: dict[str, str],
+    dynamodb_endpoint: str,
+    stage_config: dict[str, Any],
+) -> Iterator[LambdaProcess]:
+    """The unzipped package answering events in a fresh Python 3.13 process, on the stage's
+    table (created empty in DynamoDB Local, dropped afterwards)."""
+    from django.test import override_settings
+
+    from counter import services
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    # Patient timeouts for the set-up only: a cold engine can take over a second to create a
+    # table, and a client-side timeout plus retry would then hit "preexisting table".
+    patient = {"DYNAMODB_CONNECT_TIMEOUT": 10.0, "DYNAMODB_READ_TIMEOUT": 30.0}
+    with override_settings(
+        DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
+    ):
+        services.table_ensure()
+        services.count_get()  # the engine is warm before the package's 1-second timeouts apply
+    env = _lambda_environment(
+        task=task_dir,
+        remote_env=remote_env_s3,
+        dynamodb_endpoint=dynamodb_endpoint,
+        region=stage_config["aws_region"],
+    )
+    runtime_script = Path(__file__).with_name("lambda_runtime.py")
+    process = subprocess.Popen(
+        [sys.executable, "-S", str(runtime_script), str(task_dir), str(runtime_sdk_dir)],
+        cwd=task_dir,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    runtime = LambdaProcess(process=process)
+    try:
+        assert runtime._answer() == {"ready": True}
+        yield runtime
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        with override_settings(
+            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
+        ):
+            from counter.models import TotalItem
+
+            services.ensure_bound()
+            TotalItem.delete_table()
