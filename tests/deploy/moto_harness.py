@@ -1,0 +1,102 @@
+"""A moto server for driving the real `zappa` CLI, patched only where Zappa needs what moto lacks.
+
+moto 5.2 serves every AWS call `zappa deploy/update/status/undeploy` makes, except two:
+
+1. Lambda `ListFunctionUrlConfigs` (GET /2021-10-31/functions/{name}/urls). `zappa update` calls
+   it on every run (Zappa's `delete_lambda_function_url`, to remove a function URL when
+   `function_url_enabled` is off); moto has no route for it and answers 404, so the update aborts.
+2. CloudFormation deletion of an `AWS::ApiGateway::RestApi`. `zappa undeploy` removes the API by
+   deleting Zappa's CloudFormation stack; moto's RestAPI model has no delete hook, so the stack
+   reaches DELETE_COMPLETE while the REST API stays behind.
+
+Both patches are applied only while `running()` is active and are undone afterwards, so other
+tests that use moto in the same session see moto unchanged.
+"""
+
+import contextlib
+import json
+import logging
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.awslambda import urls as lambda_urls
+from moto.awslambda.responses import LambdaResponse
+from moto.server import ThreadedMotoServer
+
+# Lambda's REST path for ListFunctionUrlConfigs; moto's own `.../url` route serves the single
+# Get/Create/Update/DeleteFunctionUrlConfig calls and is left as it is.
+LIST_URL_CONFIGS_PATH = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/urls/?$"
+
+
+def _list_function_url_configs(self: LambdaResponse) -> str:
+    """ListFunctionUrlConfigs, which moto lacks: the function's URL config, if it has one."""
+    path = self.path.split("?", 1)[0].rstrip("/")
+    function_name = unquote(path.split("/")[-2])
+    function = self.backend.get_function(function_name)
+    configs = [function.url_config.to_dict()] if function.url_config else []
+    return json.dumps({"FunctionUrlConfigs": configs})
+
+
+def _delete_rest_api_from_cloudformation_json(
+    cls: type[RestAPI],
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> None:
+    """DeleteStack of an AWS::ApiGateway::RestApi, which moto lacks: delete the REST API.
+
+    moto passes the resource's physical id (the REST API id) as `resource_name`."""
+    backend = apigateway_backends[account_id][region_name]
+    if resource_name in backend.apis:
+        backend.delete_rest_api(resource_name)
+
+
+@contextlib.contextmanager
+def zappa_patches() -> Iterator[None]:
+    """Add the two missing pieces to moto for as long as the context is open."""
+    added_route = LIST_URL_CONFIGS_PATH not in lambda_urls.url_paths
+    if added_route:
+        lambda_urls.url_paths[LIST_URL_CONFIGS_PATH] = LambdaResponse.dispatch
+    had_list = "list_function_url_configs" in vars(LambdaResponse)
+    if not had_list:
+        LambdaResponse.list_function_url_configs = _list_function_url_configs
+    original_delete = vars(RestAPI).get("delete_from_cloudformation_json")
+    RestAPI.delete_from_cloudformation_json = classmethod(_delete_rest_api_from_cloudformation_json)
+    try:
+        yield
+    finally:
+        if original_delete is None:
+            del RestAPI.delete_from_cloudformation_json
+        else:
+            RestAPI.delete_from_cloudformation_json = original_delete
+        if not had_list:
+            del LambdaResponse.list_function_url_configs
+        if added_route:
+            del lambda_urls.url_paths[LIST_URL_CONFIGS_PATH]
+
+
+@contextlib.contextmanager
+def running() -> Iterator[str]:
+    """A patched moto server on a free local port; yields its endpoint URL.
+
+    On exit the server stops and moto's in-memory state is reset, so nothing it held (functions,
+    APIs, buckets) leaks into later tests that use moto in the same process."""
+    access_log = logging.getLogger("werkzeug")  # one line per request: hundreds per deploy
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)
+    with zappa_patches():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        try:
+            yield url
+        finally:
+            reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+            urllib.request.urlopen(reset, timeout=10).close()
+            server.stop()
+            access_log.setLevel(level)

@@ -1,0 +1,333 @@
+"""`zappa deploy dev`, `zappa update dev`, `zappa status dev` and `zappa undeploy dev`, run end to
+end by the real Zappa CLI against a moto server (AWS_ENDPOINT_URL), with the committed dev stage.
+
+Settings: the commands run with zappa_settings.json exactly as committed (no override file).
+Nothing has to be overridden: the test creates in moto what the stage names and what
+infra/template.yaml would create before a first deploy (the `s3_bucket` Zappa uploads to, the
+`role_name` execution role, the STATIC_BUCKET), so both callbacks run for real: `settings`
+validates the stage and hashes the static manifest, `post` runs collectstatic into moto's S3.
+
+Packages: deploy and update use prebuilt zips (`-z`), each made by `zappa package dev` in the
+clean build venv of scripts/build_package.py (as `make package` does), from a copy of the project.
+The second is built after changing one project file in that copy, so the update ships new code.
+
+Where moto lacks an API Zappa calls, tests/deploy/moto_harness.py adds it (and says which).
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from scripts import build_package
+from tests.deploy import moto_harness
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STAGE = "dev"
+ZAPPA = Path(sys.executable).with_name("zappa")  # the dev venv's Zappa CLI
+CHANGED_FILE = Path("resume_site") / "__init__.py"
+COMMAND_TIMEOUT_SECONDS = 180
+
+
+def dev_stage() -> dict[str, Any]:
+    """The dev stage of zappa_settings.json, as committed."""
+    return json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))[STAGE]
+
+
+def code_sha256(*, package: Path) -> str:
+    """A zip's hash as Lambda reports it in CodeSha256: base64 of the SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
+
+
+def copy_project(*, destination: Path) -> Path:
+    """The files `zappa package dev` would take from the project, plus zappa_settings.json."""
+    for source in [*build_package.project_files(stage=STAGE), ROOT / "zappa_settings.json"]:
+        target = destination / source.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    return destination
+
+
+def zappa_package(*, project: Path, output: Path) -> Path:
+    """`zappa package dev -o output` in `project`, inside the clean build venv (never the dev
+    venv), as scripts/build_package.py runs it."""
+    build_package.ensure_build_venv()
+    venv = build_package.VENV_DIR
+    env = {
+        **os.environ,
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    result = subprocess.run(
+        [str(venv / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0 and output.exists(), (
+        f"`zappa package {STAGE}` failed ({result.returncode}):\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return output
+
+
+def aws_environment(*, endpoint: str, home: Path) -> dict[str, str]:
+    """This process's environment with every AWS setting replaced: fake credentials, one
+    region, and all services at the moto server. A developer's own AWS profile, config file or
+    credentials can never be used, so nothing can reach a real account."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": dev_stage()["aws_region"],
+            "AWS_CONFIG_FILE": str(home / "aws-config-absent"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials-absent"),
+        }
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Run:
+    """One Zappa CLI command and what it printed."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def output(self) -> str:
+        return f"$ zappa {' '.join(self.args)} -> {self.returncode}\n{self.stdout}\n{self.stderr}"
+
+
+def zappa(*args: str, project: Path, env: dict[str, str]) -> Run:
+    """Run the Zappa CLI in `project` and fail with its output unless it succeeds."""
+    result = subprocess.run(
+        [str(ZAPPA), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=False,
+    )
+    run = Run(args=args, returncode=result.returncode, stdout=result.stdout, stderr=result.stderr)
+    assert run.returncode == 0, run.output()
+    return run
+
+
+class Aws:
+    """boto3 clients on the moto server, for setting up and inspecting what Zappa did."""
+
+    def __init__(self, *, endpoint: str, region: str) -> None:
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+        )
+        self.s3 = session.client("s3", endpoint_url=endpoint)
+        self.iam = session.client("iam", endpoint_url=endpoint)
+        self.lambda_ = session.client("lambda", endpoint_url=endpoint)
+        self.apigateway = session.client("apigateway", endpoint_url=endpoint)
+
+    def create_prerequisites(self, *, stage: dict[str, Any]) -> None:
+        """What exists before `zappa deploy dev`: the upload bucket, and what the infra stack
+        makes (execution role, static bucket)."""
+        self.s3.create_bucket(Bucket=stage["s3_bucket"])
+        self.s3.create_bucket(Bucket=stage["environment_variables"]["STATIC_BUCKET"])
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        self.iam.create_role(
+            RoleName=stage["role_name"], AssumeRolePolicyDocument=json.dumps(trust)
+        )
+
+    def function(self, *, name: str) -> dict[str, Any] | None:
+        """get_function's answer, or None when there is no such function."""
+        try:
+            return self.lambda_.get_function(FunctionName=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise
+
+    def rest_api_ids(self, *, name: str) -> list[str]:
+        return [
+            api["id"] for api in self.apigateway.get_rest_apis()["items"] if api["name"] == name
+        ]
+
+    def stage_names(self, *, api_id: str) -> set[str]:
+        return {
+            stage["stageName"] for stage in self.apigateway.get_stages(restApiId=api_id)["item"]
+        }
+
+    def object_keys(self, *, bucket: str) -> set[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the moto account holds for the function at one point of the lifecycle."""
+
+    function: dict[str, Any] | None
+    api_ids: list[str]
+    api_stages: set[str]
+    static_keys: set[str]
+
+
+def snapshot(*, aws: Aws, name: str, stage: dict[str, Any]) -> Snapshot:
+    api_ids = aws.rest_api_ids(name=name)
+    return Snapshot(
+        function=aws.function(name=name),
+        api_ids=api_ids,
+        api_stages=aws.stage_names(api_id=api_ids[0]) if len(api_ids) == 1 else set(),
+        static_keys=aws.object_keys(bucket=stage["environment_variables"]["STATIC_BUCKET"]),
+    )
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Everything one deploy -> status -> update -> undeploy run produced."""
+
+    name: str
+    stage: dict[str, Any]
+    first_package: Path
+    second_package: Path
+    marker: str
+    status: Run
+    after_deploy: Snapshot
+    after_update: Snapshot
+    after_undeploy: Snapshot
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
+    """The whole lifecycle, run once for this module's tests to inspect."""
+    stage = dev_stage()
+    name = f"{stage['project_name']}-{STAGE}"
+    work = tmp_path_factory.mktemp("zappa-lifecycle")
+    project = copy_project(destination=work / "project")
+    first = zappa_package(project=project, output=work / "first.zip")
+    marker = f"# lifecycle test build {uuid.uuid4().hex}\n"
+    with (project / CHANGED_FILE).open("a", encoding="utf-8") as changed:
+        changed.write(marker)
+    second = zappa_package(project=project, output=work / "second.zip")
+
+    with moto_harness.running() as endpoint:
+        aws = Aws(endpoint=endpoint, region=stage["aws_region"])
+        aws.create_prerequisites(stage=stage)
+        env = aws_environment(endpoint=endpoint, home=work)
+
+        zappa("deploy", STAGE, "-z", str(first), project=project, env=env)
+        after_deploy = snapshot(aws=aws, name=name, stage=stage)
+        status = zappa("status", STAGE, "--json", project=project, env=env)
+        zappa("update", STAGE, "-z", str(second), project=project, env=env)
+        after_update = snapshot(aws=aws, name=name, stage=stage)
+        zappa("undeploy", STAGE, "--yes", project=project, env=env)
+        after_undeploy = snapshot(aws=aws, name=name, stage=stage)
+
+    yield Lifecycle(
+        name=name,
+        stage=stage,
+        first_package=first,
+        second_package=second,
+        marker=marker,
+        status=status,
+        after_deploy=after_deploy,
+        after_update=after_update,
+        after_undeploy=after_undeploy,
+    )
+
+
+def test_deploy_creates_the_function_from_the_package(lifecycle: Lifecycle) -> None:
+    function = lifecycle.after_deploy.function
+    assert function is not None
+    assert function["Configuration"]["CodeSha256"] == code_sha256(package=lifecycle.first_package)
+
+
+def test_deploy_configures_the_function_from_the_stage(lifecycle: Lifecycle) -> None:
+    config = lifecycle.after_deploy.function["Configuration"]
+    assert config["Runtime"] == lifecycle.stage["runtime"]
+    assert config["Handler"] == "handler.lambda_handler"
+    assert config["Role"].endswith(f":role/{lifecycle.stage['role_name']}")
+    assert config["Timeout"] == lifecycle.stage["timeout_seconds"]
+    assert config["MemorySize"] == lifecycle.stage["memory_size"]
+
+
+def test_deploy_caps_the_function_concurrency(lifecycle: Lifecycle) -> None:
+    function = lifecycle.after_deploy.function
+    reserved = function["Concurrency"]["ReservedConcurrentExecutions"]
+    assert reserved == lifecycle.stage["lambda_concurrency"]
+
+
+def test_deploy_creates_one_rest_api_deployed_to_the_stage(lifecycle: Lifecycle) -> None:
+    assert len(lifecycle.after_deploy.api_ids) == 1
+    assert STAGE in lifecycle.after_deploy.api_stages
+
+
+def test_deploy_publishes_the_packaged_manifest_files_to_the_static_bucket(
+    lifecycle: Lifecycle,
+) -> None:
+    with zipfile.ZipFile(lifecycle.first_package) as package:
+        manifest = json.loads(package.read("resume_site/static_manifest/staticfiles.json"))
+    hashed_keys = {f"static/{hashed}" for hashed in manifest["paths"].values()}
+    assert hashed_keys
+    assert hashed_keys <= lifecycle.after_deploy.static_keys
+
+
+def test_status_reports_the_function_and_its_api(lifecycle: Lifecycle) -> None:
+    status = json.loads(lifecycle.status.stdout)
+    assert status["Lambda Name"] == lifecycle.name
+    assert status["Lambda ARN"] == lifecycle.after_deploy.function["Configuration"]["FunctionArn"]
+    api_id = lifecycle.after_deploy.api_ids[0]
+    assert status["API Gateway URL"].startswith(f"https://{api_id}.execute-api.")
+    assert status["API Gateway URL"].endswith(f"/{STAGE}")
+
+
+def test_update_ships_the_new_package(lifecycle: Lifecycle) -> None:
+    with zipfile.ZipFile(lifecycle.second_package) as package:
+        assert lifecycle.marker in package.read(CHANGED_FILE.as_posix()).decode()
+    old, new = (
+        code_sha256(package=lifecycle.first_package),
+        code_sha256(package=lifecycle.second_package),
+    )
+    assert old != new
+    assert lifecycle.after_update.function["Configuration"]["CodeSha256"] == new
+
+
+def test_update_keeps_the_same_rest_api(lifecycle: Lifecycle) -> None:
+    assert lifecycle.after_update.api_ids == lifecycle.after_deploy.api_ids
+    assert STAGE in lifecycle.after_update.api_stages
+
+
+def test_undeploy_removes_the_function_and_the_api(lifecycle: Lifecycle) -> None:
+    assert lifecycle.after_undeploy.function is None
+    assert lifecycle.after_undeploy.api_ids == []
