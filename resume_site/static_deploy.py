@@ -1,10 +1,8 @@
 """Zappa callbacks that put the static files where production serves them from.
 
-zappa_settings.json names them per stage:
-    "callbacks": {
-        "settings": "resume_site.static_deploy.build_manifest",
-        "post": "resume_site.static_deploy.publish_static"
-    }
+zappa_settings.json names `publish_static` as each stage's `post` callback; `build_manifest` runs
+from the `settings` callback (resume_site.zappa_checks.check_stage calls it once the stage is
+valid, since Zappa has one `settings` slot).
 
 - `build_manifest` runs before Zappa builds the package (deploy, update, package): it hashes
   the static files offline and writes staticfiles.json into STATIC_MANIFEST_DIR, so the package
