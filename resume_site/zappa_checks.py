@@ -15,7 +15,9 @@ Zappa imports this file by path as a top-level module, so it imports only the st
 """
 
 import importlib.util
+import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +34,9 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
 # Commands that only read or remove what exists: a broken stage must still be removable.
 UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
+# Commands that package the active virtualenv unless given a prebuilt zip (-z/--zip).
+PACKAGING_COMMANDS = frozenset({"deploy", "update", "package"})
+DEV_REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-dev.txt"
 
 
 def role_name_for(*, stage: str) -> str:
@@ -139,6 +144,46 @@ def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dev_only_packages(*, dev_requirements: Path) -> set[str]:
+    """Names of the packages requirements-dev.txt pins itself (what Lambda must never ship)."""
+    names = set()
+    for line in dev_requirements.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.add(_normalized(re.split(r"[\[=<>~!;\s]", line, maxsplit=1)[0]))
+    return names
+
+
+def venv_problems(*, venv: Path | None, dev_requirements: Path) -> list[str]:
+    """Problems with the virtualenv Zappa would package: none, or one with dev packages."""
+    if venv is None:
+        return ["no virtualenv is active: run `make package` (it builds in build/venv)"]
+    site_packages = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    installed = {
+        _normalized(info.name.split("-", 1)[0])
+        for info in (site_packages / "site-packages").glob("*.dist-info")
+    }
+    found = sorted(installed & dev_only_packages(dev_requirements=dev_requirements))
+    if not found:
+        return []
+    return [
+        f"the virtualenv Zappa would package ({venv.name}) holds development packages "
+        f"({', '.join(found)}): build in the clean build venv with `make package`, then "
+        "deploy that zip with `zappa update <stage> --zip build/resume-site-<stage>.zip`"
+    ]
+
+
+def _active_venv() -> Path | None:
+    """The virtualenv Zappa packages: VIRTUAL_ENV, else the running one (as Zappa finds it)."""
+    if os.environ.get("VIRTUAL_ENV"):
+        return Path(os.environ["VIRTUAL_ENV"])
+    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
 def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     """Every problem with one stage's merged settings, each naming its setting; [] if none."""
     return [
@@ -154,6 +199,10 @@ def validate_stage(zappa_cli: Any) -> None:
         return
     stage = zappa_cli.api_stage
     problems = stage_problems(stage=stage, config=zappa_cli.stage_config)
+    vargs = getattr(zappa_cli, "vargs", None) or {}
+    prebuilt = vargs.get("zip") or vargs.get("docker_image_uri")
+    if getattr(zappa_cli, "command", None) in PACKAGING_COMMANDS and not prebuilt:
+        problems += venv_problems(venv=_active_venv(), dev_requirements=DEV_REQUIREMENTS)
     if problems:
         import click
 

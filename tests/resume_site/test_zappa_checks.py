@@ -3,7 +3,7 @@ before anything is built or uploaded."""
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from resume_site import zappa_checks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SETTINGS = json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))
+DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Cli:
     stage_config: dict[str, Any]
     api_stage: str = "prod"
     command: str | None = "update"
+    vargs: dict[str, Any] = field(default_factory=lambda: {"zip": "build/resume-site-prod.zip"})
 
 
 def prod(**changes: Any) -> dict[str, Any]:
@@ -183,6 +185,53 @@ def test_validate_stage_raises_a_click_error_naming_stage_and_settings() -> None
 def test_undeploy_of_a_broken_stage_is_not_blocked() -> None:
     cli = Cli(stage_config=prod(runtime="python3.12"), command="undeploy")
     assert zappa_checks.validate_stage(cli) is None
+
+
+def fake_venv(root: Path, *distributions: str) -> Path:
+    """A virtualenv directory whose site-packages holds the given distributions' metadata."""
+    site_packages = root / "lib" / "python3.13" / "site-packages"
+    for distribution in distributions:
+        (site_packages / f"{distribution}.dist-info").mkdir(parents=True)
+    return root
+
+
+def test_dev_only_packages_are_read_from_requirements_dev() -> None:
+    names = zappa_checks.dev_only_packages(dev_requirements=DEV_REQUIREMENTS)
+    assert {"pytest", "pytest-django", "moto", "ruff"} <= names
+    assert "django" not in names
+
+
+def test_a_venv_with_dev_packages_is_refused(tmp_path: Path) -> None:
+    venv = fake_venv(tmp_path / "dev", "Django-6.1.3", "pytest_django-4.14.0", "moto-5.2.5")
+    (problem,) = zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS)
+    assert "holds development packages (moto, pytest-django)" in problem
+    assert "make package" in problem
+
+
+def test_a_venv_with_runtime_packages_only_is_accepted(tmp_path: Path) -> None:
+    venv = fake_venv(tmp_path / "build", "django-6.1.3", "pynamodb-6.1.0", "zappa-0.63.0")
+    assert zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS) == []
+
+
+def test_no_active_venv_is_refused() -> None:
+    (problem,) = zappa_checks.venv_problems(venv=None, dev_requirements=DEV_REQUIREMENTS)
+    assert problem.startswith("no virtualenv is active")
+
+
+def test_update_without_a_prebuilt_zip_checks_the_packaged_venv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRTUAL_ENV", str(fake_venv(tmp_path / "dev", "pytest-9.2.0")))
+    with pytest.raises(click.ClickException) as raised:
+        zappa_checks.validate_stage(Cli(stage_config=prod(), vargs={}))
+    assert "holds development packages (pytest)" in raised.value.format_message()
+
+
+def test_update_with_a_prebuilt_zip_does_not_package_the_venv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRTUAL_ENV", str(fake_venv(tmp_path / "dev", "pytest-9.2.0")))
+    assert zappa_checks.validate_stage(Cli(stage_config=prod())) is None
 
 
 def test_invalid_stage_stops_before_the_static_manifest_is_built(tmp_path: Path) -> None:
