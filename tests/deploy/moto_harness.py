@@ -16,7 +16,6 @@ tests that use moto in the same session see moto unchanged.
 import contextlib
 import json
 import logging
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -83,8 +82,9 @@ def zappa_patches() -> Iterator[None]:
 def running() -> Iterator[str]:
     """A patched moto server on a free local port; yields its endpoint URL.
 
-    On exit the server stops and moto's in-memory state is reset, so nothing it held (functions,
-    APIs, buckets) leaks into later tests that use moto in the same process."""
+    The server runs in this process on moto's global in-memory backends, which other moto
+    servers of the test session share: callers delete what they create instead of resetting
+    moto, so they never wipe another fixture's state."""
     access_log = logging.getLogger("werkzeug")  # one line per request: hundreds per deploy
     level = access_log.level
     access_log.setLevel(logging.WARNING)
@@ -96,7 +96,5 @@ def running() -> Iterator[str]:
         try:
             yield url
         finally:
-            reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-            urllib.request.urlopen(reset, timeout=10).close()
             server.stop()
             access_log.setLevel(level)

@@ -42,6 +42,8 @@ STAGE = "dev"
 ZAPPA = Path(sys.executable).with_name("zappa")  # the dev venv's Zappa CLI
 CHANGED_FILE = Path("resume_site") / "__init__.py"
 COMMAND_TIMEOUT_SECONDS = 180
+NOT_COPIED = (".git", ".venv", "node_modules", "build", "dist", "staticfiles", ".dynamodb")
+NOT_COPIED += ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "*.zip", ".env")
 
 
 def dev_stage() -> dict[str, Any]:
@@ -55,12 +57,11 @@ def code_sha256(*, package: Path) -> str:
 
 
 def copy_project(*, destination: Path) -> Path:
-    """The files `zappa package dev` would take from the project, plus zappa_settings.json."""
-    for source in [*build_package.project_files(stage=STAGE), ROOT / "zappa_settings.json"]:
-        target = destination / source.relative_to(ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    return destination
+    """The project as a checkout holds it (no venvs, installed packages, builds or caches), so
+    packaging and deploying never write into the working tree (the settings callback rewrites
+    the static manifest in the project it runs in)."""
+    ignored = shutil.ignore_patterns(*NOT_COPIED)
+    return Path(shutil.copytree(ROOT, destination, ignore=ignored, symlinks=True))
 
 
 def zappa_package(*, project: Path, output: Path) -> Path:
@@ -149,6 +150,7 @@ class Aws:
         self.iam = session.client("iam", endpoint_url=endpoint)
         self.lambda_ = session.client("lambda", endpoint_url=endpoint)
         self.apigateway = session.client("apigateway", endpoint_url=endpoint)
+        self.cloudformation = session.client("cloudformation", endpoint_url=endpoint)
 
     def create_prerequisites(self, *, stage: dict[str, Any]) -> None:
         """What exists before `zappa deploy dev`: the upload bucket, and what the infra stack
@@ -168,6 +170,20 @@ class Aws:
         self.iam.create_role(
             RoleName=stage["role_name"], AssumeRolePolicyDocument=json.dumps(trust)
         )
+
+    def remove_all(self, *, name: str, stage: dict[str, Any]) -> None:
+        """Delete what the test and Zappa created (also after a failed step): moto's state is
+        shared by every moto server of the session, so nothing may be left for later tests."""
+        if self.function(name=name) is not None:
+            self.lambda_.delete_function(FunctionName=name)
+        for api_id in self.rest_api_ids(name=name):
+            self.apigateway.delete_rest_api(restApiId=api_id)
+        self.cloudformation.delete_stack(StackName=name)
+        for bucket in (stage["s3_bucket"], stage["environment_variables"]["STATIC_BUCKET"]):
+            for key in self.object_keys(bucket=bucket):
+                self.s3.delete_object(Bucket=bucket, Key=key)
+            self.s3.delete_bucket(Bucket=bucket)
+        self.iam.delete_role(RoleName=stage["role_name"])
 
     def function(self, *, name: str) -> dict[str, Any] | None:
         """get_function's answer, or None when there is no such function."""
@@ -245,14 +261,16 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         aws = Aws(endpoint=endpoint, region=stage["aws_region"])
         aws.create_prerequisites(stage=stage)
         env = aws_environment(endpoint=endpoint, home=work)
-
-        zappa("deploy", STAGE, "-z", str(first), project=project, env=env)
-        after_deploy = snapshot(aws=aws, name=name, stage=stage)
-        status = zappa("status", STAGE, "--json", project=project, env=env)
-        zappa("update", STAGE, "-z", str(second), project=project, env=env)
-        after_update = snapshot(aws=aws, name=name, stage=stage)
-        zappa("undeploy", STAGE, "--yes", project=project, env=env)
-        after_undeploy = snapshot(aws=aws, name=name, stage=stage)
+        try:
+            zappa("deploy", STAGE, "-z", str(first), project=project, env=env)
+            after_deploy = snapshot(aws=aws, name=name, stage=stage)
+            status = zappa("status", STAGE, "--json", project=project, env=env)
+            zappa("update", STAGE, "-z", str(second), project=project, env=env)
+            after_update = snapshot(aws=aws, name=name, stage=stage)
+            zappa("undeploy", STAGE, "--yes", project=project, env=env)
+            after_undeploy = snapshot(aws=aws, name=name, stage=stage)
+        finally:
+            aws.remove_all(name=name, stage=stage)
 
     yield Lifecycle(
         name=name,
