@@ -6,9 +6,11 @@ dispatches the command (zappa/cli.py `dispatch_command`: `load_settings()` then
 `zappa package` before anything is built or uploaded. All problems are reported at once, each
 naming the setting at fault.
 
-Zappa has one `settings` callback slot, so once the stage is valid `check_stage` hands over to
-the static step that must also run before packaging: `static_deploy.build_manifest` (it hashes
-the static files into the manifest the package ships with).
+Zappa has one `settings` callback slot, so once the stage is valid `check_stage` also does the
+two other things that must happen before packaging: it points Zappa at a virtualenv holding only
+requirements.txt (build/venv, when the active one has dev packages), and it hands over to
+`static_deploy.build_manifest` (it hashes the static files into the manifest the package ships
+with).
 
 Zappa imports this file by path as a top-level module, so it imports only the standard library
 (and click, which Zappa itself depends on, lazily) and loads static_deploy.py by path too.
@@ -18,7 +20,7 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +36,7 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
 # Commands that only read or remove what exists: a broken stage must still be removable.
 UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
-# Commands that package the active virtualenv unless given a prebuilt zip (-z/--zip).
+# Commands that package a virtualenv unless given a prebuilt zip (-z/--zip).
 PACKAGING_COMMANDS = frozenset({"deploy", "update", "package"})
 DEV_REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-dev.txt"
 
@@ -159,9 +161,9 @@ def dev_only_packages(*, dev_requirements: Path) -> set[str]:
 
 
 def venv_problems(*, venv: Path | None, dev_requirements: Path) -> list[str]:
-    """Problems with the virtualenv Zappa would package: none, or one with dev packages."""
+    """Problems with a virtualenv as the source of the package: none, or what it lacks/holds."""
     if venv is None:
-        return ["no virtualenv is active: run `make package` (it builds in build/venv)"]
+        return ["no virtualenv to package: run `make package` (it builds in build/venv)"]
     site_packages = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     installed = {
         _normalized(info.name.split("-", 1)[0])
@@ -171,10 +173,25 @@ def venv_problems(*, venv: Path | None, dev_requirements: Path) -> list[str]:
     if not found:
         return []
     return [
-        f"the virtualenv Zappa would package ({venv.name}) holds development packages "
-        f"({', '.join(found)}): build in the clean build venv with `make package`, then "
-        "deploy that zip with `zappa update <stage> --zip build/resume-site-<stage>.zip`"
+        f"the virtualenv {venv.name} holds development packages ({', '.join(found)}) "
+        "that must not ship to Lambda"
     ]
+
+
+def packaging_venv(
+    *, active: Path | None, dev_requirements: Path, build: Callable[[], Path]
+) -> Path:
+    """The virtualenv Zappa should package: the active one if it holds only runtime packages,
+    else the clean build venv that `build` makes (requirements.txt only)."""
+    if active is not None and not venv_problems(venv=active, dev_requirements=dev_requirements):
+        return active
+    clean = build()
+    problems = venv_problems(venv=clean, dev_requirements=dev_requirements)
+    if problems:
+        import click
+
+        raise click.ClickException(f"cannot package: {problems[0]}")
+    return clean
 
 
 def _active_venv() -> Path | None:
@@ -182,6 +199,20 @@ def _active_venv() -> Path | None:
     if os.environ.get("VIRTUAL_ENV"):
         return Path(os.environ["VIRTUAL_ENV"])
     return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
+def _build_venv() -> Path:
+    """build/venv with only requirements.txt installed, made or refreshed by
+    scripts/build_package.py (loaded by path: Zappa runs this file outside the project)."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_package.py"
+    spec = importlib.util.spec_from_file_location("build_package", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print("Preparing the clean build venv build/venv (requirements.txt only) ...", flush=True)
+    module.ensure_build_venv()
+    return module.VENV_DIR
 
 
 def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
@@ -199,10 +230,6 @@ def validate_stage(zappa_cli: Any) -> None:
         return
     stage = zappa_cli.api_stage
     problems = stage_problems(stage=stage, config=zappa_cli.stage_config)
-    vargs = getattr(zappa_cli, "vargs", None) or {}
-    prebuilt = vargs.get("zip") or vargs.get("docker_image_uri")
-    if getattr(zappa_cli, "command", None) in PACKAGING_COMMANDS and not prebuilt:
-        problems += venv_problems(venv=_active_venv(), dev_requirements=DEV_REQUIREMENTS)
     if problems:
         import click
 
@@ -223,7 +250,27 @@ def _static_deploy() -> ModuleType:
     return module
 
 
+def use_clean_venv(zappa_cli: Any) -> None:
+    """Point Zappa at a virtualenv without dev packages before it packages one.
+
+    Zappa packages the virtualenv named by VIRTUAL_ENV when it builds the zip, after this
+    callback, so `zappa update prod` run from the dev venv packages build/venv instead. A
+    prebuilt zip (--zip) or a docker image packages nothing, so it is left alone."""
+    vargs = getattr(zappa_cli, "vargs", None) or {}
+    if getattr(zappa_cli, "command", None) not in PACKAGING_COMMANDS:
+        return
+    if vargs.get("zip") or vargs.get("docker_image_uri"):
+        return
+    active = _active_venv()
+    venv = packaging_venv(active=active, dev_requirements=DEV_REQUIREMENTS, build=_build_venv)
+    if venv != active:
+        print(f"Packaging {venv.name} (requirements.txt only), not the active virtualenv.")
+    os.environ["VIRTUAL_ENV"] = str(venv)
+
+
 def check_stage(zappa_cli: Any) -> None:
-    """The Zappa `settings` callback: validate the stage, then build the static manifest."""
+    """The Zappa `settings` callback: validate the stage, make sure the package comes from a
+    clean virtualenv, then build the static manifest the package ships with."""
     validate_stage(zappa_cli)
+    use_clean_venv(zappa_cli)
     _static_deploy().build_manifest(zappa_cli)

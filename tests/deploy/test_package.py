@@ -4,7 +4,10 @@ SECRET_KEY from the remote_env S3 object (moto) and the counter on DynamoDB Loca
 
 import base64
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 import zipfile
@@ -119,6 +122,31 @@ def test_package_carries_no_secret_key_only_the_remote_env_pointer(
     assert f"REMOTE_ENV='{stage_config['remote_env']}'" in generated
     assert "LOG_LEVEL='WARNING'" in generated
     assert "DEBUG=False" in generated
+
+
+@pytest.mark.slow
+def test_zappa_run_from_the_dev_venv_packages_the_clean_build_venv(
+    package_zip: Path, tmp_path: Path
+) -> None:
+    """`zappa package prod` (as `zappa update prod` builds) started from the dev venv: the
+    settings callback points Zappa at build/venv, so no dev package reaches the zip."""
+    output = tmp_path / "from-dev-venv.zip"
+    env = {**os.environ, "VIRTUAL_ENV": sys.prefix}
+    result = subprocess.run(
+        [str(Path(sys.prefix) / "bin" / "zappa"), "package", "prod", "-o", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Packaging venv (requirements.txt only), not the active virtualenv." in result.stdout
+    with zipfile.ZipFile(output) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    assert {"django", "pynamodb", "zappa"} <= tops
+    assert not tops & {"pytest", "_pytest", "moto", "ruff", "pytest_django", "cfnlint"}
 
 
 def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:

@@ -3,6 +3,7 @@ before anything is built or uploaded."""
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,37 +202,64 @@ def test_dev_only_packages_are_read_from_requirements_dev() -> None:
     assert "django" not in names
 
 
-def test_a_venv_with_dev_packages_is_refused(tmp_path: Path) -> None:
+def test_a_venv_with_dev_packages_is_unfit_to_package(tmp_path: Path) -> None:
     venv = fake_venv(tmp_path / "dev", "Django-6.1.3", "pytest_django-4.14.0", "moto-5.2.5")
-    (problem,) = zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS)
-    assert "holds development packages (moto, pytest-django)" in problem
-    assert "make package" in problem
+    assert zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS) == [
+        "the virtualenv dev holds development packages (moto, pytest-django) that must not "
+        "ship to Lambda"
+    ]
 
 
-def test_a_venv_with_runtime_packages_only_is_accepted(tmp_path: Path) -> None:
+def test_a_venv_with_runtime_packages_only_is_fit_to_package(tmp_path: Path) -> None:
     venv = fake_venv(tmp_path / "build", "django-6.1.3", "pynamodb-6.1.0", "zappa-0.63.0")
     assert zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS) == []
 
 
-def test_no_active_venv_is_refused() -> None:
-    (problem,) = zappa_checks.venv_problems(venv=None, dev_requirements=DEV_REQUIREMENTS)
-    assert problem.startswith("no virtualenv is active")
+def test_a_clean_active_venv_is_packaged_as_it_is(tmp_path: Path) -> None:
+    clean = fake_venv(tmp_path / "clean", "django-6.1.3")
+    chosen = zappa_checks.packaging_venv(
+        active=clean, dev_requirements=DEV_REQUIREMENTS, build=lambda: pytest.fail("built")
+    )
+    assert chosen == clean
 
 
-def test_update_without_a_prebuilt_zip_checks_the_packaged_venv(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("dev_venv", [True, False])
+def test_the_build_venv_is_packaged_instead_of_a_dev_venv_or_none(
+    tmp_path: Path, dev_venv: bool
 ) -> None:
-    monkeypatch.setenv("VIRTUAL_ENV", str(fake_venv(tmp_path / "dev", "pytest-9.2.0")))
+    active = fake_venv(tmp_path / "dev", "pytest-9.2.0") if dev_venv else None
+    clean = fake_venv(tmp_path / "build-venv", "django-6.1.3")
+    chosen = zappa_checks.packaging_venv(
+        active=active, dev_requirements=DEV_REQUIREMENTS, build=lambda: clean
+    )
+    assert chosen == clean
+
+
+def test_a_build_venv_with_dev_packages_stops_the_deploy(tmp_path: Path) -> None:
+    dirty = fake_venv(tmp_path / "dirty", "ruff-0.17.6")
     with pytest.raises(click.ClickException) as raised:
-        zappa_checks.validate_stage(Cli(stage_config=prod(), vargs={}))
-    assert "holds development packages (pytest)" in raised.value.format_message()
+        zappa_checks.packaging_venv(
+            active=None, dev_requirements=DEV_REQUIREMENTS, build=lambda: dirty
+        )
+    assert "development packages (ruff)" in raised.value.format_message()
 
 
-def test_update_with_a_prebuilt_zip_does_not_package_the_venv(
+def test_a_clean_virtual_env_stays_the_one_zappa_packages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("VIRTUAL_ENV", str(fake_venv(tmp_path / "dev", "pytest-9.2.0")))
-    assert zappa_checks.validate_stage(Cli(stage_config=prod())) is None
+    clean = fake_venv(tmp_path / "clean", "django-6.1.3")
+    monkeypatch.setenv("VIRTUAL_ENV", str(clean))
+    zappa_checks.use_clean_venv(Cli(stage_config=prod(), command="update", vargs={}))
+    assert Path(os.environ["VIRTUAL_ENV"]) == clean
+
+
+def test_a_prebuilt_zip_leaves_the_virtualenv_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev = fake_venv(tmp_path / "dev", "pytest-9.2.0")
+    monkeypatch.setenv("VIRTUAL_ENV", str(dev))
+    zappa_checks.use_clean_venv(Cli(stage_config=prod(), command="update"))
+    assert Path(os.environ["VIRTUAL_ENV"]) == dev
 
 
 def test_invalid_stage_stops_before_the_static_manifest_is_built(tmp_path: Path) -> None:
