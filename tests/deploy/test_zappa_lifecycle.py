@@ -1,11 +1,13 @@
 """`zappa deploy dev`, `zappa update dev`, `zappa status dev` and `zappa undeploy dev`, run end to
 end by the real Zappa CLI against a moto server (AWS_ENDPOINT_URL), with the committed dev stage.
 
-Settings: the commands run with zappa_settings.json exactly as committed (no override file).
+Settings: the lifecycle runs with zappa_settings.json exactly as committed, no override file.
 Nothing has to be overridden: the test creates in moto what the stage names and what
 infra/template.yaml would create before a first deploy (the `s3_bucket` Zappa uploads to, the
 `role_name` execution role, the STATIC_BUCKET), so both callbacks run for real: `settings`
 validates the stage and hashes the static manifest, `post` runs collectstatic into moto's S3.
+Only the refused deploy uses a temporary settings file (`-s`): the dev stage minus its
+concurrency cap, which the `settings` callback must reject before anything reaches AWS.
 
 Packages: deploy and update use prebuilt zips (`-z`), each made by `zappa package dev` in the
 clean build venv of scripts/build_package.py (as `make package` does), from a copy of the project.
@@ -123,8 +125,8 @@ class Run:
         return f"$ zappa {' '.join(self.args)} -> {self.returncode}\n{self.stdout}\n{self.stderr}"
 
 
-def zappa(*args: str, project: Path, env: dict[str, str]) -> Run:
-    """Run the Zappa CLI in `project` and fail with its output unless it succeeds."""
+def zappa(*args: str, project: Path, env: dict[str, str], must_succeed: bool = True) -> Run:
+    """Run the Zappa CLI in `project`; fail with its output if it must succeed and did not."""
     result = subprocess.run(
         [str(ZAPPA), *args],
         cwd=project,
@@ -135,7 +137,7 @@ def zappa(*args: str, project: Path, env: dict[str, str]) -> Run:
         check=False,
     )
     run = Run(args=args, returncode=result.returncode, stdout=result.stdout, stderr=result.stderr)
-    assert run.returncode == 0, run.output()
+    assert run.returncode == 0 or not must_succeed, run.output()
     return run
 
 
@@ -216,6 +218,7 @@ class Snapshot:
     function: dict[str, Any] | None
     api_ids: list[str]
     api_stages: set[str]
+    upload_keys: set[str]
     static_keys: set[str]
 
 
@@ -225,6 +228,7 @@ def snapshot(*, aws: Aws, name: str, stage: dict[str, Any]) -> Snapshot:
         function=aws.function(name=name),
         api_ids=api_ids,
         api_stages=aws.stage_names(api_id=api_ids[0]) if len(api_ids) == 1 else set(),
+        upload_keys=aws.object_keys(bucket=stage["s3_bucket"]),
         static_keys=aws.object_keys(bucket=stage["environment_variables"]["STATIC_BUCKET"]),
     )
 
@@ -238,6 +242,8 @@ class Lifecycle:
     first_package: Path
     second_package: Path
     marker: str
+    refused: Run
+    after_refused: Snapshot
     status: Run
     after_deploy: Snapshot
     after_update: Snapshot
@@ -262,6 +268,17 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         aws.create_prerequisites(stage=stage)
         env = aws_environment(endpoint=endpoint, home=work)
         try:
+            # A stage without its concurrency cap: the settings callback must stop the deploy.
+            broken = {STAGE: {k: v for k, v in stage.items() if k != "lambda_concurrency"}}
+            broken_settings = work / "broken_settings.json"
+            broken_settings.write_text(json.dumps(broken), encoding="utf-8")
+            refused = zappa(
+                *("deploy", STAGE, "-s", str(broken_settings), "-z", str(first)),
+                project=project,
+                env=env,
+                must_succeed=False,
+            )
+            after_refused = snapshot(aws=aws, name=name, stage=stage)
             zappa("deploy", STAGE, "-z", str(first), project=project, env=env)
             after_deploy = snapshot(aws=aws, name=name, stage=stage)
             status = zappa("status", STAGE, "--json", project=project, env=env)
@@ -278,11 +295,24 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         first_package=first,
         second_package=second,
         marker=marker,
+        refused=refused,
+        after_refused=after_refused,
         status=status,
         after_deploy=after_deploy,
         after_update=after_update,
         after_undeploy=after_undeploy,
     )
+
+
+def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
+    lifecycle: Lifecycle,
+) -> None:
+    assert lifecycle.refused.returncode != 0
+    assert "lambda_concurrency is missing" in lifecycle.refused.output()
+    nothing = Snapshot(
+        function=None, api_ids=[], api_stages=set(), upload_keys=set(), static_keys=set()
+    )
+    assert lifecycle.after_refused == nothing
 
 
 def test_deploy_creates_the_function_from_the_package(lifecycle: Lifecycle) -> None:
