@@ -253,6 +253,7 @@ class Lifecycle:
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     """The whole lifecycle, run once for this module's tests to inspect."""
+    assert ZAPPA.exists(), f"no Zappa CLI next to {sys.executable}: run the tests from the venv"
     stage = dev_stage()
     name = f"{stage['project_name']}-{STAGE}"
     work = tmp_path_factory.mktemp("zappa-lifecycle")
