@@ -7,10 +7,10 @@ dispatches the command (zappa/cli.py `dispatch_command`: `load_settings()` then
 naming the setting at fault.
 
 Zappa has one `settings` callback slot, so once the stage is valid `check_stage` also does the
-two other things that must happen before packaging: it points Zappa at a virtualenv holding only
-requirements.txt (build/venv, when the active one has dev packages), and it hands over to
+other things that must happen before packaging: it points Zappa at a virtualenv holding only
+requirements.txt (build/venv, when the active one has dev packages), hands over to
 `static_deploy.build_manifest` (it hashes the static files into the manifest the package ships
-with).
+with), and refuses a prebuilt zip (--zip) built with other settings or other static files.
 
 Zappa imports this file by path as a top-level module, so it imports only the standard library
 (and click, which Zappa itself depends on, lazily) and loads static_deploy.py by path too.
@@ -20,6 +20,7 @@ import importlib.util
 import os
 import re
 import sys
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -268,9 +269,65 @@ def use_clean_venv(zappa_cli: Any) -> None:
     os.environ["VIRTUAL_ENV"] = str(venv)
 
 
+def prebuilt_zip_problems(
+    *, zip_path: Path, settings_module: str, manifest: Path | None, manifest_entry: str | None
+) -> list[str]:
+    """Problems with deploying a zip built earlier (--zip): it must hold the settings Zappa
+    would write for this stage now, and the static manifest of the files it will publish."""
+    name = zip_path.name
+    if not zipfile.is_zipfile(zip_path):
+        return [f"--zip {name} is not a zip file: build it with `make package`"]
+    with zipfile.ZipFile(zip_path) as archive:
+        entries = set(archive.namelist())
+        shipped_settings = (
+            archive.read("zappa_settings.py").decode() if "zappa_settings.py" in entries else ""
+        )
+        shipped_manifest = (
+            archive.read(manifest_entry) if manifest_entry and manifest_entry in entries else None
+        )
+    problems = []
+    if shipped_settings != settings_module:
+        stage = re.search(r"^API_STAGE='([^']*)'$", shipped_settings, re.MULTILINE)
+        built_for = f"stage {stage.group(1)!r}" if stage else "no Zappa stage"
+        problems.append(
+            f"--zip {name} was built for {built_for} with other settings than "
+            "zappa_settings.json holds now: rebuild it with `make package`"
+        )
+    if manifest is not None and shipped_manifest != manifest.read_bytes():
+        problems.append(
+            f"--zip {name} was built from other static files than the ones about to be "
+            "published: rebuild it with `make package`"
+        )
+    return problems
+
+
+def check_prebuilt_zip(zappa_cli: Any) -> None:
+    """Refuse a --zip that does not match the stage's current settings and static files."""
+    vargs = getattr(zappa_cli, "vargs", None) or {}
+    if getattr(zappa_cli, "command", None) not in {"deploy", "update"} or not vargs.get("zip"):
+        return
+    static_deploy = _static_deploy()
+    stage_env = static_deploy.stage_environment(stage_config=zappa_cli.stage_config)
+    manifest = static_deploy.shipped_manifest_dir(stage_env=stage_env) / "staticfiles.json"
+    root = Path(__file__).resolve().parent.parent
+    inside = manifest.resolve().is_relative_to(root)
+    problems = prebuilt_zip_problems(
+        zip_path=Path(vargs["zip"]),
+        settings_module=zappa_cli.get_zappa_settings_string(),
+        manifest=manifest if inside else None,
+        manifest_entry=manifest.resolve().relative_to(root).as_posix() if inside else None,
+    )
+    if problems:
+        import click
+
+        raise click.ClickException("\n".join(problems))
+
+
 def check_stage(zappa_cli: Any) -> None:
     """The Zappa `settings` callback: validate the stage, make sure the package comes from a
-    clean virtualenv, then build the static manifest the package ships with."""
+    clean virtualenv, build the static manifest the package ships with, and check that a
+    prebuilt zip (--zip) matches the stage's settings and that manifest."""
     validate_stage(zappa_cli)
     use_clean_venv(zappa_cli)
     _static_deploy().build_manifest(zappa_cli)
+    check_prebuilt_zip(zappa_cli)

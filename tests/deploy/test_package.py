@@ -149,6 +149,43 @@ def test_zappa_run_from_the_dev_venv_packages_the_clean_build_venv(
     assert not tops & {"pytest", "_pytest", "moto", "ruff", "pytest_django", "cfnlint"}
 
 
+def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
+    """Zappa's CLI object as `zappa update <stage> --zip <zip_path>` has it when the settings
+    callback runs (settings loaded from the working directory)."""
+    from zappa.cli import ZappaCLI
+
+    cli = ZappaCLI()
+    cli.command, cli.api_stage = "update", stage
+    cli.vargs = {"zip": str(zip_path)}
+    cli.load_settings(str(ROOT / "zappa_settings.json"))
+    return cli
+
+
+def test_the_built_zip_matches_what_zappa_update_would_ship(package_zip: Path) -> None:
+    from resume_site import zappa_checks
+
+    cli = loaded_zappa_cli(stage="prod", zip_path=package_zip)
+    assert zappa_checks.check_prebuilt_zip(cli) is None
+
+
+def test_a_zip_built_for_another_stage_is_refused(package_zip: Path, tmp_path: Path) -> None:
+    import click
+
+    from resume_site import zappa_checks
+
+    dev_settings = loaded_zappa_cli(stage="dev", zip_path=package_zip).get_zappa_settings_string()
+    dev_zip = tmp_path / "resume-site-dev.zip"
+    with zipfile.ZipFile(package_zip) as source, zipfile.ZipFile(dev_zip, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, dev_settings if item.filename == "zappa_settings.py" else data)
+    cli = loaded_zappa_cli(stage="prod", zip_path=dev_zip)
+
+    with pytest.raises(click.ClickException) as raised:
+        zappa_checks.check_prebuilt_zip(cli)
+    assert "resume-site-dev.zip was built for stage 'dev'" in raised.value.format_message()
+
+
 def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:
     before = package_zip.stat().st_mtime_ns
     assert build_package.build(stage="prod") == package_zip

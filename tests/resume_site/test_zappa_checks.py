@@ -4,6 +4,7 @@ before anything is built or uploaded."""
 import copy
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,53 @@ def test_zappa_cli_refuses_a_bad_stage_before_uploading_anything(
         assert "lambda_concurrency is missing" in capsys.readouterr().err
         assert boto3.client("s3").list_buckets()["Buckets"] == []
         assert boto3.client("lambda").list_functions()["Functions"] == []
+
+
+SHIPPED_SETTINGS = "DEBUG=False\nAPI_STAGE='prod'\n"
+MANIFEST_ENTRY = "resume_site/static_manifest/staticfiles.json"
+
+
+def prebuilt(tmp_path: Path, *, settings: str, manifest: bytes) -> Path:
+    path = tmp_path / "resume-site-prod.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("zappa_settings.py", settings)
+        archive.writestr(MANIFEST_ENTRY, manifest)
+    return path
+
+
+def zip_problems(tmp_path: Path, *, zip_path: Path, manifest: bytes) -> list[str]:
+    current = tmp_path / "staticfiles.json"
+    current.write_bytes(manifest)
+    return zappa_checks.prebuilt_zip_problems(
+        zip_path=zip_path,
+        settings_module=SHIPPED_SETTINGS,
+        manifest=current,
+        manifest_entry=MANIFEST_ENTRY,
+    )
+
+
+def test_a_prebuilt_zip_matching_settings_and_manifest_is_accepted(tmp_path: Path) -> None:
+    package = prebuilt(tmp_path, settings=SHIPPED_SETTINGS, manifest=b'{"paths": {}}')
+    assert zip_problems(tmp_path, zip_path=package, manifest=b'{"paths": {}}') == []
+
+
+def test_a_prebuilt_zip_with_older_settings_is_refused(tmp_path: Path) -> None:
+    package = prebuilt(tmp_path, settings="DEBUG=True\nAPI_STAGE='prod'\n", manifest=b"{}")
+    assert zip_problems(tmp_path, zip_path=package, manifest=b"{}") == [
+        "--zip resume-site-prod.zip was built for stage 'prod' with other settings than "
+        "zappa_settings.json holds now: rebuild it with `make package`"
+    ]
+
+
+def test_a_prebuilt_zip_with_other_static_files_is_refused(tmp_path: Path) -> None:
+    package = prebuilt(tmp_path, settings=SHIPPED_SETTINGS, manifest=b'{"paths": {"a": "1"}}')
+    (problem,) = zip_problems(tmp_path, zip_path=package, manifest=b'{"paths": {"a": "2"}}')
+    assert "built from other static files" in problem
+
+
+def test_a_prebuilt_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
+    not_zip = tmp_path / "resume-site-prod.zip"
+    not_zip.write_text("not a zip")
+    assert zip_problems(tmp_path, zip_path=not_zip, manifest=b"{}") == [
+        "--zip resume-site-prod.zip is not a zip file: build it with `make package`"
+    ]
