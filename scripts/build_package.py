@@ -112,7 +112,9 @@ def ensure_build_venv() -> bool:
     return True
 
 
-def _run_zappa(*, stage: str, output: Path) -> None:
+def build_venv_environment() -> dict[str, str]:
+    """This process's environment, activated into the build venv: Zappa packages the
+    site-packages of the virtualenv VIRTUAL_ENV names, and nothing else may leak in."""
     env = {
         **os.environ,
         "VIRTUAL_ENV": str(VENV_DIR),
@@ -120,6 +122,11 @@ def _run_zappa(*, stage: str, output: Path) -> None:
     }
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
+    return env
+
+
+def _run_zappa(*, stage: str, output: Path) -> None:
+    env = build_venv_environment()
     result = subprocess.run(
         [str(VENV_DIR / "bin" / "zappa"), "package", stage, "-o", str(output)],
         cwd=ROOT,

@@ -70,18 +70,10 @@ def zappa_package(*, project: Path, output: Path) -> Path:
     """`zappa package dev -o output` in `project`, inside the clean build venv (never the dev
     venv), as scripts/build_package.py runs it."""
     build_package.ensure_build_venv()
-    venv = build_package.VENV_DIR
-    env = {
-        **os.environ,
-        "VIRTUAL_ENV": str(venv),
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
     result = subprocess.run(
-        [str(venv / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
+        [str(build_package.VENV_DIR / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
         cwd=project,
-        env=env,
+        env=build_package.build_venv_environment(),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT_SECONDS,
