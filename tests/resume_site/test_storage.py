@@ -53,5 +53,5 @@ def test_hashed_names_are_cached_for_a_year_others_briefly(tmp_path: Path) -> No
         ("x.0123456789ab/a.css", False),
     ],
 )
-def test_is_hashed(name: str, hashed: bool) -> None:
+def test_is_hashed_only_for_names_with_collectstatics_content_hash(name: str, hashed: bool) -> None:
     assert is_hashed(name) is hashed
