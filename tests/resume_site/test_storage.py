@@ -30,7 +30,7 @@ def test_urls_come_from_the_local_manifest_without_calling_s3(tmp_path: Path) ->
 
 
 def test_a_missing_manifest_names_the_file_and_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"nowhere/staticfiles\.json is missing.*build_manifest"):
+    with pytest.raises(ValueError, match=r"nowhere/staticfiles\.json is missing.*make package"):
         storage(tmp_path / "nowhere").url("css/a.css")
 
 
