@@ -79,10 +79,9 @@ def _variables_read_by_settings() -> set[str]:
             continue
         func = node.func
         reader = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        first = node.args[0]
-        if (reader.startswith("_env") or reader == "get") and isinstance(first, ast.Constant):
-            if isinstance(first.value, str) and first.value.isupper():
-                names.add(first.value)
+        name = getattr(node.args[0], "value", None)
+        if reader.startswith(("_env", "get")) and isinstance(name, str) and name.isupper():
+            names.add(name)
     return names
 
 
