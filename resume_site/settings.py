@@ -108,7 +108,8 @@ TEMPLATES = [
     },
 ]
 
-# Rule 2: there is no SQL database. The dummy backend makes any ORM query fail loudly.
+# There is no SQL database (docs/architecture.md, Decisions): the owner's accounts are DynamoDB
+# items and sessions are signed cookies. The dummy backend makes any ORM query fail loudly.
 DATABASES: dict[str, dict[str, str]] = {}
 
 LANGUAGE_CODE = "en"
@@ -146,7 +147,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", m
 # CloudFront at STATIC_DOMAIN, cached for a year. The manifest that maps names to hashed names
 # is a local file shipped inside the Lambda package (STATIC_MANIFEST_DIR), never read from S3:
 # rendering needs no network and no S3 permission, and each package renders exactly the hashed
-# names it was built with (see resume_site/storage.py and resume_site/static_deploy.py).
+# names it was built with (see resume_site/storage.py, and deploy/ for how the manifest is made).
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -189,12 +190,15 @@ AWS_REGION = _env("AWS_REGION", "us-east-1")
 DYNAMODB_ENDPOINT_URL = os.environ.get(
     "DYNAMODB_ENDPOINT_URL", "" if PRODUCTION else "http://127.0.0.1:8001"
 ).strip()
-# Rule 3: fail fast. The SDK's defaults (15 s connect, 30 s read, 3 retries) would hang a page.
+# Fail fast: with DynamoDB slow or down the API answers 503 within about a second (the page never
+# waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
 DYNAMODB_MAX_RETRIES = _env_int("DYNAMODB_MAX_RETRIES", "1")
 if DYNAMODB_MAX_RETRIES > 2:
-    raise ImproperlyConfigured("DYNAMODB_MAX_RETRIES must be 0, 1 or 2 (rule 3: fail fast).")
+    raise ImproperlyConfigured(
+        "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a timeout to a failing request."
+    )
 # Write sharding of the total counter: 1 item by default; raise it only past ~1,000 writes/s.
 COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
 

@@ -44,7 +44,7 @@ class CloudFrontManifestStorage(S3ManifestStaticStorage):
         if not self.hashed_files:
             raise ValueError(
                 f"The static manifest {self.manifest_dir / self.manifest_name} is missing or "
-                "empty: build the package through Zappa, whose settings callback runs "
-                "resume_site.static_deploy.build_manifest to write it."
+                "empty: build the package with `make package` or `zappa package`, whose "
+                "settings callback writes it (docs/deploy.md)."
             )
         return super().stored_name(name)

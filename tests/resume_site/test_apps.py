@@ -1,4 +1,6 @@
-from collections.abc import Iterator
+"""resume_site/apps.py: a broken resume.json stops start-up, unless validation is turned off."""
+
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -8,13 +10,9 @@ from resume_site.resume import ResumeError, get_resume
 
 
 @pytest.fixture
-def broken_resume(tmp_path: Path, settings) -> Iterator[Path]:
-    path = tmp_path / "resume.json"
-    path.write_text('{"basics": {"label": "Cloud Engineer"}}', encoding="utf-8")
-    settings.RESUME_PATH = path
-    get_resume.cache_clear()
-    yield path
-    get_resume.cache_clear()
+def broken_resume(use_resume: Callable[[object], Path]) -> Path:
+    """A resume without the required basics.name, as the site's resume."""
+    return use_resume({"basics": {"label": "Cloud Engineer"}})
 
 
 def test_ready_raises_for_a_broken_resume(broken_resume: Path, settings) -> None:
@@ -34,7 +32,7 @@ def test_ready_skips_validation_when_disabled(broken_resume: Path, settings) -> 
 
 
 def test_ready_loads_a_valid_resume_into_the_cache() -> None:
-    get_resume.cache_clear()
+    get_resume.cache_clear()  # earlier tests may have loaded it
 
     apps.get_app_config("resume_site").ready()
 

@@ -1,13 +1,13 @@
-import copy
-import json
+"""resume_site/resume.py: resume.json is loaded into a typed Resume or stopped at the bad field."""
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import resume_site
 from resume_site.resume import (
+    DEFAULT_RESUME_PATH,
     PartialDate,
     Resume,
     ResumeError,
@@ -15,21 +15,11 @@ from resume_site.resume import (
     load_resume,
 )
 
-EXAMPLE = Path(resume_site.__file__).resolve().parent / "data" / "resume.json"
-
-
-def example_data() -> dict[str, Any]:
-    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
-
-
-def write_json(tmp_path: Path, data: object) -> Path:
-    path = tmp_path / "resume.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
+WriteResume = Callable[[object], Path]
 
 
 def test_example_file_loads_with_every_section_populated() -> None:
-    resume = load_resume(EXAMPLE)
+    resume = load_resume(DEFAULT_RESUME_PATH)
 
     assert isinstance(resume, Resume)
     assert resume.basics.name == "Alex Rivera"
@@ -45,12 +35,13 @@ def test_example_file_loads_with_every_section_populated() -> None:
     assert resume.certificates
 
 
-def test_dates_are_parsed_and_optional_fields_default_to_none_or_empty(tmp_path: Path) -> None:
-    data = example_data()
-    data["work"] = [{"name": "Acme", "position": "Engineer", "startDate": "2021-03"}]
-    data["certificates"] = [{"name": "Cert", "issuer": "Issuer", "date": "2023-04-18"}]
+def test_dates_are_parsed_and_optional_fields_default_to_none_or_empty(
+    example_data: dict[str, Any], write_resume: WriteResume
+) -> None:
+    example_data["work"] = [{"name": "Acme", "position": "Engineer", "startDate": "2021-03"}]
+    example_data["certificates"] = [{"name": "Cert", "issuer": "Issuer", "date": "2023-04-18"}]
 
-    resume = load_resume(write_json(tmp_path, data))
+    resume = load_resume(write_resume(example_data))
 
     job = resume.work[0]
     assert job.start_date == PartialDate(2021, 3)
@@ -64,11 +55,13 @@ def test_dates_are_parsed_and_optional_fields_default_to_none_or_empty(tmp_path:
     assert resume.certificates[0].date.iso == "2023-04-18"
 
 
-def test_missing_sections_are_empty_and_unknown_keys_are_ignored(tmp_path: Path) -> None:
-    data = {"basics": example_data()["basics"], "volunteer": [{"x": 1}], "meta": {"v": 1}}
+def test_missing_sections_are_empty_and_unknown_keys_are_ignored(
+    example_data: dict[str, Any], write_resume: WriteResume
+) -> None:
+    data = {"basics": example_data["basics"], "volunteer": [{"x": 1}], "meta": {"v": 1}}
     data["basics"]["favouriteColour"] = "teal"
 
-    resume = load_resume(write_json(tmp_path, data))
+    resume = load_resume(write_resume(data))
 
     assert resume.work == ()
     assert resume.education == ()
@@ -78,7 +71,7 @@ def test_missing_sections_are_empty_and_unknown_keys_are_ignored(tmp_path: Path)
 
 
 def test_phone_becomes_a_tel_uri() -> None:
-    resume = load_resume(EXAMPLE)
+    resume = load_resume(DEFAULT_RESUME_PATH)
 
     assert resume.basics.phone == "+1 503 555 0142"
     assert resume.basics.tel_uri == "tel:+15035550142"
@@ -202,11 +195,13 @@ def _delete(path: list[str | int]) -> Callable[[dict[str, Any]], None]:
     ],
 )
 def test_invalid_field_raises_resume_error_naming_the_field(
-    tmp_path: Path, mutate: Callable[[dict[str, Any]], None], expected: str
+    example_data: dict[str, Any],
+    write_resume: WriteResume,
+    mutate: Callable[[dict[str, Any]], None],
+    expected: str,
 ) -> None:
-    data = copy.deepcopy(example_data())
-    mutate(data)
-    path = write_json(tmp_path, data)
+    mutate(example_data)
+    path = write_resume(example_data)
 
     with pytest.raises(ResumeError) as excinfo:
         load_resume(path)
@@ -215,9 +210,9 @@ def test_invalid_field_raises_resume_error_naming_the_field(
     assert str(excinfo.value).startswith(f"{path}: ")
 
 
-def test_top_level_must_be_an_object(tmp_path: Path) -> None:
+def test_top_level_must_be_an_object(write_resume: WriteResume) -> None:
     with pytest.raises(ResumeError, match="expected a JSON object at the top level, got a list"):
-        load_resume(write_json(tmp_path, [1, 2]))
+        load_resume(write_resume([1, 2]))
 
 
 def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
@@ -231,7 +226,7 @@ def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
     assert str(path) in str(excinfo.value)
 
 
-def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_missing_file_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.json"
 
     with pytest.raises(ResumeError) as excinfo:
@@ -241,12 +236,13 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     assert excinfo.value.file == path
 
 
-def test_resume_error_is_a_value_error_with_its_parts(tmp_path: Path) -> None:
-    data = example_data()
-    data["work"][0]["startDate"] = "soon"
+def test_resume_error_is_a_value_error_with_its_parts(
+    example_data: dict[str, Any], write_resume: WriteResume
+) -> None:
+    example_data["work"][0]["startDate"] = "soon"
 
     with pytest.raises(ValueError) as excinfo:
-        load_resume(write_json(tmp_path, data))
+        load_resume(write_resume(example_data))
 
     error = excinfo.value
     assert isinstance(error, ResumeError)
@@ -254,16 +250,26 @@ def test_resume_error_is_a_value_error_with_its_parts(tmp_path: Path) -> None:
     assert error.problem.startswith("expected a date string")
 
 
-def test_get_resume_loads_the_configured_file_once(tmp_path: Path, settings) -> None:
-    data = example_data()
-    data["basics"]["name"] = "Sam Okafor"
-    settings.RESUME_PATH = write_json(tmp_path, data)
-    get_resume.cache_clear()
-    try:
-        first = get_resume()
-        (tmp_path / "resume.json").write_text("not json", encoding="utf-8")
+def test_get_resume_loads_the_configured_file_once(
+    example_data: dict[str, Any], use_resume: Callable[[object], Path]
+) -> None:
+    example_data["basics"]["name"] = "Sam Okafor"
+    path = use_resume(example_data)
 
-        assert first.basics.name == "Sam Okafor"
-        assert get_resume() is first
-    finally:
-        get_resume.cache_clear()
+    first = get_resume()
+    path.write_text("not json", encoding="utf-8")
+
+    assert first.basics.name == "Sam Okafor"
+    assert get_resume() is first
+
+
+def test_changing_resume_path_reloads_the_resume(
+    example_data: dict[str, Any], use_resume: Callable[[object], Path]
+) -> None:
+    before = get_resume()
+    example_data["basics"]["name"] = "Sam Okafor"
+
+    use_resume(example_data)
+
+    assert before.basics.name == "Alex Rivera"
+    assert get_resume().basics.name == "Sam Okafor"

@@ -1,6 +1,8 @@
 """resume_site/settings.py: production refuses to start half-configured; check --deploy is clean."""
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +58,40 @@ def test_bad_numbers_are_named():
     assert "DYNAMODB_READ_TIMEOUT must be a number, got 'soon'" in result.stderr
 
 
-def test_there_is_no_sql_database():
+def test_more_than_two_retries_are_refused_with_the_reason():
+    result = _check({"DYNAMODB_MAX_RETRIES": "3"})
+    assert result.returncode != 0
+    assert "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a timeout" in result.stderr
+
+
+def test_any_orm_query_fails_as_there_is_no_sql_database():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.dummy"
     with pytest.raises(ImproperlyConfigured, match=r"settings\.DATABASES is improperly configured"):
         connection.cursor()
+
+
+def _variables_read_by_settings() -> set[str]:
+    """Names of the environment variables settings.py reads (through _env* or os.environ)."""
+    tree = ast.parse((ROOT / "resume_site" / "settings.py").read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        reader = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        name = getattr(node.args[0], "value", None)
+        if reader.startswith(("_env", "get")) and isinstance(name, str) and name.isupper():
+            names.add(name)
+    return names
+
+
+def test_readme_configuration_table_lists_every_variable_the_settings_read():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", " ".join(rows)))
+
+    read = _variables_read_by_settings()
+
+    assert "CSRF_TRUSTED_ORIGINS" in read  # the scan sees calls spread over several lines
+    assert read - documented == set()

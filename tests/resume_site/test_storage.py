@@ -30,7 +30,7 @@ def test_urls_come_from_the_local_manifest_without_calling_s3(tmp_path: Path) ->
 
 
 def test_a_missing_manifest_names_the_file_and_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"nowhere/staticfiles\.json is missing.*build_manifest"):
+    with pytest.raises(ValueError, match=r"nowhere/staticfiles\.json is missing.*make package"):
         storage(tmp_path / "nowhere").url("css/a.css")
 
 
@@ -53,5 +53,5 @@ def test_hashed_names_are_cached_for_a_year_others_briefly(tmp_path: Path) -> No
         ("x.0123456789ab/a.css", False),
     ],
 )
-def test_is_hashed(name: str, hashed: bool) -> None:
+def test_is_hashed_only_for_names_with_collectstatics_content_hash(name: str, hashed: bool) -> None:
     assert is_hashed(name) is hashed

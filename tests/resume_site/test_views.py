@@ -1,34 +1,13 @@
-import json
-from collections.abc import Callable, Iterator
+"""resume_site/views.py: the resume page, rendered from resume.json without DynamoDB."""
+
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.templatetags.static import static
 from django.urls import reverse
 
-import resume_site
-from resume_site.resume import get_resume
-
-EXAMPLE = Path(resume_site.__file__).resolve().parent / "data" / "resume.json"
-
-
-def example_data() -> dict[str, Any]:
-    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def use_resume(tmp_path: Path, settings) -> Iterator[Callable[[dict[str, Any]], None]]:
-    """Serve the page from the given resume data (written to a temporary RESUME_PATH)."""
-
-    def use(data: dict[str, Any]) -> None:
-        path = tmp_path / "resume.json"
-        path.write_text(json.dumps(data), encoding="utf-8")
-        settings.RESUME_PATH = path
-        get_resume.cache_clear()
-
-    yield use
-    get_resume.cache_clear()
+UseResume = Callable[[object], Path]
 
 
 def test_resume_page_renders_the_resume(client) -> None:
@@ -48,7 +27,7 @@ def test_resume_page_renders_the_resume(client) -> None:
     assert f'src="{static("js/counter.js")}" defer' in html
 
 
-def test_resume_page_route_name_is_resume() -> None:
+def test_resume_page_is_the_site_root() -> None:
     assert reverse("resume") == "/"
 
 
@@ -63,7 +42,7 @@ def test_dates_render_as_time_elements(client) -> None:
     )
 
 
-def test_contact_links(client) -> None:
+def test_email_phone_and_profiles_are_links(client) -> None:
     html = client.get("/").content.decode()
 
     assert 'href="mailto:alex.rivera@example.com"' in html
@@ -87,24 +66,27 @@ def test_resume_page_is_publicly_cacheable_for_a_short_time(client) -> None:
     assert directives == {"public", "max-age=300"}
 
 
-def test_head_is_allowed(client) -> None:
+def test_head_gets_the_page_headers_without_a_body(client) -> None:
     response = client.head("/")
 
     assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response.content == b""
 
 
-def test_post_is_not_allowed(client) -> None:
+def test_post_gets_405_naming_the_allowed_methods(client) -> None:
     response = client.post("/")
 
     assert response.status_code == 405
     assert "GET" in response["Allow"]
 
 
-def test_empty_sections_are_omitted(client, use_resume) -> None:
-    data = example_data()
-    data["projects"] = []
-    data["certificates"] = []
-    use_resume(data)
+def test_empty_sections_are_omitted(
+    client, example_data: dict[str, Any], use_resume: UseResume
+) -> None:
+    example_data["projects"] = []
+    example_data["certificates"] = []
+    use_resume(example_data)
 
     html = client.get("/").content.decode()
 
@@ -113,10 +95,11 @@ def test_empty_sections_are_omitted(client, use_resume) -> None:
     assert ">Experience</h2>" in html
 
 
-def test_resume_text_is_html_escaped(client, use_resume) -> None:
-    data = example_data()
-    data["basics"]["summary"] = '<script>alert("x")</script>'
-    use_resume(data)
+def test_resume_text_is_html_escaped(
+    client, example_data: dict[str, Any], use_resume: UseResume
+) -> None:
+    example_data["basics"]["summary"] = '<script>alert("x")</script>'
+    use_resume(example_data)
 
     html = client.get("/").content.decode()
 
