@@ -1,5 +1,5 @@
-"""Fault behaviour: the engine stopped, slow or throttling. Nothing lost, clear errors, and the
-resume page still renders (rule 3)."""
+"""Fault behaviour: the engine stopped, slow or throttling. Nothing lost, clear errors within
+the deadline (a page fails fast rather than hangs), and the resume page still renders."""
 
 import json
 import socket
@@ -29,9 +29,9 @@ def test_engine_stopped_then_restarted(client, settings, tmp_path):
     settings.DYNAMODB_TABLE = "faults"
     engine = dynamodb_local.start(port, tmp_path)
     try:
-        from counter import services
+        from resume_site import dynamodb
 
-        services.table_ensure()
+        dynamodb.table_ensure()
         for expected in (1, 2, 3):
             assert client.post("/api/count").json() == {"count": expected}
     finally:
