@@ -23,7 +23,7 @@ def _timed(call):
 
 
 @pytest.mark.dynamodb_local
-def test_engine_stopped_then_restarted(client, settings, tmp_path):
+def test_a_stopped_engine_gives_503_and_a_restarted_one_lost_nothing(client, settings, tmp_path):
     port = dynamodb_local.free_port()
     settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{port}"
     settings.DYNAMODB_TABLE = "faults"

@@ -20,7 +20,7 @@ def test_count_increment_returns_the_new_total(moto_table):
     assert services.count_get() == 2
 
 
-def test_count_increment_uses_one_item(table_scan):
+def test_count_increment_keeps_the_total_in_one_item(table_scan):
     services.count_increment()
     services.count_increment()
     assert [(item["pk"]["S"], item["count"]["N"]) for item in table_scan()] == [("total", "2")]

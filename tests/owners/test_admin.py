@@ -72,7 +72,7 @@ def test_the_login_form_needs_its_csrf_token(alex, browser):
     assert response.status_code == 403
 
 
-def test_sign_in_dashboard_sign_out(alex, browser):
+def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
     for visitor in (ALICE, ALICE, BOB):
         counter.count_increment(visitor=visitor)
     response = _sign_in(browser, alex, PASSWORD)

@@ -8,7 +8,7 @@ from owners import services
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 
 
-def test_account_create_then_get(moto_table):
+def test_a_created_account_reads_back_the_same(moto_table):
     made = services.account_create(username="alex", password_hash="md5$salt$hash")
     assert made.active
     assert services.account_get(username="alex") == made

@@ -100,7 +100,7 @@ def test_a_duplicate_username_is_refused(moto_table, fast_passwords, monkeypatch
     assert services.account_get(username="alex").password_hash == first
 
 
-def test_change_password(moto_table, fast_passwords, monkeypatch):
+def test_change_password_replaces_the_stored_hash(moto_table, fast_passwords, monkeypatch):
     monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     _run("alex")
     monkeypatch.setenv("ADMIN_PASSWORD", "new-" + PASSWORD)
@@ -108,7 +108,7 @@ def test_change_password(moto_table, fast_passwords, monkeypatch):
     assert check_password("new-" + PASSWORD, services.account_get(username="alex").password_hash)
 
 
-def test_deactivate_activate_and_list(moto_table, fast_passwords, monkeypatch):
+def test_deactivate_and_activate_show_in_the_list(moto_table, fast_passwords, monkeypatch):
     monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     assert "No accounts yet" in _run("--list")
     _run("sam")
