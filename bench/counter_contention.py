@@ -166,7 +166,7 @@ def ours() -> Increment:
 def naive(pk: str) -> Increment:
     """Read the item, add one in Python, write it back: two threads that read the same value
     both write value + 1, and one of the two views is gone."""
-    from counter.models import TotalItem
+    from counter.services import TotalItem
 
     def increment() -> None:
         try:
@@ -195,9 +195,8 @@ def steady[T](call: Callable[[], T], attempts: int = 5) -> T:
 
 def ours_reset() -> None:
     from counter import services
-    from counter.models import TotalItem
 
-    steady(TotalItem(services.TOTAL_KEY).delete)
+    steady(services.TotalItem(services.TOTAL_KEY).delete)
     if steady(services.count_get) != 0:
         raise RuntimeError("the counter item could not be reset between cells")
 
@@ -209,7 +208,7 @@ def ours_stored() -> int:
 
 
 def naive_stored(pk: str) -> int:
-    from counter.models import TotalItem
+    from counter.services import TotalItem
 
     def read() -> int:
         try:
@@ -366,11 +365,11 @@ def warm_up(ops: int, threads: int) -> None:
 
 
 def bench(args: argparse.Namespace) -> list[Cell]:
-    from counter import services
+    from resume_site import dynamodb
 
     try:
-        services.table_ensure()
-    except services.CounterUnavailable as error:
+        dynamodb.table_ensure()
+    except dynamodb.TableUnavailable as error:
         raise dynamodb_local.EngineError(
             f"Could not create the bench table in DynamoDB Local: {error.__cause__}"
         ) from error

@@ -1,8 +1,12 @@
-"""The only code that talks to DynamoDB.
+"""The counter's DynamoDB access: page views, the day's figures and the visitors' daily hashes.
 
-Every change to a count is one atomic DynamoDB operation (rule 1): an ADD update or a
-transaction, never read-add-write. Any failure of the engine surfaces as CounterUnavailable,
-which the views turn into a 503 (rule 3).
+Every change to a count is one atomic DynamoDB operation, an ADD update or a transaction, never
+read-add-write: concurrent views would otherwise overwrite each other and be lost
+(docs/architecture.md, Decisions). Any failure of the engine surfaces as CounterUnavailable,
+which the API turns into a 503 and the dashboard into a notice; the resume page never waits on
+the counter.
+
+The item classes below are this module's own; everything else uses the functions.
 """
 
 import datetime as dt
@@ -14,23 +18,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError
 from django.conf import settings
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
-from pynamodb.models import Model
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from counter.models import (
-    AccountIndex,
-    AccountItem,
-    DailySalt,
-    DayItem,
-    FailureItem,
-    TotalItem,
-    VisitorMarker,
-    ensure_bound,
-)
+from resume_site.clients import Client
+from resume_site.dynamodb import TableModel, TableUnavailable, failures_raise
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +33,37 @@ TOTAL_KEY = "total"
 MARKER_LIFETIME = dt.timedelta(days=2)
 
 
-class CounterUnavailable(Exception):
-    """DynamoDB could not be reached or refused the request; nothing was half-written."""
+class CounterUnavailable(TableUnavailable):
+    """The visitor counter's items could not be read or written."""
+
+    def __init__(self, message: str = "the visitor counter is unavailable right now") -> None:
+        super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Visitor:
-    """What the request tells about a visitor. Never stored: only its daily keyed hash is."""
+class TotalItem(TableModel):
+    """The single counter item (one per shard when write sharding is on): total page views."""
 
-    ip: str
-    user_agent: str
+    count = NumberAttribute(default=0)
+
+
+class DayItem(TableModel):
+    """Views and unique visitors of one UTC day, for the admin chart."""
+
+    views = NumberAttribute(default=0)
+    uniques = NumberAttribute(default=0)
+
+
+class VisitorMarker(TableModel):
+    """One per (day, visitor hash): proves a visitor was already counted that day."""
+
+    expires = TTLAttribute()
+
+
+class DailySalt(TableModel):
+    """The random salt of one day's visitor hashes; it expires, so old hashes cannot be redone."""
+
+    salt = UnicodeAttribute()
+    expires = TTLAttribute()
 
 
 @dataclass(frozen=True)
@@ -68,44 +84,33 @@ def _total_keys() -> list[str]:
     return [f"{TOTAL_KEY}#{shard}" for shard in range(shards)]
 
 
-def _unavailable(error: Exception) -> CounterUnavailable:
-    logger.warning("DynamoDB call failed: %s", error)
-    return CounterUnavailable("the visitor counter is unavailable right now")
-
-
 def _transaction() -> Connection:
     return DayItem._get_connection().connection
 
 
+@failures_raise(CounterUnavailable)
 def count_get() -> int:
     """Total page views, without counting one (0 before the first view)."""
-    ensure_bound()
     keys = _total_keys()
-    try:
-        if len(keys) == 1:
-            try:
-                return int(TotalItem.get(keys[0], consistent_read=True).count)
-            except TotalItem.DoesNotExist:
-                return 0
-        return sum(int(item.count) for item in TotalItem.batch_get(keys, consistent_read=True))
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
+    if len(keys) == 1:
+        try:
+            return int(TotalItem.get(keys[0], consistent_read=True).count)
+        except TotalItem.DoesNotExist:
+            return 0
+    return sum(int(item.count) for item in TotalItem.batch_get(keys, consistent_read=True))
 
 
-def count_increment(*, visitor: Visitor | None = None, today: dt.date | None = None) -> int:
+@failures_raise(CounterUnavailable)
+def count_increment(*, visitor: Client | None = None, today: dt.date | None = None) -> int:
     """Count one page view with an atomic ADD and return the total after it.
 
     With a visitor, the day's views and (once per visitor and day) unique visitors are counted
     too; that bookkeeping failing is logged and does not lose the view already counted.
     """
-    ensure_bound()
     keys = _total_keys()
-    try:
-        item = TotalItem(random.choice(keys))  # noqa: S311 (spreads writes, not a secret)
-        item.update(actions=[TotalItem.count.add(1)])
-        total = int(item.count) if len(keys) == 1 else count_get()
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
+    item = TotalItem(random.choice(keys))  # noqa: S311 (spreads writes, not a secret)
+    item.update(actions=[TotalItem.count.add(1)])
+    total = int(item.count) if len(keys) == 1 else count_get()
     if visitor is not None:
         try:
             day_record_view(visitor=visitor, day=today or _today())
@@ -123,15 +128,12 @@ def _daily_salt(day: dt.date) -> bytes:
     expires = dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME
     candidate = DailySalt(key, salt=secrets.token_hex(32), expires=expires)
     try:
-        try:
-            candidate.save(condition=DailySalt.pk.does_not_exist())
-            salt = candidate.salt
-        except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            salt = DailySalt.get(key, consistent_read=True).salt
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
+        candidate.save(condition=DailySalt.pk.does_not_exist())
+        salt = candidate.salt
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        salt = DailySalt.get(key, consistent_read=True).salt
     _salts.clear()  # keep only today's salt in memory
     _salts[day] = bytes.fromhex(salt)
     return _salts[day]
@@ -140,240 +142,58 @@ def _daily_salt(day: dt.date) -> bytes:
 _salts: dict[dt.date, bytes] = {}
 
 
-def visitor_hash(*, visitor: Visitor, salt: bytes) -> str:
-    """A keyed hash of (IP, user agent); with a daily salt it cannot link days (rule 6)."""
+def visitor_hash(*, visitor: Client, salt: bytes) -> str:
+    """A keyed hash of (IP, user agent). The salt changes daily and expires, so the hashes of
+    two days cannot be linked and nobody can recompute an old one from an IP address."""
     message = f"{visitor.ip}\n{visitor.user_agent}".encode()
     return hmac.new(salt, message, hashlib.sha256).hexdigest()[:32]
 
 
-def day_record_view(*, visitor: Visitor, day: dt.date) -> bool:
+@failures_raise(CounterUnavailable)
+def visitor_digest(*, visitor: Client, day: dt.date | None = None) -> str:
+    """The visitor's keyed hash of the day (today by default), as the counter stores it.
+
+    Public so that the owner's sign-in can count failures per client without storing the
+    client; the hash and its salt stay the counter's.
+    """
+    return visitor_hash(visitor=visitor, salt=_daily_salt(day or _today()))
+
+
+@failures_raise(CounterUnavailable)
+def day_record_view(*, visitor: Client, day: dt.date) -> bool:
     """Count a view in the day's figures; return True if it was the visitor's first that day.
 
     The marker and the unique-visitor ADD are one transaction with a does-not-exist condition,
     so a visitor counts once a day and a retried request (same token) never counts twice.
     """
-    ensure_bound()
     day_key = f"day#{day.isoformat()}"
+    marker = VisitorMarker(
+        f"visitor#{day.isoformat()}#{visitor_digest(visitor=visitor, day=day)}",
+        expires=dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME,
+    )
     try:
-        digest = visitor_hash(visitor=visitor, salt=_daily_salt(day))
-        marker = VisitorMarker(
-            f"visitor#{day.isoformat()}#{digest}",
-            expires=dt.datetime.combine(day, dt.time(), dt.UTC) + MARKER_LIFETIME,
-        )
-        try:
-            with TransactWrite(
-                connection=_transaction(), client_request_token=str(uuid.uuid4())
-            ) as tx:
-                tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
-                tx.update(DayItem(day_key), actions=[DayItem.views.add(1), DayItem.uniques.add(1)])
-            return True
-        except TransactWriteError as error:
-            reasons = error.cancellation_reasons
-            if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
-                raise
-        DayItem(day_key).update(actions=[DayItem.views.add(1)])
-        return False
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
+        with TransactWrite(connection=_transaction(), client_request_token=str(uuid.uuid4())) as tx:
+            tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
+            tx.update(DayItem(day_key), actions=[DayItem.views.add(1), DayItem.uniques.add(1)])
+        return True
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+            raise
+    DayItem(day_key).update(actions=[DayItem.views.add(1)])
+    return False
 
 
+@failures_raise(CounterUnavailable)
 def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
     """Views and unique visitors of the last `days` days, oldest first, zeros for quiet days."""
-    ensure_bound()
     last = today or _today()
     wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    try:
-        found = {
-            item.pk: item
-            for item in DayItem.batch_get(
-                [f"day#{d.isoformat()}" for d in wanted], consistent_read=True
-            )
-        }
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
+    keys = [f"day#{day.isoformat()}" for day in wanted]
+    found = {item.pk: item for item in DayItem.batch_get(keys, consistent_read=True)}
     stats = []
     for day in wanted:
         item = found.get(f"day#{day.isoformat()}")
         views, uniques = (int(item.views), int(item.uniques)) if item else (0, 0)
         stats.append(DayStats(day=day, views=views, uniques=uniques))
     return stats
-
-
-@dataclass(frozen=True)
-class Account:
-    username: str
-    password_hash: str
-    active: bool
-    created: dt.datetime
-    last_login: dt.datetime | None
-
-
-class AccountExists(Exception):
-    pass
-
-
-class AccountNotFound(Exception):
-    pass
-
-
-ACCOUNT_INDEX_KEY = "owners"
-
-
-def _account_key(username: str) -> str:
-    return f"owner#{username}"
-
-
-def _account(item: AccountItem) -> Account:
-    return Account(
-        username=item.username,
-        password_hash=item.password,
-        active=bool(item.active),
-        created=item.created,
-        last_login=item.last_login,
-    )
-
-
-def account_get(*, username: str) -> Account | None:
-    ensure_bound()
-    try:
-        return _account(AccountItem.get(_account_key(username), consistent_read=True))
-    except AccountItem.DoesNotExist:
-        return None
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-
-
-def account_create(*, username: str, password_hash: str) -> Account:
-    """Create an account; the item and its place in the index are written in one transaction."""
-    ensure_bound()
-    item = AccountItem(
-        _account_key(username),
-        username=username,
-        password=password_hash,
-        active=True,
-        created=dt.datetime.now(dt.UTC),
-    )
-    try:
-        with TransactWrite(connection=_transaction()) as tx:
-            tx.save(item, condition=AccountItem.pk.does_not_exist())
-            tx.update(
-                AccountIndex(ACCOUNT_INDEX_KEY), actions=[AccountIndex.usernames.add({username})]
-            )
-    except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            raise AccountExists(username) from error
-        raise _unavailable(error) from error
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-    return _account(item)
-
-
-def _account_update(username: str, actions: list) -> None:
-    ensure_bound()
-    try:
-        AccountItem(_account_key(username)).update(
-            actions=actions, condition=AccountItem.pk.exists()
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise AccountNotFound(username) from error
-        raise _unavailable(error) from error
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-
-
-def account_set_password(*, username: str, password_hash: str) -> None:
-    """Store a new hash; sessions signed with the old one stop being valid (session auth hash)."""
-    _account_update(username, [AccountItem.password.set(password_hash)])
-
-
-def account_set_active(*, username: str, active: bool) -> None:
-    _account_update(username, [AccountItem.active.set(active)])
-
-
-def account_record_login(*, username: str, when: dt.datetime) -> None:
-    _account_update(username, [AccountItem.last_login.set(when)])
-
-
-def account_list() -> list[Account]:
-    """Every account, sorted by username."""
-    ensure_bound()
-    try:
-        try:
-            names = AccountIndex.get(ACCOUNT_INDEX_KEY, consistent_read=True).usernames or set()
-        except AccountIndex.DoesNotExist:
-            return []
-        keys = [_account_key(name) for name in names]
-        items = list(AccountItem.batch_get(keys, consistent_read=True))
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-    return sorted((_account(item) for item in items), key=lambda account: account.username)
-
-
-def _failure_keys(subjects: list[str], now: dt.datetime) -> tuple[list[str], list[str]]:
-    """Keys of the current and the previous window for each subject."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    current = int(now.timestamp()) // window
-    return (
-        [f"login-failures#{subject}#{current}" for subject in subjects],
-        [f"login-failures#{subject}#{current - 1}" for subject in subjects],
-    )
-
-
-def login_subjects(*, username: str, client: Visitor) -> list[str]:
-    """What failed sign-ins are counted against: the username, and the client's keyed hash."""
-    salt = _daily_salt(_today())
-    return [f"user#{username.lower()}", f"client#{visitor_hash(visitor=client, salt=salt)}"]
-
-
-def login_is_locked(*, subjects: list[str], now: dt.datetime | None = None) -> bool:
-    """True if any subject has failed LOGIN_MAX_FAILURES times in the last one or two windows.
-
-    The windows are fixed and counted together, so a pause lasts between one and two windows.
-    """
-    ensure_bound()
-    current, previous = _failure_keys(subjects, now or dt.datetime.now(dt.UTC))
-    try:
-        found = {item.pk: int(item.failures) for item in FailureItem.batch_get(current + previous)}
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-    return any(
-        found.get(now_key, 0) + found.get(before_key, 0) >= settings.LOGIN_MAX_FAILURES
-        for now_key, before_key in zip(current, previous, strict=True)
-    )
-
-
-def login_failure_record(*, subjects: list[str], now: dt.datetime | None = None) -> None:
-    """Count one failed sign-in against each subject with an atomic ADD; items expire."""
-    ensure_bound()
-    now = now or dt.datetime.now(dt.UTC)
-    expires = now + dt.timedelta(seconds=3 * settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    current, _ = _failure_keys(subjects, now)
-    try:
-        for key in current:
-            FailureItem(key).update(
-                actions=[FailureItem.failures.add(1), FailureItem.expires.set(expires)]
-            )
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-
-
-def table_ensure(*, wait: bool = True) -> bool:
-    """Create the table if missing (on-demand, TTL on `expires`); return True if it was made.
-
-    On an existing table it only switches TTL on if it is off, so it is safe to run again.
-    """
-    ensure_bound()
-    model: type[Model] = VisitorMarker  # the model with the TTL attribute
-    try:
-        if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)  # also enables TTL
-            return True
-        client = model._get_connection().connection.client
-        ttl = client.describe_time_to_live(TableName=settings.DYNAMODB_TABLE)
-        if ttl["TimeToLiveDescription"]["TimeToLiveStatus"] in {"DISABLED", "DISABLING"}:
-            model.update_ttl(ignore_update_ttl_errors=False)
-    except (PynamoDBException, BotoCoreError) as error:
-        raise _unavailable(error) from error
-    return False

@@ -5,18 +5,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from counter import services
+from resume_site.clients import client_of
 
 # The API changes no user's state and holds no session, so CSRF protection has nothing to
 # protect; it is exempt on purpose so a plain fetch() (and other allow-listed front ends) works.
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
-
-
-def client_of(request: HttpRequest) -> services.Visitor:
-    """The request's client as the counter sees it; REMOTE_ADDR is API Gateway's source IP."""
-    return services.Visitor(
-        ip=request.META.get("REMOTE_ADDR", ""),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-    )
 
 
 @csrf_exempt

@@ -71,13 +71,14 @@ DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", None if PRODUCTION else "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
-    "counter.apps.OwnerAdminConfig",  # django.contrib.admin with the owner's dashboard site
+    "owners.apps.OwnerAdminConfig",  # django.contrib.admin with the owner's dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "resume_site.apps.ResumeSiteConfig",
-    "counter.apps.CounterConfig",  # after auth: it unhooks auth's ORM last-login update
+    "counter.apps.CounterConfig",
+    "owners.apps.OwnersConfig",  # after auth: it unhooks auth's ORM last-login update
 ]
 
 MIDDLEWARE = [
@@ -119,8 +120,8 @@ USE_TZ = True
 
 # --- Owner accounts, sessions, messages: all without a database -----------------------------
 # Accounts are DynamoDB items; the user object is rebuilt from the item on each request.
-AUTH_USER_MODEL = "counter.Owner"
-AUTHENTICATION_BACKENDS = ["counter.auth.DynamoDBBackend"]
+AUTH_USER_MODEL = "owners.Owner"
+AUTHENTICATION_BACKENDS = ["owners.auth.DynamoDBBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

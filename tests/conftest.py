@@ -2,7 +2,8 @@
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,14 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
     }
 )
+# Nothing listens there: a connection is refused at once, as with a stopped engine.
 CLOSED_ENDPOINT = "http://127.0.0.1:9"
+
+from resume_site.clients import Client  # noqa: E402
+
+# Two visitors (or sign-in clients) for tests that need to tell clients apart.
+ALICE = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (Alice)")
+BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 
 from scripts import dynamodb_local  # noqa: E402
 
@@ -30,19 +38,18 @@ def dynamodb_endpoint() -> Iterator[str]:
 @pytest.fixture
 def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     """A fresh table in DynamoDB Local for one test; its name is returned."""
-    from counter import services
+    import boto3
+
+    from resume_site import dynamodb
 
     name = f"test-{uuid.uuid4().hex[:12]}"
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
     settings.DYNAMODB_TABLE = name
-    services.table_ensure()
+    dynamodb.table_ensure()
     yield name
-    from counter.models import TotalItem
-
-    settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint  # a test may have pointed it elsewhere
-    settings.DYNAMODB_TABLE = name
-
-    TotalItem.delete_table()
+    # Dropped with its own client: the test may have pointed the settings elsewhere.
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    engine.delete_table(TableName=name)
 
 
 @pytest.fixture
@@ -50,13 +57,25 @@ def moto_table(settings) -> Iterator[str]:
     """A table in moto's in-process DynamoDB, for unit tests of single calls."""
     from moto import mock_aws
 
-    from counter import services
+    from resume_site import dynamodb
 
     with mock_aws():
         settings.DYNAMODB_ENDPOINT_URL = ""
         settings.DYNAMODB_TABLE = "moto-table"
-        services.table_ensure()
+        dynamodb.table_ensure()
         yield "moto-table"
+
+
+@pytest.fixture
+def table_scan(moto_table: str) -> Callable[[], list[dict[str, Any]]]:
+    """Reads every item of the moto table as DynamoDB stores it: what the services wrote."""
+    import boto3
+
+    def scan() -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        return client.scan(TableName=moto_table)["Items"]
+
+    return scan
 
 
 @pytest.fixture
@@ -66,7 +85,7 @@ def fast_passwords(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_counter(settings) -> Iterator[None]:
+def _isolated_table(settings) -> Iterator[None]:
     """DynamoDB at a closed port unless a table fixture says otherwise, so a test that forgets
     its fixture fails instead of touching a developer's `make run` data; no cached salt."""
     from counter import services

@@ -1,6 +1,7 @@
 """Exact totals under concurrency, proven against the real engine (DynamoDB Local).
 
-moto serialises nothing and loses concurrent updates, so it cannot prove atomicity (rule 8).
+moto serialises nothing and loses concurrent updates, so it cannot prove atomicity: these tests
+run on the real engine, and moto is kept for unit tests of single calls.
 """
 
 import json

@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 
 from counter import dashboard, services
+from tests.conftest import ALICE
 
 DAY = dt.date(2026, 11, 23)
 
@@ -33,9 +34,8 @@ def test_no_views_at_all_draws_empty_bars():
 
 
 def test_figures_match_what_the_counter_recorded(moto_table):
-    alice = services.Visitor(ip="203.0.113.7", user_agent="A")
     for _ in range(4):
-        services.count_increment(visitor=alice)
+        services.count_increment(visitor=ALICE)
     figures = dashboard.figures_get(days=7)
     assert figures.total == 4
     assert (figures.today.views, figures.today.uniques) == (4, 1)

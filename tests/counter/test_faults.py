@@ -1,5 +1,5 @@
-"""Fault behaviour: the engine stopped, slow or throttling. Nothing lost, clear errors, and the
-resume page still renders (rule 3)."""
+"""Fault behaviour: the engine stopped, slow or throttling. Nothing lost, clear errors within
+the deadline (a page fails fast rather than hangs), and the resume page still renders."""
 
 import json
 import socket
@@ -23,15 +23,15 @@ def _timed(call):
 
 
 @pytest.mark.dynamodb_local
-def test_engine_stopped_then_restarted(client, settings, tmp_path):
+def test_a_stopped_engine_gives_503_and_a_restarted_one_lost_nothing(client, settings, tmp_path):
     port = dynamodb_local.free_port()
     settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{port}"
     settings.DYNAMODB_TABLE = "faults"
     engine = dynamodb_local.start(port, tmp_path)
     try:
-        from counter import services
+        from resume_site import dynamodb
 
-        services.table_ensure()
+        dynamodb.table_ensure()
         for expected in (1, 2, 3):
             assert client.post("/api/count").json() == {"count": expected}
     finally:

@@ -141,6 +141,7 @@ def lambda_process(
     from django.test import override_settings
 
     from counter import services
+    from resume_site import dynamodb
 
     table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
     # Patient timeouts for the set-up only: a cold engine can take over a second to create a
@@ -149,7 +150,7 @@ def lambda_process(
     with override_settings(
         DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
     ):
-        services.table_ensure()
+        dynamodb.table_ensure()
         services.count_get()  # the engine is warm before the package's 1-second timeouts apply
     env = _lambda_environment(
         task=task_dir,
@@ -178,7 +179,4 @@ def lambda_process(
         with override_settings(
             DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
         ):
-            from counter.models import TotalItem
-
-            services.ensure_bound()
-            TotalItem.delete_table()
+            services.TotalItem.delete_table()

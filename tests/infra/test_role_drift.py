@@ -12,8 +12,10 @@ import pytest
 from botocore.model import OperationModel
 from cfnlint.decode import cfn_yaml
 
-from counter import services
-from counter.models import bind_models
+from counter import services as counter
+from owners import services as owners
+from resume_site.clients import Client
+from resume_site.dynamodb import connections_reset
 
 TEMPLATE = Path(__file__).resolve().parent.parent.parent / "infra" / "template.yaml"
 # Transactions have no IAM action of their own: each item is authorized as the operation it is.
@@ -44,7 +46,7 @@ def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[t
     """Every DynamoDB request made from now on, as (IAM action, table) pairs.
 
     Each botocore client created from here on gets a `provide-client-params.dynamodb` hook, and
-    the models are rebound so PynamoDB opens new clients (with the hook) for every call."""
+    the models' connections are dropped so PynamoDB opens new clients (with the hook)."""
     calls: set[tuple[str, str]] = set()
     create_client = botocore.session.Session.create_client
 
@@ -57,49 +59,50 @@ def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[t
         return client
 
     monkeypatch.setattr(botocore.session.Session, "create_client", create_hooked_client)
-    bind_models()
+    connections_reset()
     yield calls
-    bind_models()
+    connections_reset()
 
 
 def exercise_runtime_services(settings) -> None:
-    """Every runtime path of counter/services.py: each function, each branch that calls
-    DynamoDB differently (first and repeat visits, a salt another request made first, sharded
-    totals, duplicate and missing accounts). table_ensure is deploy-time and left out."""
+    """Every runtime path of counter/services.py and owners/services.py: each function, each
+    branch that calls DynamoDB differently (first and repeat visits, a salt another request made
+    first, sharded totals, duplicate and missing accounts). table_ensure is deploy-time and left
+    out."""
     day = dt.date(2026, 11, 23)
-    visitor = services.Visitor(ip="203.0.113.7", user_agent="drift-test")
+    visitor = Client(ip="203.0.113.7", user_agent="drift-test")
 
-    services.count_get()  # no item yet
-    services.count_increment()
-    services.count_get()
-    services.count_increment(visitor=visitor, today=day)  # first visit: salt, transaction
-    services.count_increment(visitor=visitor, today=day)  # repeat: day views only
-    services._salts.clear()
-    services.day_record_view(visitor=visitor, day=day)  # the salt exists already: read it
-    services.days_stats(days=3, today=day)
+    counter.count_get()  # no item yet
+    counter.count_increment()
+    counter.count_get()
+    counter.count_increment(visitor=visitor, today=day)  # first visit: salt, transaction
+    counter.count_increment(visitor=visitor, today=day)  # repeat: day views only
+    counter._salts.clear()
+    counter.day_record_view(visitor=visitor, day=day)  # the salt exists already: read it
+    counter.days_stats(days=3, today=day)
 
     settings.COUNTER_SHARDS = 3
-    services.count_increment()
-    services.count_get()
+    counter.count_increment()
+    counter.count_get()
     settings.COUNTER_SHARDS = 1
 
-    services.account_list()  # no index item yet
-    services.account_create(username="owner", password_hash="hash-1")
-    with pytest.raises(services.AccountExists):
-        services.account_create(username="owner", password_hash="hash-2")
-    services.account_get(username="owner")
-    services.account_get(username="nobody")
-    services.account_set_password(username="owner", password_hash="hash-3")
-    services.account_set_active(username="owner", active=False)
-    services.account_record_login(username="owner", when=dt.datetime.now(dt.UTC))
-    with pytest.raises(services.AccountNotFound):
-        services.account_set_active(username="nobody", active=True)
-    services.account_list()
+    owners.account_list()  # no index item yet
+    owners.account_create(username="owner", password_hash="hash-1")
+    with pytest.raises(owners.AccountExists):
+        owners.account_create(username="owner", password_hash="hash-2")
+    owners.account_get(username="owner")
+    owners.account_get(username="nobody")
+    owners.account_set_password(username="owner", password_hash="hash-3")
+    owners.account_set_active(username="owner", active=False)
+    owners.account_record_login(username="owner", when=dt.datetime.now(dt.UTC))
+    with pytest.raises(owners.AccountNotFound):
+        owners.account_set_active(username="nobody", active=True)
+    owners.account_list()
 
-    subjects = services.login_subjects(username="owner", client=visitor)
-    services.login_is_locked(subjects=subjects)
-    services.login_failure_record(subjects=subjects)
-    services.login_is_locked(subjects=subjects)
+    subjects = owners.login_subjects(username="owner", client=visitor)
+    owners.login_is_locked(subjects=subjects)
+    owners.login_failure_record(subjects=subjects)
+    owners.login_is_locked(subjects=subjects)
 
 
 def role_statements() -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from counter import services
+from resume_site import dynamodb
 
 
 class Command(BaseCommand):
@@ -13,8 +13,8 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         where = settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
         try:
-            created = services.table_ensure()
-        except services.CounterUnavailable as error:
+            created = dynamodb.table_ensure()
+        except dynamodb.TableUnavailable as error:
             raise CommandError(f"Could not reach DynamoDB at {where}: {error.__cause__}") from error
         state = "created" if created else "already exists"
         self.stdout.write(f"Table {settings.DYNAMODB_TABLE} {state} ({where}).")

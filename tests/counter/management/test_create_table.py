@@ -1,8 +1,12 @@
 """counter/management/commands/create_table.py"""
 
+import re
+
 import boto3
 import pytest
 from django.core.management import CommandError, call_command
+
+from tests.conftest import CLOSED_ENDPOINT
 
 
 def test_creates_the_table_then_reports_it_exists(settings, capsys):
@@ -23,5 +27,8 @@ def test_creates_the_table_then_reports_it_exists(settings, capsys):
 
 
 def test_unreachable_engine_is_a_clear_error(settings):
-    with pytest.raises(CommandError, match=r"Could not reach DynamoDB at http://127\.0\.0\.1:9"):
+    # The autouse fixture points DynamoDB at the closed endpoint.
+    with pytest.raises(
+        CommandError, match=f"Could not reach DynamoDB at {re.escape(CLOSED_ENDPOINT)}"
+    ):
         call_command("create_table")

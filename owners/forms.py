@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from counter import services
-from counter.views import client_of
+from owners import services
+from resume_site.clients import client_of
 
 
 class OwnerLoginForm(AdminAuthenticationForm):
@@ -37,5 +37,5 @@ class OwnerLoginForm(AdminAuthenticationForm):
                 if error.code == "invalid_login":
                     services.login_failure_record(subjects=subjects)
                 raise
-        except services.CounterUnavailable:
+        except services.OwnersUnavailable:
             raise ValidationError(self.error_messages["unavailable"], code="unavailable") from None

@@ -9,8 +9,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counter import services
-from counter.models import Owner
+from owners import services
+from owners.models import Owner
 
 PASSWORD_ENV = "ADMIN_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             ) from None
         except services.AccountNotFound:
             raise CommandError(f"There is no account {username}.") from None
-        except services.CounterUnavailable as error:
+        except services.OwnersUnavailable as error:
             where = settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
             raise CommandError(
                 f"Could not reach table {settings.DYNAMODB_TABLE} at {where}: {error.__cause__}"

@@ -1,4 +1,10 @@
-"""The owner's admin site: the stock Django admin, with the visitor figures on its index."""
+"""The owner's admin site: the stock Django admin, signed into with the owners' form, whose
+index shows the visitor counter's figures.
+
+It lives here, not in counter, because it is the owner's site: its sign-in, lockout and
+password page are the owners'. It reads the counter only through `counter.dashboard`, so the
+dependency stays one-way (owners uses counter; counter knows nothing of owners).
+"""
 
 from typing import Any
 
@@ -6,8 +12,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from counter import dashboard, services
-from counter.forms import OwnerLoginForm
+from counter import dashboard
+from counter.services import CounterUnavailable
+from owners.forms import OwnerLoginForm
 
 
 class OwnerAdminSite(admin.AdminSite):
@@ -19,7 +26,7 @@ class OwnerAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         try:
             figures = dashboard.figures_get()
-        except services.CounterUnavailable:
+        except CounterUnavailable:
             figures = None  # the page still renders and says so
         context = {"figures": figures, **(extra_context or {})}
         return super().index(request, extra_context=context)

@@ -8,8 +8,8 @@ from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
 
-from counter import services
-from counter.models import Owner
+from owners import services
+from owners.models import Owner
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class DynamoDBBackend(BaseBackend):
     def get_user(self, user_id: Any) -> Owner | None:
         try:
             account = services.account_get(username=str(user_id))
-        except services.CounterUnavailable:
+        except services.OwnersUnavailable:
             return None  # treated as signed out while DynamoDB is unreachable
         if account is None or not account.active:
             return None
@@ -66,5 +66,5 @@ def record_last_login(sender: Any, request: HttpRequest, user: Owner, **kwargs: 
     """Receiver of user_logged_in: the last login goes on the account item, not the ORM."""
     try:
         services.account_record_login(username=user.username, when=dt.datetime.now(dt.UTC))
-    except (services.CounterUnavailable, services.AccountNotFound):
+    except (services.OwnersUnavailable, services.AccountNotFound):
         logger.warning("Could not record the last login of %s", user.username)

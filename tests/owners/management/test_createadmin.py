@@ -1,4 +1,4 @@
-"""counter/management/commands/createadmin.py"""
+"""owners/management/commands/createadmin.py"""
 
 import io
 
@@ -6,9 +6,8 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
-from counter import services
-
-STRONG = "plum-orchard-lantern-42"
+from owners import services
+from tests.owners.conftest import PASSWORD
 
 
 class FakeTTY(io.StringIO):
@@ -38,14 +37,14 @@ def _run(*args: str, stdin: io.StringIO | None = None) -> str:
 
 def test_in_a_terminal_the_password_is_asked_twice(moto_table, fast_passwords, answers):
     queue, prompts = answers
-    queue.extend([STRONG, STRONG])
+    queue.extend([PASSWORD, PASSWORD])
     assert "Account alex created" in _run("alex", stdin=FakeTTY())
     assert prompts == ["Password: ", "Password (again): "]
-    assert check_password(STRONG, services.account_get(username="alex").password_hash)
+    assert check_password(PASSWORD, services.account_get(username="alex").password_hash)
 
 
 def test_two_different_answers_change_nothing(moto_table, fast_passwords, answers):
-    answers[0].extend([STRONG, STRONG + "x"])
+    answers[0].extend([PASSWORD, PASSWORD + "x"])
     with pytest.raises(CommandError, match="The two passwords differ"):
         _run("alex", stdin=FakeTTY())
     assert services.account_get(username="alex") is None
@@ -54,9 +53,9 @@ def test_two_different_answers_change_nothing(moto_table, fast_passwords, answer
 def test_without_a_terminal_the_password_comes_from_the_environment(
     moto_table, fast_passwords, monkeypatch
 ):
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG)
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     _run("alex")
-    assert check_password(STRONG, services.account_get(username="alex").password_hash)
+    assert check_password(PASSWORD, services.account_get(username="alex").password_hash)
 
 
 def test_without_a_terminal_or_the_variable_it_says_what_to_set(moto_table, monkeypatch):
@@ -92,25 +91,25 @@ def test_weak_passwords_are_refused_with_the_validators_message(
 
 
 def test_a_duplicate_username_is_refused(moto_table, fast_passwords, monkeypatch):
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG)
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     _run("alex")
     first = services.account_get(username="alex").password_hash
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG + "-other")
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD + "-other")
     with pytest.raises(CommandError, match="already exists; use --change-password"):
         _run("alex")
     assert services.account_get(username="alex").password_hash == first
 
 
-def test_change_password(moto_table, fast_passwords, monkeypatch):
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG)
+def test_change_password_replaces_the_stored_hash(moto_table, fast_passwords, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     _run("alex")
-    monkeypatch.setenv("ADMIN_PASSWORD", "new-" + STRONG)
+    monkeypatch.setenv("ADMIN_PASSWORD", "new-" + PASSWORD)
     assert "Password of alex changed" in _run("alex", "--change-password")
-    assert check_password("new-" + STRONG, services.account_get(username="alex").password_hash)
+    assert check_password("new-" + PASSWORD, services.account_get(username="alex").password_hash)
 
 
-def test_deactivate_activate_and_list(moto_table, fast_passwords, monkeypatch):
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG)
+def test_deactivate_and_activate_show_in_the_list(moto_table, fast_passwords, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     assert "No accounts yet" in _run("--list")
     _run("sam")
     _run("alex")
@@ -137,6 +136,6 @@ def test_actions_are_mutually_exclusive(moto_table):
 
 
 def test_an_unreachable_table_is_named(monkeypatch, fast_passwords, settings):
-    monkeypatch.setenv("ADMIN_PASSWORD", STRONG)
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     with pytest.raises(CommandError, match=f"Could not reach table {settings.DYNAMODB_TABLE}"):
         _run("alex")

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import SimpleAdminConfig
+
+
+class OwnerAdminConfig(SimpleAdminConfig):
+    """django.contrib.admin without autodiscovery: no model admin pages exist, because every
+    model admin would query a SQL database, and the site has none (owners/models.py)."""
+
+    default_site = "owners.admin.OwnerAdminSite"
+
+
+class OwnersConfig(AppConfig):
+    """The site owner: the user model, sign-in, its pause after failures, and accounts."""
+
+    name = "owners"
+    verbose_name = "Owner accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.models import update_last_login
+        from django.contrib.auth.signals import user_logged_in
+
+        from owners.auth import record_last_login
+
+        # auth's own receiver saves last_login through the ORM; ours writes the DynamoDB item.
+        user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+        user_logged_in.connect(record_last_login, dispatch_uid="record_last_login")

@@ -1,0 +1,202 @@
+"""owners/admin.py: the owner's whole admin flow with Django's test client on DynamoDB Local.
+
+DATABASES is {}, so Django's dummy backend raises on any ORM query: every request below would
+fail if the login, the dashboard, the session or the logout touched the ORM, which the site
+cannot have (it has no SQL database).
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+
+from counter import dashboard
+from counter import services as counter
+from owners import services
+from owners.models import Owner
+from scripts import dynamodb_local
+from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
+from tests.owners.conftest import PASSWORD
+
+pytestmark = pytest.mark.dynamodb_local
+
+
+@pytest.fixture
+def table(ddb_table: str) -> str:
+    """The owner's account is made in DynamoDB Local, where the whole site runs here."""
+    return ddb_table
+
+
+@pytest.fixture
+def browser() -> Client:
+    return Client(enforce_csrf_checks=True)
+
+
+def _sign_in(browser: Client, username: str, password: str):
+    page = browser.get("/admin/login/?next=/admin/")
+    assert page.status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return browser.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token},
+    )
+
+
+def _figure(page, element_id: str) -> int:
+    return int(re.search(rf'id="{element_id}">(\d+)<', page.text).group(1))
+
+
+def test_the_orm_is_unusable_so_these_tests_would_catch_a_query():
+    with pytest.raises(ImproperlyConfigured):
+        Owner.objects.count()
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page_and_see_no_figures(ddb_table, browser):
+    counter.count_increment(visitor=ALICE)
+    response = browser.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+    login = browser.get(response["Location"])
+    assert 'id="total-views"' not in login.text
+    assert 'name="csrfmiddlewaretoken"' in login.text
+
+
+def test_the_login_form_needs_its_csrf_token(alex, browser):
+    browser.get("/admin/login/")
+    response = browser.post("/admin/login/", {"username": alex, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
+    for visitor in (ALICE, ALICE, BOB):
+        counter.count_increment(visitor=visitor)
+    response = _sign_in(browser, alex, PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    page = browser.get("/admin/")
+    assert page.status_code == 200
+    assert _figure(page, "total-views") == counter.count_get() == 3
+    assert _figure(page, "views-today") == 3
+    assert _figure(page, "uniques-today") == 2
+    assert page.text.count('<rect class="views"') == 30
+    assert "Recent actions" not in page.text
+    assert services.account_get(username=alex).last_login is not None
+
+    token = browser.cookies["csrftoken"].value
+    response = browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_the_session_lives_in_a_signed_cookie(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    cookie = browser.cookies["sessionid"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie.value.count(":") >= 2  # signing.dumps(): payload:timestamp:signature
+
+
+def test_a_wrong_password_shows_the_usual_error(alex, browser):
+    response = _sign_in(browser, alex, "not-the-password")
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.text
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_an_inactive_account_cannot_sign_in(alex, browser):
+    services.account_set_active(username=alex, active=False)
+    response = _sign_in(browser, alex, PASSWORD)
+    assert response.status_code == 200
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_a_password_change_ends_existing_sessions(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    assert browser.get("/admin/").status_code == 200
+    services.account_set_password(username=alex, password_hash=make_password("a-new-one-9876"))
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_deactivating_ends_existing_sessions(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    services.account_set_active(username=alex, active=False)
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_five_failures_pause_sign_in_even_with_the_right_password(alex, browser, settings):
+    settings.LOGIN_MAX_FAILURES = 5
+    for _ in range(5):
+        assert "correct username" in _sign_in(browser, alex, "wrong-guess").text
+    response = _sign_in(browser, alex, PASSWORD)
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts" in response.text
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_the_dashboard_says_so_when_figures_are_unavailable(alex, browser, monkeypatch):
+    _sign_in(browser, alex, PASSWORD)
+
+    def unavailable(**kwargs):
+        raise counter.CounterUnavailable("DynamoDB did not answer")
+
+    monkeypatch.setattr(dashboard, "figures_get", unavailable)
+    page = browser.get("/admin/")
+    assert page.status_code == 200
+    assert "The visitor figures are unavailable right now" in page.text
+
+
+def test_sign_in_while_dynamodb_is_down_is_a_clear_error(alex, browser, settings):
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    response = _sign_in(browser, alex, PASSWORD)
+    assert response.status_code == 200
+    assert "Sign-in is unavailable right now" in response.text
+
+
+def test_password_change_page_points_to_the_command(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    page = browser.get("/admin/password_change/")
+    assert page.status_code == 200
+    assert "manage.py createadmin alex --change-password" in page.text
+
+
+# A fresh process whose first request is a sign-in: nothing has touched DynamoDB before it.
+FIRST_REQUEST_IS_A_SIGN_IN = """
+import sys
+
+import django
+
+django.setup()
+from django.test import Client
+
+response = Client().post(
+    "/admin/login/?next=/admin/",
+    {"username": sys.argv[1], "password": sys.argv[2]},
+    headers={"host": "localhost"},
+)
+print(response.status_code, response.get("Location", ""))
+"""
+
+
+def test_the_first_request_of_a_fresh_process_may_be_a_sign_in(ddb_table, dynamodb_endpoint):
+    # The default (slow) hasher: the child process has the site's real settings.
+    services.account_create(username="sam", password_hash=make_password(PASSWORD))
+    child = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST_IS_A_SIGN_IN, "sam", PASSWORD],
+        cwd=dynamodb_local.ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "resume_site.settings",
+            "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+            "DYNAMODB_TABLE": ddb_table,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.stdout.split() == ["302", "/admin/"], child.stderr
+    assert services.account_get(username="sam").last_login is not None
