@@ -45,6 +45,6 @@ class CloudFrontManifestStorage(S3ManifestStaticStorage):
             raise ValueError(
                 f"The static manifest {self.manifest_dir / self.manifest_name} is missing or "
                 "empty: build the package through Zappa, whose settings callback runs "
-                "resume_site.static_deploy.build_manifest to write it."
+                "deploy.static_files.build_manifest to write it."
             )
         return super().stored_name(name)
