@@ -24,7 +24,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from deploy import build_venv, stages, static_files, tracked_files
 
@@ -89,33 +89,34 @@ def runtime_project_files(*, root: Path) -> set[str]:
 
 def _bytecode_source(entry: str) -> str | None:
     """The source a `__pycache__/<name>.<tag>.pyc` entry was compiled from; None otherwise."""
-    folder, _, name = entry.rpartition("/")
-    if not (folder == "__pycache__" or folder.endswith("/__pycache__")) or not name.endswith(
-        ".pyc"
-    ):
+    path = PurePosixPath(entry)
+    if path.parent.name != "__pycache__" or path.suffix != ".pyc":
         return None
-    parent = folder.removesuffix("__pycache__")
-    return f"{parent}{name.split('.', 1)[0]}.py"
+    return (path.parent.parent / f"{path.name.split('.', 1)[0]}.py").as_posix()
+
+
+def _allowed(name: str, *, project_files: set[str], runtime_names: set[str]) -> bool:
+    source = _bytecode_source(name)
+    if source is not None:
+        return _allowed(source, project_files=project_files, runtime_names=runtime_names)
+    top = name.split("/", 1)[0]
+    if top in RUNTIME_PROJECT_PATHS:
+        return name in project_files
+    return name in ZAPPA_ENTRIES or top in runtime_names
 
 
 def unexpected_entries(
     *, names: Iterable[str], project_files: set[str], runtime_names: set[str]
 ) -> list[str]:
     """The zip entries outside the allow-list, sorted. Allowed: Zappa's entries at the root;
-    under RUNTIME_PROJECT_PATHS only the given project files (and bytecode compiled from
-    them); anything under a top-level name the runtime requirements install."""
-    unexpected = []
-    for name in names:
-        if name.endswith("/"):
-            continue
-        top = name.split("/", 1)[0]
-        if top in RUNTIME_PROJECT_PATHS:
-            allowed = name in project_files or _bytecode_source(name) in project_files
-        else:
-            allowed = name in ZAPPA_ENTRIES or top in runtime_names
-        if not allowed:
-            unexpected.append(name)
-    return sorted(unexpected)
+    under RUNTIME_PROJECT_PATHS only the given project files; anything under a top-level name
+    the runtime requirements install; and bytecode (`__pycache__/*.pyc`) of an allowed source."""
+    return sorted(
+        name
+        for name in names
+        if not name.endswith("/")
+        and not _allowed(name, project_files=project_files, runtime_names=runtime_names)
+    )
 
 
 def check_package(*, path: Path) -> int:

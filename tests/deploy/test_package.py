@@ -160,11 +160,14 @@ def test_an_untracked_file_inside_a_project_package_is_refused() -> None:
     ]
 
 
-def test_bytecode_is_admitted_only_for_a_project_source_it_compiles() -> None:
+def test_bytecode_is_admitted_only_where_its_source_would_be() -> None:
     assert unexpected(
         "resume_site/__pycache__/views.cpython-313.pyc",
         "resume_site/__pycache__/notes.cpython-313.pyc",
-    ) == ["resume_site/__pycache__/notes.cpython-313.pyc"]
+        "__pycache__/handler.cpython-313.pyc",
+        "__pycache__/six.cpython-313.pyc",
+        "__pycache__/stray.cpython-313.pyc",
+    ) == ["__pycache__/stray.cpython-313.pyc", "resume_site/__pycache__/notes.cpython-313.pyc"]
 
 
 @pytest.mark.parametrize("top", ["deploy", "tests", "bench", "docs", "infra", "scripts", "static"])
