@@ -2,7 +2,6 @@
 that does not match the stage stops Zappa, naming the setting, before anything is built or
 uploaded."""
 
-import copy
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,7 @@ import click
 import pytest
 
 from deploy import stage_checks, stages
-
-SETTINGS = stages.load_settings()
+from tests.deploy.stage_configs import prod, prod_env
 
 
 @dataclass
@@ -24,30 +22,7 @@ class Cli:
     api_stage: str = "prod"
     command: str | None = "update"
     vargs: dict[str, Any] = field(default_factory=lambda: {"zip": "build/resume-site-prod.zip"})
-    zappa_settings: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(SETTINGS))
-
-
-def prod(**changes: Any) -> dict[str, Any]:
-    """The committed prod stage, merged over its base, with top-level settings changed (None
-    removes one)."""
-    config = stages.stage_config(stage="prod")
-    for name, value in changes.items():
-        if value is None:
-            config.pop(name, None)
-        else:
-            config[name] = value
-    return config
-
-
-def prod_env(**changes: str | None) -> dict[str, Any]:
-    """The committed prod stage with environment variables changed (None removes one)."""
-    config = prod()
-    for name, value in changes.items():
-        if value is None:
-            config["environment_variables"].pop(name, None)
-        else:
-            config["environment_variables"][name] = value
-    return config
+    zappa_settings: dict[str, Any] = field(default_factory=stages.load_settings)
 
 
 def problems_of(config: dict[str, Any], stage: str = "prod") -> list[str]:
@@ -191,7 +166,7 @@ def test_undeploy_of_a_broken_stage_is_not_blocked() -> None:
 
 @pytest.mark.parametrize("command", ["deploy", "package", "status", "undeploy"])
 def test_the_base_stage_is_refused_whatever_the_command(command: str) -> None:
-    cli = Cli(stage_config=SETTINGS["base"], api_stage="base", command=command)
+    cli = Cli(stage_config=stages.load_settings()["base"], api_stage="base", command=command)
     with pytest.raises(click.ClickException) as raised:
         stage_checks.check_stage(cli)
     assert raised.value.format_message() == (

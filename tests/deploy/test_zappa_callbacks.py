@@ -2,7 +2,6 @@
 and otherwise makes Zappa work in a copy of only the files git tracks, with the static manifest
 written into that copy."""
 
-import copy
 import json
 import re
 import shutil
@@ -15,6 +14,7 @@ import click
 import pytest
 
 from deploy import stages, zappa_callbacks
+from tests.deploy.stage_configs import prod_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -29,17 +29,6 @@ class Cli:
     api_stage: str = "prod"
     lambda_name: str = "resume-site-prod"
     zappa_settings: dict[str, Any] = field(default_factory=stages.load_settings)
-
-
-def prod_env(**changes: str | None) -> dict[str, Any]:
-    """The committed prod stage (merged) with environment variables changed (None removes)."""
-    config = copy.deepcopy(stages.stage_config(stage="prod"))
-    for name, value in changes.items():
-        if value is None:
-            config["environment_variables"].pop(name, None)
-        else:
-            config["environment_variables"][name] = value
-    return config
 
 
 def git(*args: str, cwd: Path) -> None:
