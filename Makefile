@@ -26,7 +26,7 @@ bench: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/counter_contention.py
 
 package: $(VENV)/.installed
-	$(BIN)/python scripts/build_package.py
+	$(BIN)/python -m deploy.package
 
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh

@@ -148,7 +148,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", m
 # CloudFront at STATIC_DOMAIN, cached for a year. The manifest that maps names to hashed names
 # is a local file shipped inside the Lambda package (STATIC_MANIFEST_DIR), never read from S3:
 # rendering needs no network and no S3 permission, and each package renders exactly the hashed
-# names it was built with (see resume_site/storage.py, and deploy/ for how the manifest is made).
+# names it was built with (see resume_site/storage.py and deploy/static_files.py).
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

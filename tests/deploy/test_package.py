@@ -1,4 +1,8 @@
-"""The built Lambda package works: real API Gateway REST (v1) proxy events, sent to Zappa's
+"""deploy/package.py: the package build and the package it builds.
+
+The zip check (size budget, the handler's entries, the allow-list) on hand-made zips; the built
+prod zip holding only what the allow-list names; the build reused when nothing changed; and the
+built package working: real API Gateway REST (v1) proxy events, sent to Zappa's
 `handler.lambda_handler` imported from the unzipped zip in a fresh Python 3.13 process, with the
 SECRET_KEY from the remote_env S3 object (moto) and the counter on DynamoDB Local."""
 
@@ -16,14 +20,15 @@ from typing import Any
 
 import pytest
 
-from scripts import build_package
-
-pytestmark = pytest.mark.dynamodb_local
+from deploy import build_venv, package, zappa_callbacks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
 CLIENT_IP = "203.0.113.7"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) package-test"
+REQUIRED = package.REQUIRED_ENTRIES
+PROJECT_FILES = {"manage.py", "resume_site/__init__.py", "resume_site/views.py", "templates/a.html"}
+RUNTIME_NAMES = {"django", "six.py"}
 
 
 def rest_event(
@@ -89,6 +94,118 @@ def body_text(response: dict[str, Any]) -> str:
     return base64.b64decode(body).decode() if response.get("isBase64Encoded") else body
 
 
+def write_zip(path: Path, *, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def unexpected(*names: str) -> list[str]:
+    return package.unexpected_entries(
+        names=names, project_files=PROJECT_FILES, runtime_names=RUNTIME_NAMES
+    )
+
+
+def test_a_small_complete_package_passes_and_reports_its_size(tmp_path: Path) -> None:
+    zipped = write_zip(tmp_path / "ok.zip", entries=dict.fromkeys(REQUIRED, b"x = 1\n"))
+    assert package.check_package(path=zipped) == zipped.stat().st_size
+
+
+def test_a_package_over_8_mib_fails_with_its_size(tmp_path: Path) -> None:
+    noise = os.urandom(8 * 1024 * 1024)  # random bytes do not compress
+    entries = {**dict.fromkeys(REQUIRED, b""), "blob.bin": noise}
+    zipped = write_zip(tmp_path / "big.zip", entries=entries)
+    with pytest.raises(package.BuildError, match=r"big\.zip is 8\.\d\d MiB zipped"):
+        package.check_package(path=zipped)
+
+
+def test_a_package_without_the_handler_fails_naming_it(tmp_path: Path) -> None:
+    entries = {name: b"" for name in REQUIRED if name != "handler.py"}
+    zipped = write_zip(tmp_path / "nohandler.zip", entries=entries)
+    with pytest.raises(package.BuildError, match=r"lacks handler\.py"):
+        package.check_package(path=zipped)
+
+
+def test_the_allow_list_admits_zappas_entries_project_files_and_runtime_packages() -> None:
+    assert (
+        unexpected(
+            "handler.py",
+            "zappa_settings.py",
+            "django_zappa_app.py",
+            "package_info.json",
+            "__init__.py",
+            "manage.py",
+            "resume_site/views.py",
+            "resume_site/__pycache__/views.cpython-313.pyc",
+            "templates/a.html",
+            "django/",
+            "django/db/models.py",
+            "six.py",
+        )
+        == []
+    )
+
+
+def test_a_stray_file_at_the_root_is_refused() -> None:
+    assert unexpected("manage.py", "dynamodb-local-metadata.json") == [
+        "dynamodb-local-metadata.json"
+    ]
+
+
+def test_an_untracked_file_inside_a_project_package_is_refused() -> None:
+    assert unexpected("resume_site/views.py", "resume_site/notes.py", ".env") == [
+        ".env",
+        "resume_site/notes.py",
+    ]
+
+
+def test_bytecode_is_admitted_only_where_its_source_would_be() -> None:
+    assert unexpected(
+        "resume_site/__pycache__/views.cpython-313.pyc",
+        "resume_site/__pycache__/notes.cpython-313.pyc",
+        "__pycache__/handler.cpython-313.pyc",
+        "__pycache__/six.cpython-313.pyc",
+        "__pycache__/stray.cpython-313.pyc",
+    ) == ["__pycache__/stray.cpython-313.pyc", "resume_site/__pycache__/notes.cpython-313.pyc"]
+
+
+@pytest.mark.parametrize("top", ["deploy", "tests", "bench", "docs", "infra", "scripts", "static"])
+def test_tooling_folders_are_refused(top: str) -> None:
+    assert unexpected(f"{top}/module.py") == [f"{top}/module.py"]
+
+
+def test_check_contents_names_the_unexpected_entries(tmp_path: Path) -> None:
+    entries = {"handler.py": b"", "dynamodb-local-metadata.json": b"{}", "deploy/x.py": b""}
+    zipped = write_zip(tmp_path / "stray.zip", entries=entries)
+    with pytest.raises(package.BuildError, match=r"holds 2 entries .*: deploy/x\.py, dynamodb-"):
+        package.check_contents(
+            path=zipped, project_files=PROJECT_FILES, runtime_names=RUNTIME_NAMES
+        )
+
+
+def test_an_unknown_or_base_stage_is_refused_naming_the_stages() -> None:
+    for stage in ("staging", "base"):
+        with pytest.raises(package.BuildError, match=rf"stage '{stage}'.*\['dev', 'prod'\]"):
+            package.build(stage=stage)
+
+
+def test_runtime_project_files_are_the_tracked_runtime_files_and_the_manifest() -> None:
+    files = package.runtime_project_files(root=ROOT)
+    assert {"manage.py", "resume_site/settings.py", "counter/services.py"} <= files
+    assert {"resume_site/data/resume.json", "templates/base.html"} <= files
+    assert "resume_site/static_manifest/staticfiles.json" in files
+    assert not {name.split("/")[0] for name in files} - set(package.RUNTIME_PROJECT_PATHS)
+
+
+def test_build_inputs_leave_out_what_never_reaches_the_package() -> None:
+    inputs = package.build_inputs(root=ROOT)
+    assert {"zappa_settings.json", "requirements.txt", "deploy/package.py"} <= set(inputs)
+    assert "static/css/resume.css" in inputs  # hashed into the shipped manifest
+    tops = {name.split("/")[0] for name in inputs}
+    assert not tops & {"tests", "docs", "bench", "infra", ".ci", "README.md"}
+
+
 def test_package_is_within_the_size_budget_and_holds_no_sdk_or_compiled_code(
     package_zip: Path,
 ) -> None:
@@ -99,6 +216,27 @@ def test_package_is_within_the_size_budget_and_holds_no_sdk_or_compiled_code(
     assert {"handler.py", "zappa_settings.py", "django", "resume_site", "counter"} <= tops
     assert not tops & {"boto3", "botocore", "s3transfer", "tests", "node_modules", "build"}
     assert compiled == []
+
+
+def test_the_built_zip_holds_only_what_the_allow_list_names(package_zip: Path) -> None:
+    """Nothing but Zappa's entries, the project's tracked runtime files (and the manifest), and
+    the top-level names of the distributions requirements.txt installs in the build venv."""
+    runtime_names = build_venv.runtime_top_level_names(
+        venv=build_venv.VENV_DIR, requirements=build_venv.REQUIREMENTS
+    )
+    with zipfile.ZipFile(package_zip) as archive:
+        names = archive.namelist()
+
+    project_files = package.runtime_project_files(root=ROOT)
+    assert (
+        package.unexpected_entries(
+            names=names, project_files=project_files, runtime_names=runtime_names
+        )
+        == []
+    )
+    tops = {name.split("/")[0] for name in names}
+    assert not tops & {"deploy", "tests", "bench", "docs", "infra", "scripts", "static"}
+    assert "resume_site/static_manifest/staticfiles.json" in names
 
 
 def test_package_has_no_admin_static_or_unused_locales(package_zip: Path) -> None:
@@ -151,7 +289,7 @@ def test_zappa_run_from_the_dev_venv_packages_the_clean_build_venv(
 
 def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
     """Zappa's CLI object as `zappa update <stage> --zip <zip_path>` has it when the settings
-    callback runs (settings loaded from the working directory)."""
+    callback runs (settings loaded from the checkout)."""
     from zappa.cli import ZappaCLI
 
     cli = ZappaCLI()
@@ -161,17 +299,20 @@ def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
     return cli
 
 
-def test_the_built_zip_matches_what_zappa_update_would_ship(package_zip: Path) -> None:
-    from resume_site import zappa_checks
+def test_the_built_zip_is_what_zappa_update_prod_zip_would_ship(
+    package_zip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings callback of `zappa update prod --zip <the zip>`, run from the checkout,
+    accepts the zip: its settings are the stage's and its manifest hashes the tracked static
+    files that the post callback would publish."""
+    monkeypatch.chdir(ROOT)
+    zappa_callbacks.check_and_prepare(loaded_zappa_cli(stage="prod", zip_path=package_zip))
 
-    cli = loaded_zappa_cli(stage="prod", zip_path=package_zip)
-    assert zappa_checks.check_prebuilt_zip(cli) is None
 
-
-def test_a_zip_built_for_another_stage_is_refused(package_zip: Path, tmp_path: Path) -> None:
+def test_a_zip_built_for_another_stage_is_refused(
+    package_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import click
-
-    from resume_site import zappa_checks
 
     dev_settings = loaded_zappa_cli(stage="dev", zip_path=package_zip).get_zappa_settings_string()
     dev_zip = tmp_path / "resume-site-dev.zip"
@@ -179,19 +320,20 @@ def test_a_zip_built_for_another_stage_is_refused(package_zip: Path, tmp_path: P
         for item in source.infolist():
             data = source.read(item)
             target.writestr(item, dev_settings if item.filename == "zappa_settings.py" else data)
-    cli = loaded_zappa_cli(stage="prod", zip_path=dev_zip)
+    monkeypatch.chdir(ROOT)
 
     with pytest.raises(click.ClickException) as raised:
-        zappa_checks.check_prebuilt_zip(cli)
+        zappa_callbacks.check_and_prepare(loaded_zappa_cli(stage="prod", zip_path=dev_zip))
     assert "resume-site-dev.zip was built for stage 'dev'" in raised.value.format_message()
 
 
 def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:
     before = package_zip.stat().st_mtime_ns
-    assert build_package.build(stage="prod") == package_zip
+    assert package.build(stage="prod") == package_zip
     assert package_zip.stat().st_mtime_ns == before
 
 
+@pytest.mark.dynamodb_local
 def test_resume_page_renders_with_security_headers(lambda_process) -> None:
     response = respond(lambda_process, rest_event("GET", "/"))
     resume = json.loads((ROOT / "resume_site" / "data" / "resume.json").read_text())
@@ -206,6 +348,7 @@ def test_resume_page_renders_with_security_headers(lambda_process) -> None:
     assert resume["basics"]["name"] in body_text(response)
 
 
+@pytest.mark.dynamodb_local
 def test_resume_page_links_hashed_static_files_on_the_static_domain(
     lambda_process, stage_config: dict[str, Any]
 ) -> None:
@@ -219,6 +362,7 @@ def test_resume_page_links_hashed_static_files_on_the_static_domain(
         assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
 
 
+@pytest.mark.dynamodb_local
 def test_plain_http_is_redirected_to_https(lambda_process) -> None:
     response = respond(lambda_process, rest_event("GET", "/", proto="http"))
 
@@ -226,6 +370,7 @@ def test_plain_http_is_redirected_to_https(lambda_process) -> None:
     assert response["headers"]["Location"] == f"https://{API_HOST}/prod/"
 
 
+@pytest.mark.dynamodb_local
 def test_each_post_to_the_counter_adds_exactly_one(lambda_process) -> None:
     first = respond(lambda_process, rest_event("POST", "/api/count", body=""))
     second = respond(lambda_process, rest_event("POST", "/api/count", body=""))
@@ -236,6 +381,7 @@ def test_each_post_to_the_counter_adds_exactly_one(lambda_process) -> None:
     assert json.loads(second["body"])["count"] == json.loads(first["body"])["count"] + 1
 
 
+@pytest.mark.dynamodb_local
 def test_get_count_reads_the_total_without_counting(lambda_process) -> None:
     posted = respond(lambda_process, rest_event("POST", "/api/count", body=""))
     read = respond(lambda_process, rest_event("GET", "/api/count"))
@@ -246,6 +392,7 @@ def test_get_count_reads_the_total_without_counting(lambda_process) -> None:
     assert json.loads(read_again["body"]) == json.loads(posted["body"])
 
 
+@pytest.mark.dynamodb_local
 def test_admin_login_page_renders_and_sets_a_secure_csrf_cookie(lambda_process) -> None:
     response = respond(lambda_process, rest_event("GET", "/admin/login/"))
 
@@ -260,6 +407,7 @@ def test_admin_login_page_renders_and_sets_a_secure_csrf_cookie(lambda_process) 
     assert 'name="csrfmiddlewaretoken"' in body_text(response)
 
 
+@pytest.mark.dynamodb_local
 def test_unknown_path_is_a_404(lambda_process) -> None:
     response = respond(lambda_process, rest_event("GET", "/no-such-page"))
 
@@ -267,6 +415,7 @@ def test_unknown_path_is_a_404(lambda_process) -> None:
     assert response["headers"]["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.dynamodb_local
 def test_malformed_event_gets_an_answer_without_a_traceback(lambda_process) -> None:
     malformed = {"httpMethod": "GET", "headers": None, "requestContext": {}}
     response = respond(lambda_process, malformed)
@@ -276,6 +425,7 @@ def test_malformed_event_gets_an_answer_without_a_traceback(lambda_process) -> N
     assert "Traceback" not in response["body"]
 
 
+@pytest.mark.dynamodb_local
 def test_the_process_keeps_serving_after_malformed_events(lambda_process) -> None:
     bad_base64 = rest_event("POST", "/api/count", body="%%% not base64 %%%")
     bad_base64["isBase64Encoded"] = True

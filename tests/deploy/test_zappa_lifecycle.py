@@ -10,8 +10,9 @@ Only the refused deploy uses a temporary settings file (`-s`): the dev stage min
 concurrency cap, which the `settings` callback must reject before anything reaches AWS.
 
 Packages: deploy and update use prebuilt zips (`-z`), each made by `zappa package dev` in the
-clean build venv of scripts/build_package.py (as `make package` does), from a copy of the project.
-The second is built after changing one project file in that copy, so the update ships new code.
+clean build venv of deploy/build_venv.py (as `make package` does), in a git checkout holding a
+copy of the project's tracked files plus stray untracked files, which must not ship. The second
+is built after changing one tracked file in that checkout, so the update ships new code.
 
 Where moto lacks an API Zappa calls, tests/deploy/moto_harness.py adds it (and says which).
 """
@@ -34,7 +35,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts import build_package
+from deploy import build_venv, stages, tracked_files
 from tests.deploy import moto_harness
 
 pytestmark = pytest.mark.slow
@@ -44,13 +45,13 @@ STAGE = "dev"
 ZAPPA = Path(sys.executable).with_name("zappa")  # the dev venv's Zappa CLI
 CHANGED_FILE = Path("resume_site") / "__init__.py"
 COMMAND_TIMEOUT_SECONDS = 180
-NOT_COPIED = (".git", ".venv", "node_modules", "build", "dist", "staticfiles", ".dynamodb")
-NOT_COPIED += ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "*.zip", ".env")
+# Untracked files a checkout collects (DynamoDB Local's metadata once reached the prod zip).
+STRAY_FILES = ("dynamodb-local-metadata.json", "resume_site/scratch.py")
 
 
 def dev_stage() -> dict[str, Any]:
-    """The dev stage of zappa_settings.json, as committed."""
-    return json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))[STAGE]
+    """The dev stage of zappa_settings.json as committed, merged over its base as Zappa does."""
+    return stages.stage_config(stage=STAGE)
 
 
 def code_sha256(*, package: Path) -> str:
@@ -59,21 +60,24 @@ def code_sha256(*, package: Path) -> str:
 
 
 def copy_project(*, destination: Path) -> Path:
-    """The project as a checkout holds it (no venvs, installed packages, builds or caches), so
-    packaging and deploying never write into the working tree (the settings callback rewrites
-    the static manifest in the project it runs in)."""
-    ignored = shutil.ignore_patterns(*NOT_COPIED)
-    return Path(shutil.copytree(ROOT, destination, ignore=ignored, symlinks=True))
+    """A git checkout of the project's tracked files (the test changes one of them, which the
+    real checkout must never see), with stray untracked files added."""
+    tracked_files.export(root=ROOT, destination=destination)
+    for args in (("init", "-q"), ("add", "-A")):
+        subprocess.run([shutil.which("git"), *args], cwd=destination, check=True)
+    for stray in STRAY_FILES:
+        (destination / stray).write_text("# not tracked: must not ship\n", encoding="utf-8")
+    return destination
 
 
 def zappa_package(*, project: Path, output: Path) -> Path:
     """`zappa package dev -o output` in `project`, inside the clean build venv (never the dev
-    venv), as scripts/build_package.py runs it."""
-    build_package.ensure_build_venv()
+    venv), as deploy/package.py runs it."""
+    build_venv.ensure_build_venv()
     result = subprocess.run(
-        [str(build_package.VENV_DIR / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
+        [str(build_venv.VENV_DIR / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
         cwd=project,
-        env=build_package.build_venv_environment(),
+        env=build_venv.build_venv_environment(),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT_SECONDS,
@@ -262,7 +266,8 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         env = aws_environment(endpoint=endpoint, home=work)
         try:
             # A stage without its concurrency cap: the settings callback must stop the deploy.
-            broken = {STAGE: {k: v for k, v in stage.items() if k != "lambda_concurrency"}}
+            broken = stages.load_settings(settings_file=project / "zappa_settings.json")
+            del broken[STAGE]["lambda_concurrency"]
             broken_settings = work / "broken_settings.json"
             broken_settings.write_text(json.dumps(broken), encoding="utf-8")
             refused = zappa(
@@ -351,6 +356,14 @@ def test_status_reports_the_function_and_its_api(lifecycle: Lifecycle) -> None:
     api_id = lifecycle.after_deploy.api_ids[0]
     assert status["API Gateway URL"].startswith(f"https://{api_id}.execute-api.")
     assert status["API Gateway URL"].endswith(f"/{STAGE}")
+
+
+def test_untracked_files_of_the_checkout_never_ship(lifecycle: Lifecycle) -> None:
+    for package in (lifecycle.first_package, lifecycle.second_package):
+        with zipfile.ZipFile(package) as archive:
+            names = set(archive.namelist())
+        assert not names & set(STRAY_FILES)
+        assert "resume_site/views.py" in names
 
 
 def test_update_ships_the_new_package(lifecycle: Lifecycle) -> None:

@@ -1,9 +1,7 @@
-"""resume_site/zappa_checks.py: a missing or unsafe stage setting stops Zappa, naming the setting,
-before anything is built or uploaded."""
+"""deploy/stage_checks.py: a missing or unsafe stage setting, a base stage, or a prebuilt zip
+that does not match the stage stops Zappa, naming the setting, before anything is built or
+uploaded."""
 
-import copy
-import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +10,8 @@ from typing import Any
 import click
 import pytest
 
-from resume_site import zappa_checks
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-SETTINGS = json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))
-DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
+from deploy import stage_checks, stages
+from tests.deploy.stage_configs import prod, prod_env
 
 
 @dataclass
@@ -27,40 +22,19 @@ class Cli:
     api_stage: str = "prod"
     command: str | None = "update"
     vargs: dict[str, Any] = field(default_factory=lambda: {"zip": "build/resume-site-prod.zip"})
-
-
-def prod(**changes: Any) -> dict[str, Any]:
-    """The committed prod stage with top-level settings changed (None removes one)."""
-    config = copy.deepcopy(SETTINGS["prod"])
-    for name, value in changes.items():
-        if value is None:
-            config.pop(name, None)
-        else:
-            config[name] = value
-    return config
-
-
-def prod_env(**changes: str | None) -> dict[str, Any]:
-    """The committed prod stage with environment variables changed (None removes one)."""
-    config = prod()
-    for name, value in changes.items():
-        if value is None:
-            config["environment_variables"].pop(name, None)
-        else:
-            config["environment_variables"][name] = value
-    return config
+    zappa_settings: dict[str, Any] = field(default_factory=stages.load_settings)
 
 
 def problems_of(config: dict[str, Any], stage: str = "prod") -> list[str]:
-    return zappa_checks.stage_problems(stage=stage, config=config)
+    return stage_checks.stage_problems(stage=stage, config=config)
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_committed_stages_are_deployable(stage: str) -> None:
-    assert problems_of(SETTINGS[stage], stage=stage) == []
+    assert problems_of(stages.stage_config(stage=stage), stage=stage) == []
 
 
-@pytest.mark.parametrize("name", zappa_checks.REQUIRED_ENVIRONMENT)
+@pytest.mark.parametrize("name", stage_checks.REQUIRED_ENVIRONMENT)
 def test_missing_environment_variable_is_named(name: str) -> None:
     assert problems_of(prod_env(**{name: None})) == [f"environment_variables.{name} is missing"]
 
@@ -164,7 +138,8 @@ def test_wildcard_allowed_hosts_is_refused() -> None:
 
 
 def test_missing_post_callback_is_refused() -> None:
-    assert problems_of(prod(callbacks={"settings": "resume_site.zappa_checks.check_stage"})) == [
+    callbacks = {"settings": "deploy.zappa_callbacks.check_and_prepare"}
+    assert problems_of(prod(callbacks=callbacks)) == [
         "callbacks.post is missing: static files would not be published"
     ]
 
@@ -174,10 +149,10 @@ def test_every_problem_is_reported_at_once() -> None:
     assert len(problems_of(config)) == 3
 
 
-def test_validate_stage_raises_a_click_error_naming_stage_and_settings() -> None:
+def test_check_stage_raises_a_click_error_naming_stage_and_settings() -> None:
     cli = Cli(stage_config=prod(runtime="python3.12", lambda_concurrency=None))
     with pytest.raises(click.ClickException) as raised:
-        zappa_checks.validate_stage(cli)
+        stage_checks.check_stage(cli)
     message = raised.value.format_message()
     assert message.startswith("zappa_settings.json stage 'prod' is not deployable:")
     assert "  - runtime must be 'python3.13'" in message
@@ -186,118 +161,18 @@ def test_validate_stage_raises_a_click_error_naming_stage_and_settings() -> None
 
 def test_undeploy_of_a_broken_stage_is_not_blocked() -> None:
     cli = Cli(stage_config=prod(runtime="python3.12"), command="undeploy")
-    assert zappa_checks.validate_stage(cli) is None
+    stage_checks.check_stage(cli)  # returns: nothing to refuse
 
 
-def fake_venv(root: Path, *distributions: str) -> Path:
-    """A virtualenv directory whose site-packages holds the given distributions' metadata."""
-    site_packages = root / "lib" / "python3.13" / "site-packages"
-    for distribution in distributions:
-        (site_packages / f"{distribution}.dist-info").mkdir(parents=True)
-    return root
-
-
-def test_dev_only_packages_are_read_from_requirements_dev() -> None:
-    names = zappa_checks.dev_only_packages(dev_requirements=DEV_REQUIREMENTS)
-    assert {"pytest", "pytest-django", "moto", "ruff"} <= names
-    assert "django" not in names
-
-
-def test_a_venv_with_dev_packages_is_unfit_to_package(tmp_path: Path) -> None:
-    venv = fake_venv(tmp_path / "dev", "Django-6.1.3", "pytest_django-4.14.0", "moto-5.2.5")
-    assert zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS) == [
-        "the virtualenv dev holds development packages (moto, pytest-django) that must not "
-        "ship to Lambda"
-    ]
-
-
-def test_a_venv_with_runtime_packages_only_is_fit_to_package(tmp_path: Path) -> None:
-    venv = fake_venv(tmp_path / "build", "django-6.1.3", "pynamodb-6.1.0", "zappa-0.63.0")
-    assert zappa_checks.venv_problems(venv=venv, dev_requirements=DEV_REQUIREMENTS) == []
-
-
-def test_a_clean_active_venv_is_packaged_as_it_is(tmp_path: Path) -> None:
-    clean = fake_venv(tmp_path / "clean", "django-6.1.3")
-    chosen = zappa_checks.packaging_venv(
-        active=clean, dev_requirements=DEV_REQUIREMENTS, build=lambda: pytest.fail("built")
-    )
-    assert chosen == clean
-
-
-@pytest.mark.parametrize("dev_venv", [True, False])
-def test_the_build_venv_is_packaged_instead_of_a_dev_venv_or_none(
-    tmp_path: Path, dev_venv: bool
-) -> None:
-    active = fake_venv(tmp_path / "dev", "pytest-9.2.0") if dev_venv else None
-    clean = fake_venv(tmp_path / "build-venv", "django-6.1.3")
-    chosen = zappa_checks.packaging_venv(
-        active=active, dev_requirements=DEV_REQUIREMENTS, build=lambda: clean
-    )
-    assert chosen == clean
-
-
-def test_a_build_venv_with_dev_packages_stops_the_deploy(tmp_path: Path) -> None:
-    dirty = fake_venv(tmp_path / "dirty", "ruff-0.17.6")
+@pytest.mark.parametrize("command", ["deploy", "package", "status", "undeploy"])
+def test_the_base_stage_is_refused_whatever_the_command(command: str) -> None:
+    cli = Cli(stage_config=stages.load_settings()["base"], api_stage="base", command=command)
     with pytest.raises(click.ClickException) as raised:
-        zappa_checks.packaging_venv(
-            active=None, dev_requirements=DEV_REQUIREMENTS, build=lambda: dirty
-        )
-    assert "development packages (ruff)" in raised.value.format_message()
-
-
-def test_a_clean_virtual_env_stays_the_one_zappa_packages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clean = fake_venv(tmp_path / "clean", "django-6.1.3")
-    monkeypatch.setenv("VIRTUAL_ENV", str(clean))
-    zappa_checks.use_clean_venv(Cli(stage_config=prod(), command="update", vargs={}))
-    assert Path(os.environ["VIRTUAL_ENV"]) == clean
-
-
-def test_a_prebuilt_zip_leaves_the_virtualenv_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    dev = fake_venv(tmp_path / "dev", "pytest-9.2.0")
-    monkeypatch.setenv("VIRTUAL_ENV", str(dev))
-    zappa_checks.use_clean_venv(Cli(stage_config=prod(), command="update"))
-    assert Path(os.environ["VIRTUAL_ENV"]) == dev
-
-
-def test_invalid_stage_stops_before_the_static_manifest_is_built(tmp_path: Path) -> None:
-    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path), DYNAMODB_TABLE=None)
-    with pytest.raises(click.ClickException):
-        zappa_checks.check_stage(Cli(stage_config=config, command="package"))
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_valid_stage_goes_on_to_build_the_static_manifest(tmp_path: Path) -> None:
-    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path))
-    zappa_checks.check_stage(Cli(stage_config=config, command="package"))
-    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
-    assert "css/resume.css" in manifest["paths"]
-
-
-@pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")  # Zappa's own loader
-def test_zappa_cli_refuses_a_bad_stage_before_uploading_anything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Through Zappa's own CLI: `zappa update prod` with a bad stage exits non-zero, and the
-    (moto) account has no bucket and no function afterwards."""
-    import boto3
-    from moto import mock_aws
-    from zappa.cli import ZappaCLI
-
-    broken = {"prod": prod(lambda_concurrency=None)}
-    settings_file = tmp_path / "zappa_settings.json"
-    settings_file.write_text(json.dumps(broken))
-    monkeypatch.chdir(ROOT)  # Zappa finds callbacks relative to the working directory
-    with mock_aws():
-        with pytest.raises(SystemExit) as exited:
-            ZappaCLI().handle(["update", "prod", "-s", str(settings_file)])
-        assert exited.value.code == 1
-        assert "lambda_concurrency is missing" in capsys.readouterr().err
-        assert boto3.client("s3").list_buckets()["Buckets"] == []
-        assert boto3.client("lambda").list_functions()["Functions"] == []
+        stage_checks.check_stage(cli)
+    assert raised.value.format_message() == (
+        "zappa_settings.json stage 'base' holds the settings dev, prod share and is not "
+        "deployable itself: name one of dev, prod"
+    )
 
 
 SHIPPED_SETTINGS = "DEBUG=False\nAPI_STAGE='prod'\n"
@@ -315,7 +190,7 @@ def prebuilt(tmp_path: Path, *, settings: str, manifest: bytes) -> Path:
 def zip_problems(tmp_path: Path, *, zip_path: Path, manifest: bytes) -> list[str]:
     current = tmp_path / "staticfiles.json"
     current.write_bytes(manifest)
-    return zappa_checks.prebuilt_zip_problems(
+    return stage_checks.prebuilt_zip_problems(
         zip_path=zip_path,
         settings_module=SHIPPED_SETTINGS,
         manifest=current,

@@ -1,22 +1,19 @@
-"""Zappa callbacks that put the static files where production serves them from.
+"""Static files at deploy time: hash them into the manifest the package ships with, and publish
+them to the stage's bucket.
 
-zappa_settings.json names `publish_static` as each stage's `post` callback; `build_manifest` runs
-from the `settings` callback (resume_site.zappa_checks.check_stage calls it once the stage is
-valid, since Zappa has one `settings` slot).
-
-- `build_manifest` runs before Zappa builds the package (deploy, update, package): it hashes
-  the static files offline and writes staticfiles.json into STATIC_MANIFEST_DIR, so the package
+- `build_manifest` runs before Zappa builds the package (deploy, update, package; from the
+  `settings` callback in deploy/zappa_callbacks.py): it hashes the static files offline and
+  writes staticfiles.json into STATIC_MANIFEST_DIR of the tree being packaged, so the package
   carries the manifest its templates render with (see resume_site/storage.py for why).
-- `publish_static` runs after the Lambda is updated: collectstatic uploads the hashed files to
-  the stage's STATIC_BUCKET, then checks they match the manifest the package shipped with.
+- `publish_static` runs after the Lambda is updated (the `post` callback): collectstatic
+  uploads the hashed files to the stage's STATIC_BUCKET, then checks they match the manifest
+  the package shipped with.
 
-Both run `manage.py`-style Django in a child process with the stage's environment and
-DJANGO_ENV=production, so the Zappa CLI process and its environment stay untouched.
-Collectstatic signs nothing, so the child gets a random throwaway SECRET_KEY made for that run:
-the real key stays in its secure store and the deploying machine never needs to read it.
-
-Zappa imports this file by path (not as part of the resume_site package), so it imports nothing
-from the project; Django code runs only in the child process.
+Both run Django (`manage.py`-style) in a child process in the tree being deployed, with the
+stage's environment and DJANGO_ENV=production, so the Zappa CLI process and its environment
+stay untouched. Collectstatic signs nothing, so the child gets a random throwaway SECRET_KEY
+made for that run: the real key stays in its secure store and the deploying machine never needs
+to read it.
 """
 
 import json
@@ -32,10 +29,10 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_NAME = "staticfiles.json"
-PACKAGING_COMMANDS = {"deploy", "update", "package"}
-DEFAULT_MANIFEST_DIR = ROOT / "resume_site" / "static_manifest"
+# Where settings.py reads the manifest unless STATIC_MANIFEST_DIR says otherwise, relative to
+# the project root: inside the package, so every package renders the names it was built with.
+DEFAULT_MANIFEST_DIR = Path("resume_site") / "static_manifest"
 
 
 class ZappaCLI(Protocol):
@@ -92,18 +89,20 @@ def child_environment(
     return env
 
 
-def shipped_manifest_dir(*, stage_env: dict[str, str]) -> Path:
-    """Where the package's manifest lives (STATIC_MANIFEST_DIR, as settings.py reads it)."""
+def shipped_manifest_dir(*, stage_env: dict[str, str], project: Path) -> Path:
+    """Where the package's manifest lives in the project tree (STATIC_MANIFEST_DIR, as
+    settings.py reads it)."""
     configured = stage_env.get("STATIC_MANIFEST_DIR", "").strip()
-    return Path(configured) if configured else DEFAULT_MANIFEST_DIR
+    return Path(configured) if configured else project / DEFAULT_MANIFEST_DIR
 
 
-def _run_django(*, args: list[str], env: dict[str, str], step: str) -> None:
-    """Run Django in a child process; its output streams through, its errors end the deploy."""
+def _run_django(*, args: list[str], env: dict[str, str], step: str, project: Path) -> None:
+    """Run Django in a child process in the project tree; its output streams through, its
+    errors end the deploy."""
     sys.stdout.flush()
     result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [sys.executable, *args],
-        cwd=ROOT,
+        cwd=project,
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -125,21 +124,23 @@ def manifest_paths(*, manifest_dir: Path) -> dict[str, str]:
         raise StaticDeployError(f"The static manifest {path} is not valid: {error}") from None
 
 
-def build_manifest(zappa_cli: ZappaCLI) -> None:
-    """Zappa `settings` callback: hash the static files offline into the package's manifest."""
-    if getattr(zappa_cli, "command", None) not in PACKAGING_COMMANDS | {None}:
-        return
+def build_manifest(zappa_cli: ZappaCLI, *, project: Path) -> None:
+    """Hash the static files of the project tree offline into the manifest the package ships
+    with (STATIC_MANIFEST_DIR, by default inside that tree)."""
     stage_config = zappa_cli.stage_config
     stage_env = stage_environment(stage_config=stage_config)
-    manifest_dir = shipped_manifest_dir(stage_env=stage_env)
-    click.echo(f"Hashing static files into {manifest_dir / MANIFEST_NAME} ...")
+    manifest_dir = shipped_manifest_dir(stage_env=stage_env, project=project)
+    manifest = manifest_dir / MANIFEST_NAME
+    shown = manifest.relative_to(project) if manifest.is_relative_to(project) else manifest
+    click.echo(f"Hashing static files into {shown} ...")
     env = child_environment(
         stage_config=stage_config, stage_env=stage_env, manifest_dir=manifest_dir
     )
     _run_django(
-        args=["-m", "resume_site.static_deploy", "manifest"],
+        args=["-m", "deploy.static_files", "manifest"],
         env=env,
         step="Hashing the static files",
+        project=project,
     )
     count = len(manifest_paths(manifest_dir=manifest_dir))
     click.echo(f"Static manifest written: {count} files.")
@@ -165,13 +166,15 @@ def bucket_check(*, stage_config: dict[str, Any], bucket: str) -> None:
         raise StaticDeployError(f"Could not reach the static bucket {bucket!r}: {error}") from None
 
 
-def publish_static(zappa_cli: ZappaCLI) -> None:
-    """Zappa `post` callback: collectstatic into the stage's bucket, hashed, cached for a year."""
+def publish_static(zappa_cli: ZappaCLI, *, project: Path) -> None:
+    """Collectstatic from the project tree into the stage's bucket, hashed, cached for a year;
+    then check the uploaded names are the ones the package's manifest holds."""
     stage_config = zappa_cli.stage_config
     stage_env = stage_environment(stage_config=stage_config)
     bucket, domain = stage_env["STATIC_BUCKET"], stage_env["STATIC_DOMAIN"]
     bucket_check(stage_config=stage_config, bucket=bucket)
-    shipped = manifest_paths(manifest_dir=shipped_manifest_dir(stage_env=stage_env))
+    shipped_dir = shipped_manifest_dir(stage_env=stage_env, project=project)
+    shipped = manifest_paths(manifest_dir=shipped_dir)
     click.echo(f"Publishing static files to s3://{bucket}/static/ (https://{domain}/static/) ...")
     with tempfile.TemporaryDirectory(prefix="static-manifest-") as scratch:
         env = child_environment(
@@ -181,6 +184,7 @@ def publish_static(zappa_cli: ZappaCLI) -> None:
             args=["manage.py", "collectstatic", "--noinput", "--verbosity", "1"],
             env=env,
             step="collectstatic",
+            project=project,
         )
         uploaded = manifest_paths(manifest_dir=Path(scratch))
     if uploaded != shipped:
@@ -224,5 +228,5 @@ def _write_manifest() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["manifest"]:
-        sys.exit("usage: python -m resume_site.static_deploy manifest")
+        sys.exit("usage: python -m deploy.static_files manifest")
     _write_manifest()

@@ -1,5 +1,5 @@
-"""resume_site/static_deploy.py: the Zappa callbacks publish hashed static files to S3 (moto's
-server), and production pages link exactly the uploaded objects on the CloudFront domain."""
+"""deploy/static_files.py: the deploy steps publish hashed static files to S3 (moto's server),
+and production pages link exactly the uploaded objects on the CloudFront domain."""
 
 import json
 import os
@@ -20,18 +20,19 @@ from django.templatetags.static import static
 from moto.server import ThreadedMotoServer
 
 import resume_site
-from resume_site import static_deploy
+from deploy import static_files
 from resume_site.storage import LONG_CACHE
 from scripts.dynamodb_local import free_port
 
 SETTINGS_FILE = Path(resume_site.__file__).resolve().parent / "settings.py"
+ROOT = SETTINGS_FILE.parent.parent
 BUCKET = "resume-static-test"
 DOMAIN = "d111111abcdef8.cloudfront.net"
 STATIC_REF = re.compile(r"""(?:href|src)="([^"]*static/[^"]*)\"""")
 
 
-def fake_cli(*, manifest_dir: Path, command: str = "update", **env: str) -> SimpleNamespace:
-    """What Zappa hands a callback: its CLI object, of which the callbacks read stage_config."""
+def fake_cli(*, manifest_dir: Path, **env: str) -> SimpleNamespace:
+    """What Zappa hands a callback: its CLI object, of which the steps read stage_config."""
     environment = {
         "ALLOWED_HOSTS": "resume.example.com",
         "DYNAMODB_TABLE": "resume-prod",
@@ -45,7 +46,7 @@ def fake_cli(*, manifest_dir: Path, command: str = "update", **env: str) -> Simp
         "django_settings": "resume_site.settings",
         "environment_variables": {k: v for k, v in environment.items() if v},
     }
-    return SimpleNamespace(command=command, stage_config=stage_config)
+    return SimpleNamespace(stage_config=stage_config)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,8 @@ def published(s3: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     s3.create_bucket(Bucket=BUCKET)
     manifest_dir = tmp_path_factory.mktemp("static_manifest")
     cli = fake_cli(manifest_dir=manifest_dir)
-    static_deploy.build_manifest(cli)
-    static_deploy.publish_static(cli)
+    static_files.build_manifest(cli, project=ROOT)
+    static_files.publish_static(cli, project=ROOT)
     return manifest_dir
 
 
@@ -147,17 +148,17 @@ def test_production_static_url_is_on_the_cloudfront_domain(production_static) ->
 def test_a_missing_bucket_fails_clearly(s3, tmp_path: Path) -> None:
     cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="no-such-bucket")
 
-    with pytest.raises(static_deploy.StaticDeployError, match="'no-such-bucket' does not exist"):
-        static_deploy.publish_static(cli)
+    with pytest.raises(static_files.StaticDeployError, match="'no-such-bucket' does not exist"):
+        static_files.publish_static(cli, project=ROOT)
 
 
 def test_a_stage_without_static_bucket_fails_clearly(tmp_path: Path) -> None:
     cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="")
 
-    with pytest.raises(static_deploy.StaticDeployError, match="no STATIC_BUCKET"):
-        static_deploy.publish_static(cli)
-    with pytest.raises(static_deploy.StaticDeployError, match="no STATIC_BUCKET"):
-        static_deploy.build_manifest(cli)
+    with pytest.raises(static_files.StaticDeployError, match="no STATIC_BUCKET"):
+        static_files.publish_static(cli, project=ROOT)
+    with pytest.raises(static_files.StaticDeployError, match="no STATIC_BUCKET"):
+        static_files.build_manifest(cli, project=ROOT)
 
 
 def test_static_changed_since_packaging_fails_the_deploy(published, s3, tmp_path: Path) -> None:
@@ -165,22 +166,16 @@ def test_static_changed_since_packaging_fails_the_deploy(published, s3, tmp_path
     stale["paths"]["css/resume.css"] = "css/resume.000000000000.css"
     (tmp_path / "staticfiles.json").write_text(json.dumps(stale))
 
-    with pytest.raises(static_deploy.StaticDeployError, match=r"changed since .*css/resume\.css"):
-        static_deploy.publish_static(fake_cli(manifest_dir=tmp_path))
-
-
-def test_build_manifest_skips_commands_that_do_not_package(tmp_path: Path) -> None:
-    static_deploy.build_manifest(fake_cli(manifest_dir=tmp_path, command="status"))
-
-    assert not (tmp_path / "staticfiles.json").exists()
+    with pytest.raises(static_files.StaticDeployError, match=r"changed since .*css/resume\.css"):
+        static_files.publish_static(fake_cli(manifest_dir=tmp_path), project=ROOT)
 
 
 def test_the_child_never_gets_the_real_secret_key(tmp_path: Path) -> None:
     cli = fake_cli(manifest_dir=tmp_path, SECRET_KEY="r" * 60)
-    stage_env = static_deploy.stage_environment(stage_config=cli.stage_config)
+    stage_env = static_files.stage_environment(stage_config=cli.stage_config)
 
     first, second = (
-        static_deploy.child_environment(
+        static_files.child_environment(
             stage_config=cli.stage_config, stage_env=stage_env, manifest_dir=tmp_path
         )["SECRET_KEY"]
         for _ in range(2)
@@ -212,7 +207,7 @@ def test_check_deploy_is_clean_with_production_static(tmp_path: Path) -> None:
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=SETTINGS_FILE.parent.parent,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -229,8 +224,8 @@ def test_a_broken_stage_environment_stops_the_step_with_django_s_message(
     monkeypatch.delenv("DYNAMODB_TABLE", raising=False)
     cli = fake_cli(manifest_dir=tmp_path, DYNAMODB_TABLE="")
 
-    with pytest.raises(static_deploy.StaticDeployError) as failure:
-        static_deploy.build_manifest(cli)
+    with pytest.raises(static_files.StaticDeployError) as failure:
+        static_files.build_manifest(cli, project=ROOT)
     assert "Hashing the static files failed" in failure.value.message
     assert "The DYNAMODB_TABLE environment variable is required" in failure.value.message
     assert not (tmp_path / "staticfiles.json").exists()

@@ -1,30 +1,23 @@
-"""Zappa `settings` callback: refuse to deploy a stage whose settings are missing or unsafe.
+"""Stage checks: refuse a stage whose settings are missing or unsafe, and a prebuilt zip that
+does not match the stage. They only check; they raise click.ClickException (which Zappa prints
+before exiting 1) and change nothing.
 
-Zappa's CLI calls `check_stage(cli)` right after it loads zappa_settings.json and before it
-dispatches the command (zappa/cli.py `dispatch_command`: `load_settings()` then
-`callback("settings")`), so a bad stage stops `zappa deploy`, `zappa update` and
-`zappa package` before anything is built or uploaded. All problems are reported at once, each
-naming the setting at fault.
-
-Zappa has one `settings` callback slot, so once the stage is valid `check_stage` also does the
-other things that must happen before packaging: it points Zappa at a virtualenv holding only
-requirements.txt (build/venv, when the active one has dev packages), hands over to
-`static_deploy.build_manifest` (it hashes the static files into the manifest the package ships
-with), and refuses a prebuilt zip (--zip) built with other settings or other static files.
-
-Zappa imports this file by path as a top-level module, so it imports only the standard library
-(and click, which Zappa itself depends on, lazily) and loads static_deploy.py by path too.
+They run from the Zappa `settings` callback (deploy/zappa_callbacks.py), right after Zappa loads
+zappa_settings.json and before it dispatches the command (zappa/cli.py `dispatch_command`:
+`load_settings()` then `callback("settings")`), so a bad stage stops `zappa deploy`,
+`zappa update` and `zappa package` before anything is built or uploaded. All problems are
+reported at once, each naming the setting at fault.
 """
 
-import importlib.util
-import os
 import re
-import sys
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+import click
+
+from deploy import stages, static_files
 
 PROJECT_NAME = "resume-site"
 DJANGO_SETTINGS = "resume_site.settings"
@@ -37,9 +30,6 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
 # Commands that only read or remove what exists: a broken stage must still be removable.
 UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
-# Commands that package a virtualenv unless given a prebuilt zip (-z/--zip).
-PACKAGING_COMMANDS = frozenset({"deploy", "update", "package"})
-DEV_REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-dev.txt"
 
 
 def role_name_for(*, stage: str) -> str:
@@ -147,75 +137,6 @@ def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def dev_only_packages(*, dev_requirements: Path) -> set[str]:
-    """Names of the packages requirements-dev.txt pins itself (what Lambda must never ship)."""
-    names = set()
-    for line in dev_requirements.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            names.add(_normalized(re.split(r"[\[=<>~!;\s]", line, maxsplit=1)[0]))
-    return names
-
-
-def venv_problems(*, venv: Path | None, dev_requirements: Path) -> list[str]:
-    """Problems with a virtualenv as the source of the package: none, or what it lacks/holds."""
-    if venv is None:
-        return ["no virtualenv to package: run `make package` (it builds in build/venv)"]
-    site_packages = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    installed = {
-        _normalized(info.name.split("-", 1)[0])
-        for info in (site_packages / "site-packages").glob("*.dist-info")
-    }
-    found = sorted(installed & dev_only_packages(dev_requirements=dev_requirements))
-    if not found:
-        return []
-    return [
-        f"the virtualenv {venv.name} holds development packages ({', '.join(found)}) "
-        "that must not ship to Lambda"
-    ]
-
-
-def packaging_venv(
-    *, active: Path | None, dev_requirements: Path, build: Callable[[], Path]
-) -> Path:
-    """The virtualenv Zappa should package: the active one if it holds only runtime packages,
-    else the clean build venv that `build` makes (requirements.txt only)."""
-    if active is not None and not venv_problems(venv=active, dev_requirements=dev_requirements):
-        return active
-    clean = build()
-    problems = venv_problems(venv=clean, dev_requirements=dev_requirements)
-    if problems:
-        import click
-
-        raise click.ClickException(f"cannot package: {problems[0]}")
-    return clean
-
-
-def _active_venv() -> Path | None:
-    """The virtualenv Zappa packages: VIRTUAL_ENV, else the running one (as Zappa finds it)."""
-    if os.environ.get("VIRTUAL_ENV"):
-        return Path(os.environ["VIRTUAL_ENV"])
-    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
-
-
-def _build_venv() -> Path:
-    """build/venv with only requirements.txt installed, made or refreshed by
-    scripts/build_package.py (loaded by path: Zappa runs this file outside the project)."""
-    path = Path(__file__).resolve().parent.parent / "scripts" / "build_package.py"
-    spec = importlib.util.spec_from_file_location("build_package", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    print("Preparing the clean build venv build/venv (requirements.txt only) ...", flush=True)
-    module.ensure_build_venv()
-    return module.VENV_DIR
-
-
 def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     """Every problem with one stage's merged settings, each naming its setting; [] if none."""
     return [
@@ -225,48 +146,34 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def validate_stage(zappa_cli: Any) -> None:
-    """Raise a ClickException listing every problem of the stage Zappa is about to use."""
+def base_stage_problem(*, stage: str, settings: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why a stage cannot be used at all: it is the base other stages extend (it holds only
+    what they share, so it has no function, bucket or role of its own); None otherwise."""
+    extended_by = stages.base_stages(settings).get(stage)
+    if not extended_by:
+        return None
+    return (
+        f"zappa_settings.json stage {stage!r} holds the settings {', '.join(extended_by)} share "
+        f"and is not deployable itself: name one of {', '.join(extended_by)}"
+    )
+
+
+def check_stage(zappa_cli: Any) -> None:
+    """Raise a ClickException if the stage Zappa is about to use is a base stage (whatever the
+    command), or listing every problem of its merged settings (commands that only read or
+    remove what exists are let through, so a broken stage can still be removed)."""
+    stage = zappa_cli.api_stage
+    base = base_stage_problem(stage=stage, settings=zappa_cli.zappa_settings)
+    if base:
+        raise click.ClickException(base)
     if getattr(zappa_cli, "command", None) in UNCHECKED_COMMANDS:
         return
-    stage = zappa_cli.api_stage
     problems = stage_problems(stage=stage, config=zappa_cli.stage_config)
     if problems:
-        import click
-
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise click.ClickException(
             f"zappa_settings.json stage {stage!r} is not deployable:\n{listed}"
         )
-
-
-def _static_deploy() -> ModuleType:
-    """resume_site/static_deploy.py, loaded by path as Zappa loads callbacks."""
-    path = Path(__file__).resolve().with_name("static_deploy.py")
-    spec = importlib.util.spec_from_file_location("static_deploy", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def use_clean_venv(zappa_cli: Any) -> None:
-    """Point Zappa at a virtualenv without dev packages before it packages one.
-
-    Zappa packages the virtualenv named by VIRTUAL_ENV when it builds the zip, after this
-    callback, so `zappa update prod` run from the dev venv packages build/venv instead. A
-    prebuilt zip (--zip) or a docker image packages nothing, so it is left alone."""
-    vargs = getattr(zappa_cli, "vargs", None) or {}
-    if getattr(zappa_cli, "command", None) not in PACKAGING_COMMANDS:
-        return
-    if vargs.get("zip") or vargs.get("docker_image_uri"):
-        return
-    active = _active_venv()
-    venv = packaging_venv(active=active, dev_requirements=DEV_REQUIREMENTS, build=_build_venv)
-    if venv != active:
-        print(f"Packaging {venv.name} (requirements.txt only), not the active virtualenv.")
-    os.environ["VIRTUAL_ENV"] = str(venv)
 
 
 def prebuilt_zip_problems(
@@ -301,33 +208,21 @@ def prebuilt_zip_problems(
     return problems
 
 
-def check_prebuilt_zip(zappa_cli: Any) -> None:
-    """Refuse a --zip that does not match the stage's current settings and static files."""
+def check_prebuilt_zip(zappa_cli: Any, *, project: Path) -> None:
+    """Refuse a --zip that does not match the stage's current settings, or the static manifest
+    just written in `project` (the tree being deployed) from the files about to be published."""
     vargs = getattr(zappa_cli, "vargs", None) or {}
     if getattr(zappa_cli, "command", None) not in {"deploy", "update"} or not vargs.get("zip"):
         return
-    static_deploy = _static_deploy()
-    stage_env = static_deploy.stage_environment(stage_config=zappa_cli.stage_config)
-    manifest = static_deploy.shipped_manifest_dir(stage_env=stage_env) / "staticfiles.json"
-    root = Path(__file__).resolve().parent.parent
-    inside = manifest.resolve().is_relative_to(root)
+    stage_env = static_files.stage_environment(stage_config=zappa_cli.stage_config)
+    manifest = static_files.shipped_manifest_dir(stage_env=stage_env, project=project)
+    manifest_file = (manifest / static_files.MANIFEST_NAME).resolve()
+    inside = manifest_file.is_relative_to(project.resolve())
     problems = prebuilt_zip_problems(
         zip_path=Path(vargs["zip"]),
         settings_module=zappa_cli.get_zappa_settings_string(),
-        manifest=manifest if inside else None,
-        manifest_entry=manifest.resolve().relative_to(root).as_posix() if inside else None,
+        manifest=manifest_file if inside else None,
+        manifest_entry=manifest_file.relative_to(project.resolve()).as_posix() if inside else None,
     )
     if problems:
-        import click
-
         raise click.ClickException("\n".join(problems))
-
-
-def check_stage(zappa_cli: Any) -> None:
-    """The Zappa `settings` callback: validate the stage, make sure the package comes from a
-    clean virtualenv, build the static manifest the package ships with, and check that a
-    prebuilt zip (--zip) matches the stage's settings and that manifest."""
-    validate_stage(zappa_cli)
-    use_clean_venv(zappa_cli)
-    _static_deploy().build_manifest(zappa_cli)
-    check_prebuilt_zip(zappa_cli)

@@ -1,0 +1,172 @@
+"""deploy/zappa_callbacks.py: the settings callback stops a bad stage before anything is built,
+and otherwise makes Zappa work in a copy of only the files git tracks, with the static manifest
+written into that copy."""
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+from deploy import stages, zappa_callbacks
+from tests.deploy.stage_configs import prod_env
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class Cli:
+    """What Zappa hands its callbacks: the CLI object (stage, command, arguments, settings)."""
+
+    stage_config: dict[str, Any]
+    command: str = "package"
+    vargs: dict[str, Any] = field(default_factory=lambda: {"zip": "build/resume-site-prod.zip"})
+    api_stage: str = "prod"
+    lambda_name: str = "resume-site-prod"
+    zappa_settings: dict[str, Any] = field(default_factory=stages.load_settings)
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run([shutil.which("git"), *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git checkout with one tracked file and one stray file, as the working directory."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    (root / "manage.py").write_text("")
+    git("init", "-q", cwd=root)
+    git("add", "manage.py", cwd=root)
+    (root / "dynamodb-local-metadata.json").write_text("{}")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_zappa_works_in_a_copy_holding_only_the_tracked_files(checkout: Path) -> None:
+    copy_dir = zappa_callbacks.work_in_tracked_copy(Cli(stage_config={}, vargs={}))
+
+    assert Path.cwd() == copy_dir != checkout
+    assert sorted(path.name for path in copy_dir.iterdir()) == ["manage.py"]
+
+
+def test_a_prebuilt_zip_given_relative_to_the_checkout_is_still_found(checkout: Path) -> None:
+    cli = Cli(stage_config={}, command="update", vargs={"zip": "build/prod.zip"})
+    zappa_callbacks.work_in_tracked_copy(cli)
+    assert cli.vargs["zip"] == str(checkout / "build" / "prod.zip")
+
+
+@pytest.mark.parametrize(
+    ("output", "written"), [(None, r"resume-site-prod-\d+\.zip"), ("prod.zip", r"prod\.zip")]
+)
+def test_zappa_package_writes_its_zip_into_the_checkout(
+    checkout: Path, output: str | None, written: str
+) -> None:
+    """With -o, where it says; without, under Zappa's default name."""
+    cli = Cli(stage_config={}, command="package", vargs={"output": output})
+    zappa_callbacks.work_in_tracked_copy(cli)
+    assert Path(cli.vargs["output"]).parent == checkout
+    assert re.fullmatch(written, Path(cli.vargs["output"]).name)
+
+
+def test_outside_a_git_checkout_the_deploy_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(click.ClickException, match="is not a git checkout"):
+        zappa_callbacks.work_in_tracked_copy(Cli(stage_config={}, vargs={}))
+
+
+def test_invalid_stage_stops_before_the_static_manifest_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path), DYNAMODB_TABLE=None)
+    with pytest.raises(click.ClickException):
+        zappa_callbacks.check_and_prepare(Cli(stage_config=config))
+    assert list(tmp_path.iterdir()) == []
+    assert Path.cwd() == ROOT
+
+
+def test_a_command_that_does_not_package_builds_no_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path))
+    zappa_callbacks.check_and_prepare(Cli(stage_config=config, command="status"))
+    assert list(tmp_path.iterdir()) == []
+    assert Path.cwd() == ROOT
+
+
+def test_valid_stage_goes_on_to_build_the_manifest_in_the_tracked_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    zappa_callbacks.check_and_prepare(Cli(stage_config=prod_env()))
+
+    assert Path.cwd() != ROOT
+    manifest = json.loads((Path.cwd() / "resume_site/static_manifest/staticfiles.json").read_text())
+    assert "css/resume.css" in manifest["paths"]
+
+
+def zappa_cli_exit(
+    args: list[str], *, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> tuple[int, str, list, list]:
+    """Zappa's own CLI run from the checkout on a moto account: its exit code, its error
+    output, and the account's buckets and functions afterwards."""
+    import boto3
+    from moto import mock_aws
+    from zappa.cli import ZappaCLI
+
+    settings_file = tmp_path / "zappa_settings.json"
+    settings_file.write_text(json.dumps(settings))
+    with mock_aws():
+        with pytest.raises(SystemExit) as exited:
+            ZappaCLI().handle([*args, "-s", str(settings_file)])
+        buckets = boto3.client("s3").list_buckets()["Buckets"]
+        functions = boto3.client("lambda").list_functions()["Functions"]
+    return exited.value.code, capsys.readouterr().err, buckets, functions
+
+
+@pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")  # Zappa's own loader
+def test_zappa_cli_refuses_a_bad_stage_before_uploading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`zappa update prod` with a bad stage exits 1, and the account has nothing."""
+    settings = stages.load_settings()
+    del settings["prod"]["lambda_concurrency"]
+    monkeypatch.chdir(ROOT)  # Zappa finds callbacks relative to the working directory
+
+    code, errors, buckets, functions = zappa_cli_exit(
+        ["update", "prod"], settings=settings, tmp_path=tmp_path, capsys=capsys
+    )
+
+    assert code == 1
+    assert "lambda_concurrency is missing" in errors
+    assert buckets == functions == []
+
+
+@pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")  # Zappa's own loader
+@pytest.mark.parametrize("args", [["deploy", "base"], ["update", "--all"]])
+def test_zappa_cli_never_deploys_the_base_stage(
+    args: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`zappa deploy base`, or `--all` (which starts with the base), exits 1 before anything
+    is created."""
+    monkeypatch.chdir(ROOT)
+
+    code, errors, buckets, functions = zappa_cli_exit(
+        args, settings=stages.load_settings(), tmp_path=tmp_path, capsys=capsys
+    )
+
+    assert code == 1
+    assert "stage 'base' holds the settings dev, prod share and is not deployable" in errors
+    assert buckets == functions == []
