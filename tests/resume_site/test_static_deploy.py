@@ -35,6 +35,7 @@ def fake_cli(*, manifest_dir: Path, command: str = "update", **env: str) -> Simp
     environment = {
         "ALLOWED_HOSTS": "resume.example.com",
         "DYNAMODB_TABLE": "resume-prod",
+        "SITE_URL": "https://resume.example.com",
         "STATIC_BUCKET": BUCKET,
         "STATIC_DOMAIN": DOMAIN,
         "STATIC_MANIFEST_DIR": str(manifest_dir),
