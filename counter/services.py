@@ -116,6 +116,7 @@ def count_increment(*, visitor: Visitor | None = None, today: dt.date | None = N
 
 def _daily_salt(day: dt.date) -> bytes:
     """The day's random salt, made by whichever request needs it first (put-if-absent)."""
+    ensure_bound()  # a sign-in can be a process's first DynamoDB call
     cached = _salts.get(day)
     if cached is not None:
         return cached
