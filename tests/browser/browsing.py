@@ -1,6 +1,7 @@
 """What the browser tests share: the Chromium to drive, the watched page, axe-core, screenshots.
 
-Screenshots and PDFs land in build/screenshots/ (git-ignored) so a failed run can be looked at.
+Screenshots, PDFs and the test server's log land in build/browser/ (git-ignored), so a failed
+run can be looked at.
 """
 
 import json
@@ -14,7 +15,7 @@ from typing import Any
 from scripts import dynamodb_local
 
 ROOT = dynamodb_local.ROOT
-SCREENSHOTS = ROOT / "build" / "screenshots"
+ARTIFACTS = ROOT / "build" / "browser"  # screenshots, PDFs and the server's log
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 OWNER = "owner"
 OWNER_PASSWORD = "quiet-harbour-lantern-4817"
@@ -93,7 +94,7 @@ def axe_violations(page: Any) -> list[str]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -20,6 +20,7 @@ import pytest
 
 from scripts import dynamodb_local
 from tests.browser.browsing import (
+    ARTIFACTS,
     CHROMIUM_ARGS,
     DESKTOP,
     OWNER,
@@ -51,12 +52,14 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
     site.manage("create_table")
     site.manage("createadmin", OWNER, ADMIN_PASSWORD=OWNER_PASSWORD)
     port = dynamodb_local.free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "server.log").open("w", encoding="utf-8")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--insecure", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -74,6 +77,7 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="module")

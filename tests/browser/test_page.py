@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from resume_site.resume import DEFAULT_RESUME_PATH, load_resume
-from tests.browser.browsing import DESKTOP, PHONE, SCREENSHOTS, axe_violations, screenshot
+from tests.browser.browsing import DESKTOP, PHONE, ARTIFACTS, axe_violations, screenshot
 
 RESUME = load_resume(DEFAULT_RESUME_PATH)
 BROKEN_TEXT = ("undefined", "NaN", "null", "[object", "Visitors")
@@ -98,8 +98,8 @@ def test_printing_gives_one_page_with_the_name_and_the_last_certification(open_p
     page.goto("/")
     _shown_count(page)  # printed once the count is in: print CSS must still leave it out
     pdf = page.pdf(format=paper, print_background=False)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"resume-{paper}.pdf").write_bytes(pdf)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"resume-{paper}.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     # NFKC: the PDF's text has the font's ligatures (an "fi" glyph for "fi").
