@@ -14,6 +14,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,18 @@ from tests.browser.browsing import (
     Watched,
     chromium_path,
 )
+
+NO_CHROMIUM = "Chromium is not installed (apt-get install chromium; .ci/run does it)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, skip this folder's tests before any of their fixtures start a server."""
+    if chromium_path() is not None:
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +97,7 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
 def browser() -> Iterator[Any]:
     path = chromium_path()
     if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

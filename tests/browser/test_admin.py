@@ -9,6 +9,8 @@ import pytest
 
 from tests.browser.browsing import OWNER, OWNER_PASSWORD, Site, axe_violations, screenshot
 
+pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
+
 # Thirty days of data, so every day of the chart has a bar: one to seven visitors a day, each
 # viewing the page once or twice.
 SEED = """

@@ -8,7 +8,9 @@ import pytest
 from pypdf import PdfReader
 
 from resume_site.resume import DEFAULT_RESUME_PATH, load_resume
-from tests.browser.browsing import DESKTOP, PHONE, ARTIFACTS, axe_violations, screenshot
+from tests.browser.browsing import ARTIFACTS, DESKTOP, PHONE, axe_violations, screenshot
+
+pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
 RESUME = load_resume(DEFAULT_RESUME_PATH)
 BROKEN_TEXT = ("undefined", "NaN", "null", "[object", "Visitors")
