@@ -16,11 +16,12 @@ pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 SEED = """
 import datetime as dt
 from counter import services
+from resume_site.clients import Client
 today = dt.datetime.now(dt.UTC).date()
 for offset in range(30):
     day = today - dt.timedelta(days=offset)
     for n in range(offset % 7 + 1):
-        visitor = services.Visitor(ip=f"198.51.100.{n}", user_agent="seed")
+        visitor = Client(ip=f"198.51.100.{n}", user_agent="seed")
         for _ in range(1 + n % 2):
             services.count_increment(visitor=visitor, today=day)
 """
