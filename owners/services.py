@@ -200,7 +200,7 @@ def _keyed_hash(purpose: str, value: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def username_normalize(username: str) -> str:
+def _username_normal(username: str) -> str:
     """One form for every spelling of a username: "Alex", "ALEX" and a fullwidth
     "Alex" (NFKC, then case-folded) are one name."""
     return unicodedata.normalize("NFKC", username).casefold()
@@ -208,7 +208,7 @@ def username_normalize(username: str) -> str:
 
 def _attempt_keys(username: str, ip: str) -> tuple[str, str]:
     """The (username, client IP) pair's item and the client IP's item."""
-    user = _keyed_hash("login-username", username_normalize(username))
+    user = _keyed_hash("login-username", _username_normal(username))
     client = _keyed_hash("login-client-ip", ip)
     return f"login-failures#pair#{user}#{client}", f"login-failures#client#{client}"
 
@@ -241,9 +241,10 @@ def login_attempt_start(*, username: str, ip: str, now: float | None = None) -> 
     attempts running at once: each ADD returns every attempt started before it, so at most the
     limit of attempts are let through per window however many arrive together.
 
-    The window slides: the pause lasts until the failure that reached the limit is one window
-    old, which is exactly what `retry_after` says. A refused attempt is withdrawn, so it neither
-    counts nor makes the pause longer.
+    The window slides: the pause lasts until the limit-th newest failure is one window old,
+    which is exactly what `retry_after` says. A refused attempt is withdrawn, so it neither
+    counts nor makes the pause longer. An engine failure after the ADD leaves the attempt
+    counted as one failure.
     """
     now = time.time() if now is None else now
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
