@@ -160,8 +160,10 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
 CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 LOGIN_URL = "admin:login"
-# Failed sign-ins per username or per client before a pause, and the window they count in.
+# Failed sign-ins before a pause, in a sliding window: per (username, client IP) pair and per
+# client IP, never per username alone (README, Owner accounts).
 LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
+LOGIN_MAX_CLIENT_FAILURES = _env_int("LOGIN_MAX_CLIENT_FAILURES", "20", minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", minimum=60)
 
 # --- Static files ---------------------------------------------------------------------------
