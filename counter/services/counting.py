@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 from django.conf import settings
 from pynamodb.exceptions import PynamoDBException
@@ -35,8 +34,6 @@ from resume_site.clients import Client
 from resume_site.dynamodb import failure_not_applied, failures_raise
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # The most calls one request sends at once is three; a few more serve a threaded local server.
 POOL_WORKERS = 8

@@ -75,10 +75,12 @@ def exercise_runtime_services(settings) -> None:
     counter.count_get()  # no item yet
     counter.count_increment()
     counter.count_get()
-    counter.count_increment(visitor=visitor, today=day)  # first visit: salt, transaction
-    counter.count_increment(visitor=visitor, today=day)  # repeat: day views only
-    counter._salts.clear()
-    counter.day_record_view(visitor=visitor, day=day)  # the salt exists already: read it
+    counter.count_view(visitor=visitor)  # first visit: salt, limits, total, day, transaction
+    counter.count_view(visitor=visitor)  # repeat: the transaction's condition fails
+    settings.COUNTER_VISITOR_LIMIT = 1
+    counter.count_view(visitor=visitor)  # over the limit: the total is read
+    settings.COUNTER_VISITOR_LIMIT = 5
+    counter.count_increment(visitor=visitor, today=day)  # another day's salt
     counter.days_stats(days=3, today=day)
 
     settings.COUNTER_SHARDS = 3
