@@ -192,8 +192,8 @@ class TableModel(Model):
         connection = TableModel.__dict__.get("_connection")
         if connection is None or connection.table_name != settings.DYNAMODB_TABLE:
             connection = Model._get_connection.__func__(TableModel)  # sets TableModel._connection
-            # Creating the client reads no network. PynamoDB makes a new client only if this
-            # one lost its credentials; that one has no hook and sends nothing twice.
+            # The client is made here, on first use, never at import. PynamoDB replaces it only
+            # if it lost its credentials; the new one has no hook, so it sends nothing again.
             connection.connection.client.meta.events.register(
                 "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
             )

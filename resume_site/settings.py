@@ -207,7 +207,7 @@ if DYNAMODB_MAX_RETRIES > 2:
 COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
 # Views counted per minute for one visitor (the day's hash of IP and user agent) and for one
 # client IP (offices share one); 0 switches a limit off. Past ten times a limit the API
-# answers 429 (docs/architecture.md, Limits).
+# answers 429 (docs/architecture.md, Data model: Limits).
 COUNTER_VISITOR_LIMIT = _env_int("COUNTER_VISITOR_LIMIT", "5")
 COUNTER_CLIENT_LIMIT = _env_int("COUNTER_CLIENT_LIMIT", "60")
 

@@ -147,7 +147,8 @@ def count_increment(*, visitor: Client | None = None, today: dt.date | None = No
 
 @failures_raise(CounterUnavailable)
 def count_view(*, visitor: Client) -> CountOutcome:
-    """Count one page view of `visitor`, within the limits (docs/architecture.md, Limits).
+    """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
+    Limits).
 
     Raises CounterUnavailable when DynamoDB fails; nothing was counted then, unless the log
     says the view may have been counted.

@@ -1,4 +1,5 @@
-"""How many views a visitor or a client may add a minute (docs/architecture.md, Limits).
+"""How many views a visitor or a client may add a minute (docs/architecture.md, Data model:
+Limits).
 
 Each check is one conditional UpdateItem on the subject's bucket of the current minute:
 `ADD attempts 1` unless the bucket already holds ten times the limit. DynamoDB applies the ADDs
