@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import urllib3.util.connection
 
 from counter import services
 from scripts import dynamodb_local
@@ -150,14 +149,12 @@ def test_a_connection_dropped_after_the_write_does_not_count_it_again(
     assert client.post("/api/count").json()["count"] == 3
 
 
-def test_a_refused_connection_is_tried_again_then_503(client, settings, monkeypatch, no_limits):
-    attempts = []
+def test_a_refused_connection_is_tried_again_then_503(client, settings, no_limits):
+    from resume_site.dynamodb import TableModel
 
-    def refuse(address, *args, **kwargs):
-        attempts.append(address)
-        raise ConnectionRefusedError(111, "Connection refused")
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse)
+    attempts = []  # nothing listens at the test settings' endpoint: each attempt is refused
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb", lambda **_: attempts.append(1))
     with pytest.raises(services.CounterUnavailable):
         services.count_increment()  # the total's ADD alone
     assert len(attempts) == 1 + settings.DYNAMODB_MAX_RETRIES
