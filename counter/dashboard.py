@@ -4,8 +4,12 @@ from dataclasses import dataclass
 
 from counter import services
 
+# The bars' own coordinate system: the SVG stretches it to the box CSS gives the chart, so the
+# labels (dates, the maximum) are HTML around it and keep their size on any screen.
 CHART_WIDTH = 600
 CHART_HEIGHT = 160
+MIN_BAR_HEIGHT = 2.0  # a day with any views stays visible next to a much busier one
+TICK_EVERY_DAYS = 7  # the axis names today's date and every 7th day before it
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,7 @@ class Bar:
     views_height: float
     uniques_y: float
     uniques_height: float
+    tick: bool  # the x axis shows this day's date
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,23 @@ class Figures:
     height: int = CHART_HEIGHT
 
 
+def _height(value: int, peak: int) -> float:
+    if not value or not peak:
+        return 0.0
+    return max(CHART_HEIGHT * value / peak, MIN_BAR_HEIGHT)
+
+
 def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
-    """One bar pair per day, scaled so the busiest day fills the chart; and that peak."""
+    """One bar pair per day, scaled so the busiest day fills the chart; and that peak.
+
+    Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis.
+    """
     peak = max((day.views for day in days), default=0)
     slot = CHART_WIDTH / max(len(days), 1)
     bars = []
     for index, day in enumerate(days):
-        views_height = CHART_HEIGHT * day.views / peak if peak else 0.0
-        uniques_height = CHART_HEIGHT * day.uniques / peak if peak else 0.0
+        views_height = _height(day.views, peak)
+        uniques_height = _height(day.uniques, peak)
         bars.append(
             Bar(
                 stats=day,
@@ -47,6 +61,7 @@ def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
                 views_height=round(views_height, 2),
                 uniques_y=round(CHART_HEIGHT - uniques_height, 2),
                 uniques_height=round(uniques_height, 2),
+                tick=(len(days) - 1 - index) % TICK_EVERY_DAYS == 0,
             )
         )
     return bars, peak

@@ -24,7 +24,13 @@ DJANGO_SETTINGS = "resume_site.settings"
 RUNTIME = "python3.13"
 QUIET_LOG_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
 MAX_CONCURRENCY = 100
-REQUIRED_ENVIRONMENT = ("DYNAMODB_TABLE", "ALLOWED_HOSTS", "STATIC_BUCKET", "STATIC_DOMAIN")
+REQUIRED_ENVIRONMENT = (
+    "DYNAMODB_TABLE",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "STATIC_BUCKET",
+    "STATIC_DOMAIN",
+)
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")

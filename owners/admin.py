@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 
 from counter import dashboard
 from counter.services import CounterUnavailable
+from owners import services
 from owners.forms import OwnerLoginForm
 
 
@@ -30,6 +31,15 @@ class OwnerAdminSite(admin.AdminSite):
             figures = None  # the page still renders and says so
         context = {"figures": figures, **(extra_context or {})}
         return super().index(request, extra_context=context)
+
+    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        """Logout ends every session of the account (owners.auth.end_sessions); when that
+        write fails, say so and leave this session open rather than seem signed out."""
+        try:
+            return super().logout(request, extra_context=extra_context)
+        except services.OwnersUnavailable:
+            context = {**self.each_context(request), "title": "Sign-out failed"}
+            return TemplateResponse(request, "admin/logout_failed.html", context, status=503)
 
     def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         """Saving a password is a DynamoDB write done from the command line, not a form."""

@@ -17,10 +17,11 @@ class OwnersConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.models import update_last_login
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from owners.auth import record_last_login
+        from owners.auth import end_sessions, record_last_login
 
         # auth's own receiver saves last_login through the ORM; ours writes the DynamoDB item.
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(record_last_login, dispatch_uid="record_last_login")
+        user_logged_out.connect(end_sessions, dispatch_uid="end_sessions")

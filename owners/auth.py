@@ -1,5 +1,6 @@
 """Django authentication against owner accounts stored in DynamoDB."""
 
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -22,6 +23,7 @@ def owner_from(account: services.Account) -> Owner:
         is_active=account.active,
         is_staff=True,
         is_superuser=True,
+        session_version=account.session_version,
         last_login=account.last_login,
     )
 
@@ -44,7 +46,10 @@ class DynamoDBBackend(BaseBackend):
             return None
 
         def upgrade(raw: str) -> None:  # a newer hasher or more iterations: store the rehash
-            services.account_set_password(username=username, password_hash=make_password(raw))
+            nonlocal account  # the session must be signed with the stored hash and version
+            account = services.account_set_password(
+                username=username, password_hash=make_password(raw)
+            )
 
         if not check_password(password, account.password_hash, setter=upgrade):
             return None
@@ -68,3 +73,18 @@ def record_last_login(sender: Any, request: HttpRequest, user: Owner, **kwargs: 
         services.account_record_login(username=user.username, when=dt.datetime.now(dt.UTC))
     except (services.OwnersUnavailable, services.AccountNotFound):
         logger.warning("Could not record the last login of %s", user.username)
+
+
+def end_sessions(
+    sender: Any, request: HttpRequest | None, user: Owner | None, **kwargs: Any
+) -> None:
+    """Receiver of user_logged_out: raise the account's session version, so that every
+    session of the account, a cookie copied before this logout included, stops being valid.
+
+    It runs before Django clears the session; if DynamoDB does not answer, OwnersUnavailable
+    stops the logout there, and the admin says the sessions are still open (owners.admin).
+    """
+    if user is None:
+        return
+    with contextlib.suppress(services.AccountNotFound):  # no account: no session to end
+        services.account_end_sessions(username=user.username)

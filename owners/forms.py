@@ -1,8 +1,8 @@
-"""The admin sign-in form, with a pause after repeated failures."""
+"""The admin sign-in form, with a pause after repeated failures from one client."""
 
+import math
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -10,12 +10,17 @@ from owners import services
 from resume_site.clients import client_of
 
 
+def _wait(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 class OwnerLoginForm(AdminAuthenticationForm):
     error_messages: ClassVar[dict[str, str]] = {
         **AdminAuthenticationForm.error_messages,
         "locked": (
-            "Too many failed sign-in attempts. Sign-in is paused for this account and this "
-            "device; try again in %(minutes)d minutes."
+            "Too many failed sign-in attempts from your network address. Sign-in from it is "
+            "paused; try again in %(wait)s."
         ),
         "unavailable": "Sign-in is unavailable right now (the database did not answer).",
     }
@@ -25,17 +30,21 @@ class OwnerLoginForm(AdminAuthenticationForm):
         if not username or self.request is None:
             return super().clean()
         try:
-            subjects = services.login_subjects(username=username, client=client_of(self.request))
-            if services.login_is_locked(subjects=subjects):
-                minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+            attempt = services.login_attempt_start(username=username, ip=client_of(self.request).ip)
+            if attempt.retry_after:
                 raise ValidationError(
-                    self.error_messages["locked"], code="locked", params={"minutes": minutes}
+                    self.error_messages["locked"],
+                    code="locked",
+                    params={"wait": _wait(attempt.retry_after)},
                 )
+            # If the engine fails from here on, the attempt stays counted as one failure.
             try:
-                return super().clean()
+                cleaned = super().clean()
             except ValidationError as error:
-                if error.code == "invalid_login":
-                    services.login_failure_record(subjects=subjects)
+                failed = error.code == "invalid_login"
+                services.login_attempt_finish(attempt=attempt, failed=failed)
                 raise
+            services.login_attempt_finish(attempt=attempt, failed=False)
+            return cleaned
         except services.OwnersUnavailable:
             raise ValidationError(self.error_messages["unavailable"], code="unavailable") from None

@@ -1,20 +1,25 @@
-"""The owners' DynamoDB access: accounts, and the failed sign-ins that pause signing in.
+"""The owners' DynamoDB access: accounts, and the sign-in attempts that pause signing in.
 
 Accounts are items in the site's one table (there is no SQL database); a password is stored
 only as Django's hash. Any failure of the engine surfaces as OwnersUnavailable, which the
 sign-in form shows as "sign-in is unavailable" and the commands as an error naming the table.
 
-Failed sign-ins are counted per client by the counter's daily visitor hash
-(`counter.services.visitor_digest`), so no IP address or user agent is stored here either.
-That is the only use of the counter: owners depends on counter, never the other way round.
+Failed sign-ins are counted per client IP and per (username, client IP) pair, under keyed
+hashes of the username and the IP (docs/architecture.md, Data model), so neither a typed
+username nor an IP address is stored.
 
 The item classes below are this module's own; everything else uses the functions.
 """
 
 import datetime as dt
+import math
+import secrets
+import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -27,8 +32,6 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from counter.services import visitor_digest
-from resume_site.clients import Client
 from resume_site.dynamodb import TableModel, TableUnavailable, failures_raise
 
 ACCOUNT_INDEX_KEY = "owners"
@@ -50,11 +53,13 @@ class AccountNotFound(Exception):
 
 
 class AccountItem(TableModel):
-    """An owner account: username, Django password hash, active flag, times."""
+    """An owner account: username, Django password hash, active flag, session version, times."""
 
     username = UnicodeAttribute()
     password = UnicodeAttribute()
     active = BooleanAttribute(default=True)
+    # Part of every session's auth hash (owners.models); items made before it existed read 0.
+    session_version = NumberAttribute(default=0)
     created = UTCDateTimeAttribute()
     last_login = UTCDateTimeAttribute(null=True)
 
@@ -65,10 +70,15 @@ class AccountIndex(TableModel):
     usernames = UnicodeSetAttribute(default=set)
 
 
-class FailureItem(TableModel):
-    """Failed sign-ins of one username or client in one time window; it expires."""
+class AttemptsItem(TableModel):
+    """The recent sign-in attempts of one client IP, or of one (username, client IP) pair.
 
-    failures = NumberAttribute(default=0)
+    Each attempt is one element "<Unix time> <random id>" of a string set, added with an atomic
+    ADD when the attempt starts; it is deleted again when the attempt succeeds or is refused,
+    so what stays are the failures. Elements older than the window are deleted as they are seen.
+    """
+
+    attempts = UnicodeSetAttribute(default=set)
     expires = TTLAttribute(null=True)
 
 
@@ -77,6 +87,7 @@ class Account:
     username: str
     password_hash: str
     active: bool
+    session_version: int
     created: dt.datetime
     last_login: dt.datetime | None
 
@@ -90,6 +101,7 @@ def _account(item: AccountItem) -> Account:
         username=item.username,
         password_hash=item.password,
         active=bool(item.active),
+        session_version=int(item.session_version),
         created=item.created,
         last_login=item.last_login,
     )
@@ -129,28 +141,41 @@ def account_create(*, username: str, password_hash: str) -> Account:
 
 
 @failures_raise(OwnersUnavailable)
-def _account_update(username: str, actions: list[Action]) -> None:
+def _account_update(username: str, actions: list[Action]) -> Account:
+    """One UpdateItem on an existing account; the account as stored after it."""
+    item = AccountItem(_account_key(username))
     try:
-        AccountItem(_account_key(username)).update(
-            actions=actions, condition=AccountItem.pk.exists()
-        )
+        item.update(actions=actions, condition=AccountItem.pk.exists())  # reads back ALL_NEW
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise AccountNotFound(username) from error
         raise
+    return _account(item)
 
 
-def account_set_password(*, username: str, password_hash: str) -> None:
-    """Store a new hash; sessions signed with the old one stop being valid (session auth hash)."""
-    _account_update(username, [AccountItem.password.set(password_hash)])
+def _sessions_end() -> Action:
+    # ADD, not read-and-set: two logouts at once both raise it; neither is lost.
+    return AccountItem.session_version.add(1)
 
 
-def account_set_active(*, username: str, active: bool) -> None:
-    _account_update(username, [AccountItem.active.set(active)])
+def account_set_password(*, username: str, password_hash: str) -> Account:
+    """Store a new hash and end every session of the account (the session version rises)."""
+    return _account_update(username, [AccountItem.password.set(password_hash), _sessions_end()])
 
 
-def account_record_login(*, username: str, when: dt.datetime) -> None:
-    _account_update(username, [AccountItem.last_login.set(when)])
+def account_set_active(*, username: str, active: bool) -> Account:
+    """Deactivating also ends every session, so reactivating does not revive an old cookie."""
+    actions = [AccountItem.active.set(active)]
+    return _account_update(username, actions if active else [*actions, _sessions_end()])
+
+
+def account_end_sessions(*, username: str) -> Account:
+    """End every session of the account (at logout): no cookie signed in before is valid."""
+    return _account_update(username, [_sessions_end()])
+
+
+def account_record_login(*, username: str, when: dt.datetime) -> Account:
+    return _account_update(username, [AccountItem.last_login.set(when)])
 
 
 @failures_raise(OwnersUnavailable)
@@ -165,43 +190,90 @@ def account_list() -> list[Account]:
     return sorted((_account(item) for item in items), key=lambda account: account.username)
 
 
-def _failure_keys(subjects: list[str], now: dt.datetime) -> tuple[list[str], list[str]]:
-    """Keys of the current and the previous window for each subject."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    current = int(now.timestamp()) // window
-    return (
-        [f"login-failures#{subject}#{current}" for subject in subjects],
-        [f"login-failures#{subject}#{current - 1}" for subject in subjects],
-    )
+# --- Sign-in attempts ---------------------------------------------------------------------------
+
+
+def _keyed_hash(purpose: str, value: str) -> str:
+    """HMAC-SHA-256 of `value` under a key derived from SECRET_KEY and `purpose` (Django's
+    salted_hmac). Not daily: a window that spans midnight keeps counting the same client."""
+    digest = salted_hmac(f"owners.services.{purpose}", value, algorithm="sha256")
+    return digest.hexdigest()[:32]
+
+
+def _username_normal(username: str) -> str:
+    """One form for every spelling of a username: "Alex", "ALEX" and a fullwidth
+    "Alex" (NFKC, then case-folded) are one name."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def _attempt_keys(username: str, ip: str) -> tuple[str, str]:
+    """The (username, client IP) pair's item and the client IP's item."""
+    user = _keyed_hash("login-username", _username_normal(username))
+    client = _keyed_hash("login-client-ip", ip)
+    return f"login-failures#pair#{user}#{client}", f"login-failures#client#{client}"
+
+
+def _limits() -> tuple[int, int]:
+    return settings.LOGIN_MAX_FAILURES, settings.LOGIN_MAX_CLIENT_FAILURES
+
+
+def _when(entry: str) -> float:
+    return float(entry.split(" ", 1)[0])
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A started sign-in attempt. `retry_after` > 0: refused (and already withdrawn); sign-in
+    from this client opens again in that many seconds, unless a pending attempt succeeds."""
+
+    keys: tuple[str, ...]
+    entry: str
+    stale: tuple[frozenset[str], ...]
+    retry_after: int
 
 
 @failures_raise(OwnersUnavailable)
-def login_subjects(*, username: str, client: Client) -> list[str]:
-    """What failed sign-ins are counted against: the username, and the client's daily hash."""
-    return [f"user#{username.lower()}", f"client#{visitor_digest(visitor=client)}"]
+def login_attempt_start(*, username: str, ip: str, now: float | None = None) -> LoginAttempt:
+    """Start a sign-in attempt: add it to the pair's and the client's items (one atomic ADD
+    each, which returns the item), then count the failures of the last window in each.
 
+    Counting the attempt before checking the password, not after, keeps the limit exact with
+    attempts running at once: each ADD returns every attempt started before it, so at most the
+    limit of attempts are let through per window however many arrive together.
 
-@failures_raise(OwnersUnavailable)
-def login_is_locked(*, subjects: list[str], now: dt.datetime | None = None) -> bool:
-    """True if any subject has failed LOGIN_MAX_FAILURES times in the last one or two windows.
-
-    The windows are fixed and counted together, so a pause lasts between one and two windows.
+    The window slides: the pause lasts until the limit-th newest failure is one window old,
+    which is exactly what `retry_after` says. A refused attempt is withdrawn, so it neither
+    counts nor makes the pause longer. An engine failure after the ADD leaves the attempt
+    counted as one failure.
     """
-    current, previous = _failure_keys(subjects, now or dt.datetime.now(dt.UTC))
-    found = {item.pk: int(item.failures) for item in FailureItem.batch_get(current + previous)}
-    return any(
-        found.get(now_key, 0) + found.get(before_key, 0) >= settings.LOGIN_MAX_FAILURES
-        for now_key, before_key in zip(current, previous, strict=True)
+    now = time.time() if now is None else now
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    entry = f"{now:.6f} {secrets.token_hex(8)}"
+    expires = dt.datetime.fromtimestamp(now + 2 * window, dt.UTC)  # housekeeping only
+    keys = _attempt_keys(username, ip)
+    opens_at = now
+    stale = []
+    for key, limit in zip(keys, _limits(), strict=True):
+        item = AttemptsItem(key)
+        item.update(actions=[AttemptsItem.attempts.add({entry}), AttemptsItem.expires.set(expires)])
+        others = set(item.attempts) - {entry}
+        old = frozenset(other for other in others if _when(other) <= now - window)
+        recent = sorted((_when(other) for other in others - old), reverse=True)
+        stale.append(old)
+        if len(recent) >= limit:
+            opens_at = max(opens_at, recent[limit - 1] + window)
+    attempt = LoginAttempt(
+        keys=keys, entry=entry, stale=tuple(stale), retry_after=math.ceil(opens_at - now)
     )
+    if attempt.retry_after > 0:
+        login_attempt_finish(attempt=attempt, failed=False)
+    return attempt
 
 
 @failures_raise(OwnersUnavailable)
-def login_failure_record(*, subjects: list[str], now: dt.datetime | None = None) -> None:
-    """Count one failed sign-in against each subject with an atomic ADD; items expire."""
-    now = now or dt.datetime.now(dt.UTC)
-    expires = now + dt.timedelta(seconds=3 * settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    current, _ = _failure_keys(subjects, now)
-    for key in current:
-        FailureItem(key).update(
-            actions=[FailureItem.failures.add(1), FailureItem.expires.set(expires)]
-        )
+def login_attempt_finish(*, attempt: LoginAttempt, failed: bool) -> None:
+    """A failed attempt stays counted; any other is withdrawn. Old elements seen go too."""
+    for key, old in zip(attempt.keys, attempt.stale, strict=True):
+        drop = set(old) if failed else {*old, attempt.entry}
+        if drop:
+            AttemptsItem(key).update(actions=[AttemptsItem.attempts.delete(drop)])

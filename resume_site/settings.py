@@ -7,8 +7,10 @@ Nothing here touches the network: the DynamoDB models read these values when fir
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,23 @@ def _env_int(name: str, default: str, minimum: int = 0) -> int:
     return value
 
 
+def _env_site_url(name: str) -> str:
+    """The site's public origin (scheme and host, no path), without a trailing slash."""
+    raw = _env(name, None if PRODUCTION else "")
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    schemes = {"https"} if PRODUCTION else {"http", "https"}
+    if parts.scheme not in schemes or not parts.hostname or parts.path not in {"", "/"}:
+        raise ImproperlyConfigured(
+            f"{name} must be the site's address like https://resume.example.com "
+            f"({' or '.join(sorted(schemes))}, no path), got {raw!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must not have a query or fragment, got {raw!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _env_bool(name: str, default: str) -> bool:
     raw = _env(name, default).lower()
     if raw in {"1", "true", "yes", "on"}:
@@ -83,6 +102,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "resume_site.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,6 +123,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # the nonce the admin's tags print
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -138,8 +160,10 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
 CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 LOGIN_URL = "admin:login"
-# Failed sign-ins per username or per client before a pause, and the window they count in.
+# Failed sign-ins before a pause, in a sliding window: per (username, client IP) pair and per
+# client IP, never per username alone (README, Owner accounts).
 LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
+LOGIN_MAX_CLIENT_FAILURES = _env_int("LOGIN_MAX_CLIENT_FAILURES", "20", minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", "900", minimum=60)
 
 # --- Static files ---------------------------------------------------------------------------
@@ -180,6 +204,11 @@ if STATIC_BUCKET:
         },
     }
 
+# --- The public address ---------------------------------------------------------------------
+# The canonical URL of the resume page, also used by its OpenGraph tags and JSON-LD. Locally it
+# may stay unset: the page then names the address the request came to.
+SITE_URL = _env_site_url("SITE_URL")
+
 # --- The resume -----------------------------------------------------------------------------
 RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume_site" / "data" / "resume.json")))
 RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
@@ -216,6 +245,49 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware): everything is denied unless listed. Scripts
+# and styles come only from the static files (CloudFront in production), never inline; what
+# must be inline carries the per-request nonce (the admin's templates print it). The resume page
+# prints no nonce, so its header stays the same for every visitor and the page can be cached.
+_STATIC_SOURCE = f"https://{STATIC_DOMAIN}" if STATIC_BUCKET else CSP.SELF
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [_STATIC_SOURCE, CSP.NONCE],
+    "style-src": [_STATIC_SOURCE, CSP.NONCE],
+    "img-src": list(dict.fromkeys([CSP.SELF, _STATIC_SOURCE])),
+    "connect-src": [CSP.SELF],  # the visitor counter's fetch()
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+# Permissions-Policy (resume_site/middleware.py): the powerful features the site never uses,
+# turned off for the page and anything it could embed. Only names Chromium recognises: it logs
+# an error for an unknown one.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 if PRODUCTION:
     # API Gateway and CloudFront terminate TLS and say so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,4 +22,7 @@ else
     say "Java 17+ (found version ${major:-unknown}). Install openjdk-17-jre-headless"
   fi
 fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  echo "note: Chromium not found, so the browser tests (tests/browser) will be skipped. Install it: apt-get install chromium" >&2
+fi
 exit $missing

@@ -64,11 +64,8 @@ def visitor_hash(*, visitor: Client, key: bytes) -> str:
 
 @failures_raise(CounterUnavailable)
 def visitor_digest(*, visitor: Client, day: dt.date | None = None) -> str:
-    """The visitor's keyed hash of the day (today by default), as the counter stores it.
-
-    Public so that the owner's sign-in can count failures per client without storing the
-    client; the key stays the counter's.
-    """
+    """The visitor's keyed hash of the day (today by default), as the counter stores it (the
+    day's marker, the visitor's limit bucket)."""
     return visitor_hash(visitor=visitor, key=day_key(day or today()))
 
 

@@ -1,10 +1,12 @@
 """Small presentation helpers for the resume templates."""
 
+import json
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from resume_site.resume import PartialDate
 
@@ -35,3 +37,21 @@ def date_range(start: PartialDate, end: PartialDate | None, ongoing: str = "Pres
         return format_html("{} {} {}", start_html, EN_DASH, ongoing)
     end_html = format_html('<time datetime="{}">{}</time>', end.iso, end.label)
     return format_html("{} {} {}", start_html, EN_DASH, end_html)
+
+
+# Inside <script>, "</script>" or "<!--" in a value would end or change the element: escape the
+# characters that can start them, as django.utils.html.json_script does.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def json_ld(data: dict[str, Any]) -> SafeString:
+    """``data`` as a JSON-LD block: ``<script type="application/ld+json">...</script>``.
+
+    A data block is not run, so the Content-Security-Policy needs no nonce for it.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308 - escaped just above
+    )

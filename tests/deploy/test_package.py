@@ -359,7 +359,7 @@ def test_resume_page_links_hashed_static_files_on_the_static_domain(
     assert static_urls
     for url in static_urls:
         assert url.startswith(f"https://{domain}/static/")
-        assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
+        assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", url), url
 
 
 @pytest.mark.dynamodb_local

@@ -36,6 +36,7 @@ def fake_cli(*, manifest_dir: Path, **env: str) -> SimpleNamespace:
     environment = {
         "ALLOWED_HOSTS": "resume.example.com",
         "DYNAMODB_TABLE": "resume-prod",
+        "SITE_URL": "https://resume.example.com",
         "STATIC_BUCKET": BUCKET,
         "STATIC_DOMAIN": DOMAIN,
         "STATIC_MANIFEST_DIR": str(manifest_dir),

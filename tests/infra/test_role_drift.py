@@ -65,7 +65,7 @@ def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[t
 
 
 def exercise_runtime_services(settings) -> None:
-    """Every runtime path of counter/services.py and owners/services.py: each function, each
+    """Every runtime path of counter/services/ and owners/services.py: each function, each
     branch that calls DynamoDB differently (first and repeat visits, a salt another request made
     first, sharded totals, duplicate and missing accounts). table_ensure is deploy-time and left
     out."""
@@ -101,10 +101,11 @@ def exercise_runtime_services(settings) -> None:
         owners.account_set_active(username="nobody", active=True)
     owners.account_list()
 
-    subjects = owners.login_subjects(username="owner", client=visitor)
-    owners.login_is_locked(subjects=subjects)
-    owners.login_failure_record(subjects=subjects)
-    owners.login_is_locked(subjects=subjects)
+    owners.account_end_sessions(username="owner")
+    settings.LOGIN_MAX_FAILURES = 1
+    failed = owners.login_attempt_start(username="owner", ip=visitor.ip)
+    owners.login_attempt_finish(attempt=failed, failed=True)
+    owners.login_attempt_start(username="owner", ip=visitor.ip)  # refused: withdrawn at once
 
 
 def role_statements() -> list[dict[str, Any]]:

@@ -138,6 +138,46 @@ def test_five_failures_pause_sign_in_even_with_the_right_password(alex, browser,
     assert browser.get("/admin/").status_code == 302
 
 
+def test_the_owner_signs_in_from_another_address_while_one_is_paused(alex, settings):
+    settings.LOGIN_MAX_FAILURES = 5
+    attacker = Client(enforce_csrf_checks=True, REMOTE_ADDR=ALICE.ip)
+    for _ in range(5):
+        assert "correct username" in _sign_in(attacker, alex, "wrong-guess").text
+    assert "Too many failed" in _sign_in(attacker, alex, PASSWORD).text
+    owner = Client(enforce_csrf_checks=True, REMOTE_ADDR=BOB.ip)
+    assert _sign_in(owner, alex, PASSWORD)["Location"] == "/admin/"
+    assert owner.get("/admin/").status_code == 200
+
+
+def test_a_session_cookie_copied_before_logout_no_longer_opens_the_dashboard(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    copied = browser.cookies["sessionid"].value
+    token = browser.cookies["csrftoken"].value
+    assert browser.post("/admin/logout/", {"csrfmiddlewaretoken": token}).status_code == 200
+
+    replay = Client()
+    replay.cookies["sessionid"] = copied
+    response = replay.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+
+
+def test_a_logout_that_cannot_end_the_sessions_says_so_and_keeps_this_one(
+    alex, browser, monkeypatch
+):
+    _sign_in(browser, alex, PASSWORD)
+
+    def unavailable(**kwargs):
+        raise services.OwnersUnavailable()
+
+    monkeypatch.setattr(services, "account_end_sessions", unavailable)
+    token = browser.cookies["csrftoken"].value
+    response = browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 503
+    assert "You are still signed in" in response.text
+    assert browser.get("/admin/").status_code == 200
+
+
 def test_the_dashboard_says_so_when_figures_are_unavailable(alex, browser, monkeypatch):
     _sign_in(browser, alex, PASSWORD)
 

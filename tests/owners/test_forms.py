@@ -1,10 +1,12 @@
 """owners/forms.py: the sign-in form's pause after failures, on moto's DynamoDB."""
 
+import pytest
 from django.test import RequestFactory
 
+from owners import services
 from owners.forms import OwnerLoginForm
 from resume_site.clients import Client
-from tests.conftest import ALICE, CLOSED_ENDPOINT
+from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD
 
 
@@ -19,38 +21,90 @@ def _codes(form: OwnerLoginForm) -> list[str]:
     return [error.code for error in form.non_field_errors().as_data()]
 
 
+@pytest.fixture
+def limits(settings) -> None:
+    settings.LOGIN_MAX_FAILURES = 5
+    settings.LOGIN_MAX_CLIENT_FAILURES = 20
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
+
+
 def test_the_right_password_signs_in_the_owner(alex):
     form = _form(alex, PASSWORD)
     assert form.is_valid()
     assert form.get_user().username == alex
 
 
-def test_a_wrong_password_counts_a_failure_against_the_name_and_the_client(alex, table_scan):
+def test_a_wrong_password_counts_one_failure_for_the_pair_and_the_client(alex, table_scan):
     form = _form(alex, "wrong-guess")
     assert not form.is_valid()
     assert _codes(form) == ["invalid_login"]
-    failures = sorted(
-        item["pk"]["S"] for item in table_scan() if item["pk"]["S"].startswith("login-failures#")
-    )
-    assert len(failures) == 2
-    assert failures[0].startswith("login-failures#client#")
-    assert failures[1].startswith("login-failures#user#alex#")
-    assert ALICE.ip not in failures[0]
+    items = [item for item in table_scan() if item["pk"]["S"].startswith("login-failures#")]
+    assert sorted(item["pk"]["S"].split("#")[1] for item in items) == ["client", "pair"]
+    assert [len(item["attempts"]["SS"]) for item in items] == [1, 1]
 
 
-def test_past_the_limit_the_right_password_is_refused_with_the_pause(alex, settings):
-    settings.LOGIN_MAX_FAILURES = 2
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
-    for _ in range(2):
-        assert not _form(alex, "wrong-guess").is_valid()
+def test_a_successful_sign_in_counts_no_failure(alex, table_scan):
+    assert _form(alex, PASSWORD).is_valid()
+    for item in table_scan():
+        if item["pk"]["S"].startswith("login-failures#"):
+            assert "attempts" not in item  # added, then withdrawn
+
+
+def test_past_the_limit_the_right_password_is_refused_with_the_true_wait(alex, limits):
+    for _ in range(5):
+        assert _codes(_form(alex, "wrong-guess")) == ["invalid_login"]
     form = _form(alex, PASSWORD)
     assert not form.is_valid()
     assert _codes(form) == ["locked"]
+    # The first failure, seconds ago, leaves the 15-minute window in just under 15 minutes.
     assert "try again in 15 minutes" in str(form.non_field_errors())
+
+
+def test_a_short_remaining_wait_is_said_in_one_minute(alex, settings):
+    settings.LOGIN_MAX_FAILURES = 1
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 60
+    assert not _form(alex, "wrong-guess").is_valid()
+    form = _form(alex, PASSWORD)
+    assert not form.is_valid()
+    assert "try again in 1 minute." in str(form.non_field_errors())
+
+
+def test_a_new_user_agent_from_the_same_ip_is_still_paused(alex, limits):
+    for _ in range(5):
+        assert not _form(alex, "wrong-guess").is_valid()
+    rotated = Client(ip=ALICE.ip, user_agent="Mozilla/5.0 (Rotated)")
+    assert _codes(_form(alex, PASSWORD, client=rotated)) == ["locked"]
+
+
+def test_the_owner_signs_in_from_another_ip_while_an_attacker_is_paused(alex, limits):
+    for _ in range(5):
+        assert not _form(alex, "wrong-guess").is_valid()
+    assert _codes(_form(alex, PASSWORD)) == ["locked"]
+    form = _form(alex, PASSWORD, client=BOB)
+    assert form.is_valid()
+    assert form.get_user().username == alex
+
+
+def test_an_unknown_username_counts_like_a_wrong_password(alex, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    for _ in range(2):
+        assert _codes(_form("nobody", "guess")) == ["invalid_login"]
+    assert _codes(_form("NOBODY", "guess")) == ["locked"]  # one name, however it is spelled
+    assert _form(alex, PASSWORD).is_valid()
 
 
 def test_an_unreachable_table_refuses_sign_in_as_unavailable(alex, settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    form = _form(alex, PASSWORD)
+    assert not form.is_valid()
+    assert _codes(form) == ["unavailable"]
+
+
+def test_an_engine_failure_during_the_password_check_is_unavailable(alex, monkeypatch):
+    def unavailable(**kwargs):
+        raise services.OwnersUnavailable()
+
+    monkeypatch.setattr(services, "account_get", unavailable)
     form = _form(alex, PASSWORD)
     assert not form.is_valid()
     assert _codes(form) == ["unavailable"]

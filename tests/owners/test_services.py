@@ -1,7 +1,11 @@
-"""owners/services.py: accounts and failed sign-ins, single calls against moto's DynamoDB."""
+"""owners/services.py: accounts and sign-in attempts; single calls against moto's DynamoDB,
+attempts running at once against DynamoDB Local."""
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
 
 from owners import services
@@ -27,6 +31,7 @@ def test_account_updates_need_an_existing_account(moto_table):
         lambda: services.account_set_password(username="ghost", password_hash="x"),
         lambda: services.account_set_active(username="ghost", active=False),
         lambda: services.account_record_login(username="ghost", when=dt.datetime.now(dt.UTC)),
+        lambda: services.account_end_sessions(username="ghost"),
     ):
         with pytest.raises(services.AccountNotFound):
             update()
@@ -56,82 +61,207 @@ def test_account_calls_raise_owners_unavailable_when_the_engine_is_unreachable(s
         lambda: services.account_get(username="alex"),
         lambda: services.account_create(username="alex", password_hash="h"),
         lambda: services.account_set_active(username="alex", active=False),
+        lambda: services.account_end_sessions(username="alex"),
         services.account_list,
     ):
         with pytest.raises(services.OwnersUnavailable):
             call()
 
 
-# --- Sign-in failures -------------------------------------------------------------------------
-
-NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-SECOND = dt.timedelta(seconds=1)
+# --- Session versions ------------------------------------------------------------------------
 
 
-def _fail(subjects: list[str], times: int, now: dt.datetime) -> None:
-    for _ in range(times):
-        services.login_failure_record(subjects=subjects, now=now)
+def test_an_account_item_from_before_session_versions_reads_version_0(moto_table):
+    boto3.client("dynamodb", region_name="us-east-1").put_item(
+        TableName=moto_table,
+        Item={
+            "pk": {"S": "owner#old"},
+            "username": {"S": "old"},
+            "password": {"S": "h"},
+            "active": {"BOOL": True},
+            "created": {"S": "2026-01-02T03:04:05.000000+0000"},
+        },
+    )
+    assert services.account_get(username="old").session_version == 0
+    assert services.account_end_sessions(username="old").session_version == 1
 
 
-def test_login_subjects_are_the_username_and_a_hash_of_the_client(moto_table):
-    subjects = services.login_subjects(username="Alex", client=ALICE)
-    assert subjects[0] == "user#alex"
-    assert subjects[1].startswith("client#")
-    assert ALICE.ip not in subjects[1]
-    assert services.login_subjects(username="alex", client=BOB)[1] != subjects[1]
+def test_ending_sessions_adds_one_to_the_version_and_returns_the_account(moto_table):
+    services.account_create(username="alex", password_hash="h")
+    assert services.account_get(username="alex").session_version == 0
+    ended = services.account_end_sessions(username="alex")
+    assert ended.session_version == 1
+    assert ended == services.account_get(username="alex")
+    assert services.account_end_sessions(username="alex").session_version == 2
 
 
-def test_sign_in_calls_raise_owners_unavailable_when_the_engine_is_unreachable(settings):
+def test_a_password_change_or_deactivation_ends_sessions_and_reactivation_does_not(moto_table):
+    services.account_create(username="alex", password_hash="old")
+    changed = services.account_set_password(username="alex", password_hash="new")
+    assert (changed.password_hash, changed.session_version) == ("new", 1)
+    assert services.account_set_active(username="alex", active=False).session_version == 2
+    assert services.account_set_active(username="alex", active=True).session_version == 2
+
+
+@pytest.mark.dynamodb_local
+def test_logouts_at_once_each_raise_the_version(ddb_table):
+    services.account_create(username="alex", password_hash="h")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: services.account_end_sessions(username="alex"), range(16)))
+    assert services.account_get(username="alex").session_version == 16
+
+
+# --- Sign-in attempts ---------------------------------------------------------------------------
+
+T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC).timestamp()
+WINDOW = 900
+OTHER_IP = "192.0.2.99"
+
+
+@pytest.fixture
+def limits(settings) -> None:
+    settings.LOGIN_MAX_FAILURES = 5
+    settings.LOGIN_MAX_CLIENT_FAILURES = 20
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = WINDOW
+
+
+def _fail(username: str, ip: str, *, at: float) -> None:
+    attempt = services.login_attempt_start(username=username, ip=ip, now=at)
+    assert attempt.retry_after == 0
+    services.login_attempt_finish(attempt=attempt, failed=True)
+
+
+def _retry_after(username: str, ip: str, *, at: float) -> int:
+    """The pause an attempt at `at` meets; an allowed attempt is finished as a success."""
+    attempt = services.login_attempt_start(username=username, ip=ip, now=at)
+    if not attempt.retry_after:
+        services.login_attempt_finish(attempt=attempt, failed=False)
+    return attempt.retry_after
+
+
+def test_five_failures_of_a_pair_pause_it_and_four_do_not(moto_table, limits):
+    for second in range(4):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 10) == 0
+    _fail("alex", ALICE.ip, at=T0 + 20)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 30) > 0
+
+
+def test_a_paused_pair_does_not_stop_the_same_username_from_another_ip(moto_table, limits):
+    for second in range(5):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 10) > 0
+    assert _retry_after("alex", BOB.ip, at=T0 + 10) == 0
+
+
+def test_failures_over_many_usernames_pause_the_client_ip_for_every_name(moto_table, limits):
+    for number in range(20):  # four per name: no pair reaches five
+        _fail(f"name-{number // 4}", ALICE.ip, at=T0 + number)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 30) > 0
+    assert _retry_after("alex", BOB.ip, at=T0 + 30) == 0
+
+
+def test_the_pause_lasts_until_the_fifth_last_failure_is_one_window_old(moto_table, limits):
+    for second in (0, 100, 200, 300, 400):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 401) == WINDOW - 401
+    assert _retry_after("alex", ALICE.ip, at=T0 + WINDOW - 0.5) == 1
+    assert _retry_after("alex", ALICE.ip, at=T0 + WINDOW) == 0
+
+
+def test_the_window_slides_across_midnight(moto_table, limits):
+    midnight = dt.datetime(2026, 11, 24, tzinfo=dt.UTC).timestamp()
+    for second in (-240, -180, -120, -60):
+        _fail("alex", ALICE.ip, at=midnight + second)
+    _fail("alex", ALICE.ip, at=midnight + 60)
+    assert _retry_after("alex", ALICE.ip, at=midnight + 120) == WINDOW - 240 - 120
+
+
+def test_refused_attempts_neither_count_nor_lengthen_the_pause(moto_table, limits, table_scan):
+    for second in range(5):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    for second in range(10, 600, 20):
+        assert _retry_after("alex", ALICE.ip, at=T0 + second) == WINDOW - second
+    pair = [item for item in table_scan() if item["pk"]["S"].startswith("login-failures#pair#")]
+    assert len(pair[0]["attempts"]["SS"]) == 5
+    assert _retry_after("alex", ALICE.ip, at=T0 + WINDOW) == 0
+
+
+def test_successful_attempts_are_not_counted(moto_table, limits):
+    for second in range(10):
+        assert _retry_after("alex", ALICE.ip, at=T0 + second) == 0
+
+
+def test_failures_older_than_the_window_are_dropped_from_the_items(moto_table, limits, table_scan):
+    for second in range(3):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    _fail("alex", ALICE.ip, at=T0 + WINDOW + 10)
+    for item in table_scan():
+        if item["pk"]["S"].startswith("login-failures#"):
+            assert [entry.split()[0] for entry in item["attempts"]["SS"]] == [
+                f"{T0 + WINDOW + 10:.6f}"
+            ]
+
+
+def test_the_table_holds_no_typed_username_or_ip(moto_table, limits, table_scan):
+    _fail("Alex.Owner", ALICE.ip, at=T0)
+    _fail("Alex.Owner", "2001:db8::7", at=T0)
+    stored = repr(table_scan()).lower()
+    assert "alex" not in stored
+    assert ALICE.ip not in stored
+    assert "2001:db8" not in stored
+
+
+def test_usernames_are_keyed_hashes_of_one_normal_form(settings):
+    settings.SECRET_KEY = "k" * 50
+    pair, client = services._attempt_keys("Alex", ALICE.ip)
+    assert services._attempt_keys("ALEX", ALICE.ip) == (pair, client)
+    assert services._attempt_keys("\uff21lex", ALICE.ip) == (pair, client)  # fullwidth A
+    assert pair.startswith("login-failures#pair#") and pair.endswith(client.rsplit("#", 1)[1])
+    assert services._attempt_keys("Alex", BOB.ip)[0] != pair
+    settings.SECRET_KEY = "m" * 50  # another secret: unrelated keys
+    assert not set(services._attempt_keys("Alex", ALICE.ip)) & {pair, client}
+
+
+def test_the_pause_is_counted_in_the_configured_window(moto_table, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 60
+    _fail("alex", ALICE.ip, at=T0)
+    _fail("alex", ALICE.ip, at=T0 + 30)
+    assert _retry_after("alex", ALICE.ip, at=T0 + 31) == 29
+    assert _retry_after("alex", ALICE.ip, at=T0 + 60) == 0
+
+
+def test_attempt_calls_raise_owners_unavailable_when_the_engine_is_unreachable(settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
-    # login_subjects reaches the table through the counter's daily hash: still owners' error.
+    attempt = services.LoginAttempt(
+        keys=("login-failures#client#x",), entry="1 x", stale=(frozenset(),), retry_after=0
+    )
     for call in (
-        lambda: services.login_subjects(username="alex", client=ALICE),
-        lambda: services.login_is_locked(subjects=["user#alex"]),
-        lambda: services.login_failure_record(subjects=["user#alex"]),
+        lambda: services.login_attempt_start(username="alex", ip=ALICE.ip),
+        lambda: services.login_attempt_finish(attempt=attempt, failed=False),
     ):
         with pytest.raises(services.OwnersUnavailable):
             call()
 
 
-def test_five_failures_lock_and_four_do_not(moto_table, settings):
-    settings.LOGIN_MAX_FAILURES = 5
-    subjects = ["user#alex", "client#one"]
-    _fail(subjects, 4, NOON)
-    assert not services.login_is_locked(subjects=subjects, now=NOON)
-    _fail(subjects, 1, NOON)
-    assert services.login_is_locked(subjects=subjects, now=NOON)
+@pytest.mark.dynamodb_local
+def test_attempts_arriving_together_let_through_at_most_the_limit(ddb_table, limits, settings):
+    settings.DYNAMODB_READ_TIMEOUT = 10.0  # a loaded machine must not turn a wait into a retry
+    threads = 16
+    barrier = threading.Barrier(threads)
 
+    def attempt(_: int) -> bool:
+        barrier.wait()
+        started = services.login_attempt_start(username="alex", ip=ALICE.ip)
+        if started.retry_after:
+            return False
+        services.login_attempt_finish(attempt=started, failed=True)  # each guess was wrong
+        return True
 
-def test_any_one_locked_subject_locks(moto_table):
-    _fail(["client#one"], 5, NOON)  # one client tried five usernames
-    assert services.login_is_locked(subjects=["user#kim", "client#one"], now=NOON)
-    assert not services.login_is_locked(subjects=["user#kim", "client#two"], now=NOON)
-
-
-def test_failures_at_the_start_of_a_window_lock_until_the_next_window_ends(moto_table, settings):
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
-    window = dt.timedelta(seconds=900)
-    assert NOON.timestamp() % 900 == 0  # NOON opens a window
-    subjects = ["user#alex"]
-    _fail(subjects, 5, NOON)
-    assert services.login_is_locked(subjects=subjects, now=NOON + window)
-    assert services.login_is_locked(subjects=subjects, now=NOON + 2 * window - SECOND)
-    assert not services.login_is_locked(subjects=subjects, now=NOON + 2 * window)
-
-
-def test_failures_at_the_end_of_a_window_lock_only_until_the_next_window_ends(moto_table, settings):
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
-    window = dt.timedelta(seconds=900)
-    subjects = ["user#alex"]
-    _fail(subjects, 5, NOON - SECOND)  # the last second of the window before NOON's
-    assert services.login_is_locked(subjects=subjects, now=NOON + window - SECOND)
-    assert not services.login_is_locked(subjects=subjects, now=NOON + window)
-
-
-def test_failures_are_atomic_adds_with_an_expiry(table_scan, settings):
-    _fail(["user#alex"], 3, NOON)
-    (item,) = table_scan()
-    assert item["pk"]["S"].startswith("login-failures#user#alex#")
-    assert item["failures"]["N"] == "3"
-    expected = NOON + dt.timedelta(seconds=3 * settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    assert item["expires"]["N"] == str(int(expected.timestamp()))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        let_through = sum(pool.map(attempt, range(threads)))
+    assert 1 <= let_through <= 5
+    # What stays are the failures of the attempts let through: paused exactly when they are 5.
+    paused = services.login_attempt_start(username="alex", ip=ALICE.ip).retry_after > 0
+    assert paused == (let_through == 5)

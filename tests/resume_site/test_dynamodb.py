@@ -33,7 +33,7 @@ def test_the_models_read_the_table_from_the_settings_of_the_moment(settings):
     settings.DYNAMODB_TABLE = "first"
     settings.DYNAMODB_READ_TIMEOUT = 0.5
     assert counter_items.TotalItem.Meta.table_name == owners.AccountItem.Meta.table_name == "first"
-    assert owners.FailureItem.Meta.read_timeout_seconds == 0.5
+    assert owners.AttemptsItem.Meta.read_timeout_seconds == 0.5
     settings.DYNAMODB_TABLE = "second"
     assert counter_items.DayItem.Meta.table_name == "second"
 

@@ -19,6 +19,7 @@ PRODUCTION = {
     "DYNAMODB_ENDPOINT_URL": "",
     "ALLOWED_HOSTS": "resume.example.com",
     "DYNAMODB_TABLE": "resume-prod",
+    "SITE_URL": "https://resume.example.com",
 }
 
 
@@ -40,7 +41,7 @@ def test_check_deploy_is_clean_in_production():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DYNAMODB_TABLE"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DYNAMODB_TABLE", "SITE_URL"])
 def test_production_names_the_missing_variable(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = _check(env)

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             if options["deactivate"] or options["activate"]:
                 active = bool(options["activate"])
                 services.account_set_active(username=username, active=active)
-                state = "can sign in" if active else "can no longer sign in"
+                ended = "can no longer sign in; its sessions have ended"
+                state = "can sign in" if active else ended
                 self.stdout.write(f"Account {username} {state}.")
             elif options["change_password"]:
                 password = self._password(username)

@@ -105,7 +105,9 @@ def test_change_password_replaces_the_stored_hash(moto_table, fast_passwords, mo
     _run("alex")
     monkeypatch.setenv("ADMIN_PASSWORD", "new-" + PASSWORD)
     assert "Password of alex changed" in _run("alex", "--change-password")
-    assert check_password("new-" + PASSWORD, services.account_get(username="alex").password_hash)
+    account = services.account_get(username="alex")
+    assert check_password("new-" + PASSWORD, account.password_hash)
+    assert account.session_version == 1  # every session signed in before has ended
 
 
 def test_deactivate_and_activate_show_in_the_list(moto_table, fast_passwords, monkeypatch):
@@ -113,7 +115,8 @@ def test_deactivate_and_activate_show_in_the_list(moto_table, fast_passwords, mo
     assert "No accounts yet" in _run("--list")
     _run("sam")
     _run("alex")
-    assert "alex can no longer sign in" in _run("alex", "--deactivate")
+    assert "alex can no longer sign in; its sessions have ended" in _run("alex", "--deactivate")
+    assert services.account_get(username="alex").session_version == 1
     lines = _run("--list").splitlines()
     assert lines == [
         "alex\tinactive\tlast login: never",

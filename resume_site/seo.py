@@ -1,0 +1,88 @@
+"""What search engines and link previews read about the resume page, built from resume.json.
+
+The page's title and description, its canonical URL (``settings.SITE_URL``, or locally the
+address the request came to) and a schema.org ``Person`` for its JSON-LD block.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.text import Truncator
+
+from resume_site.resume import Resume
+
+DESCRIPTION_SUMMARY_CHARS = 140  # search engines show about 155 characters of a description
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    title: str
+    description: str
+    url: str
+    person: dict[str, Any]
+
+
+def page_url_get(*, request: HttpRequest, path: str) -> str:
+    """The absolute public URL of ``path``: under SITE_URL when it is set (always in production)."""
+    if settings.SITE_URL:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
+
+
+def person_schema_build(*, resume: Resume, url: str) -> dict[str, Any]:
+    """A schema.org Person: who, what they do, where else they are, where they work and studied."""
+    basics = resume.basics
+    person: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": basics.name,
+        "jobTitle": basics.label,
+        "url": url,
+        "email": f"mailto:{basics.email}",
+        "description": basics.summary,
+    }
+    if basics.location is not None:
+        address = {
+            "@type": "PostalAddress",
+            "addressLocality": basics.location.city,
+            "addressRegion": basics.location.region,
+            "addressCountry": basics.location.country_code,
+        }
+        person["address"] = {key: value for key, value in address.items() if value}
+    same_as: list[str] = []
+    for link in [basics.url, *(profile.url for profile in basics.profiles)]:
+        if link and not _same_url(link, url) and not any(_same_url(link, s) for s in same_as):
+            same_as.append(link)
+    if same_as:
+        person["sameAs"] = same_as
+    current = [
+        {"@type": "Organization", "name": job.name, **({"url": job.url} if job.url else {})}
+        for job in resume.work
+        if job.end_date is None
+    ]
+    if current:
+        person["worksFor"] = current
+    schools = list(dict.fromkeys(school.institution for school in resume.education))
+    if schools:
+        person["alumniOf"] = [
+            {"@type": "EducationalOrganization", "name": school} for school in schools
+        ]
+    return person
+
+
+def page_meta_build(*, resume: Resume, url: str) -> PageMeta:
+    """Title, description, canonical URL and Person schema of the resume page at ``url``."""
+    basics = resume.basics
+    summary = Truncator(basics.summary).chars(DESCRIPTION_SUMMARY_CHARS)
+    return PageMeta(
+        title=f"{basics.name} \N{EN DASH} {basics.label}",
+        description=f"{basics.name}, {basics.label}. {summary}",
+        url=url,
+        person=person_schema_build(resume=resume, url=url),
+    )

@@ -1,0 +1,148 @@
+"""Browser tests: Debian's Chromium, driven by Playwright for Python, against the site as a
+visitor gets it (DEBUG off, served by Django's server, counting in DynamoDB Local).
+
+One server for the session; one browser per test module. (Playwright's synchronous API runs an
+event loop while it is open, and Django refuses some calls inside one: closing the browser when
+its module ends keeps it away from the other tests.) Playwright's own browser download is never
+used: it points at the Chromium on PATH, which `.ci/run` installs with apt.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import dynamodb_local
+from tests.browser.browsing import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    OWNER,
+    OWNER_PASSWORD,
+    ROOT,
+    WATCH_CSP,
+    Site,
+    Watched,
+    chromium_path,
+)
+
+NO_CHROMIUM = "Chromium is not installed (apt-get install chromium; .ci/run does it)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, skip this folder's tests before any of their fixtures start a server."""
+    if chromium_path() is not None:
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture(scope="session")
+def site(dynamodb_endpoint: str) -> Iterator[Site]:
+    """The site on a free port with DEBUG off (static files served with --insecure, as
+    CloudFront would), a fresh table and one owner account."""
+    env = {
+        **os.environ,
+        "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+        "DYNAMODB_TABLE": f"browser-{uuid.uuid4().hex[:12]}",
+        "DJANGO_DEBUG": "false",
+        # These tests look at the page, not at DynamoDB's latency: on a busy two-core machine
+        # DynamoDB Local can take over the site's 1 s to answer (a create_table retried after a
+        # timeout then finds its own table).
+        "DYNAMODB_READ_TIMEOUT": "10",
+    }
+    env.pop("SITE_URL", None)
+    site = Site(url="", env=env)
+    site.manage("create_table")
+    site.manage("createadmin", OWNER, ADMIN_PASSWORD=OWNER_PASSWORD)
+    port = dynamodb_local.free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "server.log").open("w", encoding="utf-8")
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--insecure", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/robots.txt", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the test server did not start") from None
+            time.sleep(0.2)
+    try:
+        yield Site(url=url, env=env)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, site: Site) -> Iterator[Callable[..., Watched]]:
+    """Opens a page in a fresh browser context (options as Playwright's new_context) and
+    watches it; the contexts close when the test ends."""
+    contexts = []
+
+    def open_(**options: Any) -> Watched:
+        options.setdefault("viewport", DESKTOP)
+        context = browser.new_context(base_url=site.url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        watched = Watched(page=page)
+        page.expose_function("reportCspViolation", lambda text: watched.csp_violations.append(text))
+        page.add_init_script(WATCH_CSP)
+        page.on(
+            "console",
+            lambda message: (
+                watched.console_errors.append(f"console: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: watched.page_errors.append(f"page error: {error}"))
+        page.on(
+            "response",
+            lambda response: (
+                watched.documents.append(response)
+                if response.request.resource_type == "document"
+                else None
+            ),
+        )
+        return watched
+
+    yield open_
+    for context in contexts:
+        context.close()

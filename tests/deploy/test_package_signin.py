@@ -1,0 +1,177 @@
+"""The owner's sign-in through the built package: API Gateway REST (v1) proxy events sent to
+Zappa's handler from the unzipped zip in a fresh process (tests/deploy/conftest.py), on
+DynamoDB Local.
+
+Each event's client IP is in `requestContext.identity.sourceIp`, where API Gateway puts the
+address it saw; `X-Forwarded-For` carries the same address, as API Gateway sends it for a client
+that set none. The tests therefore hold whichever of the two the site reads.
+
+The CSRF cookie and token are made here, as a browser holding a token from an earlier visit
+would send them (Django accepts any secret of the right form when the cookie and the form field
+agree), so the first event of the process can be the sign-in POST itself.
+"""
+
+import http.cookies
+import secrets
+import string
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import override_settings
+
+from tests.deploy.test_package import API_HOST, USER_AGENT, body_text, respond, rest_event
+from tests.owners.conftest import PASSWORD
+
+pytestmark = pytest.mark.dynamodb_local
+
+OWNER = "owner"
+CSRF_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+WRONG = "Please enter the correct username and password"
+PAUSED = "Too many failed sign-in attempts"
+
+
+def event(
+    method: str,
+    path: str,
+    *,
+    ip: str,
+    user_agent: str = USER_AGENT,
+    cookies: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A REST (v1) event from a client at `ip`; a form is posted with its CSRF token."""
+    headers = {"X-Forwarded-For": ip, "User-Agent": user_agent}
+    jar = dict(cookies or {})
+    body = None
+    if form is not None:
+        jar["csrftoken"] = CSRF_SECRET
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Origin"] = f"https://{API_HOST}"
+        body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET})
+    if jar:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
+    built = rest_event(method, path, headers=headers, body=body)
+    built["requestContext"]["identity"] = {"sourceIp": ip, "userAgent": user_agent}
+    return built
+
+
+def cookies_set(response: dict[str, Any]) -> dict[str, str]:
+    jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+    for header in response.get("multiValueHeaders", {}).get("Set-Cookie", []):
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def sign_in(lambda_process, *, ip: str, password: str, user_agent: str = USER_AGENT):
+    # `next` as the rendered login page's hidden field holds it (the stage is the script name).
+    form = {"username": OWNER, "password": password, "next": "/prod/admin/"}
+    return respond(
+        lambda_process, event("POST", "/admin/login/", ip=ip, user_agent=user_agent, form=form)
+    )
+
+
+def dashboard(lambda_process, *, ip: str, session: str) -> dict[str, Any]:
+    return respond(lambda_process, event("GET", "/admin/", ip=ip, cookies={"sessionid": session}))
+
+
+@pytest.fixture(scope="module")
+def stage_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterator[str]:
+    """The settings pointed at the stage's table in DynamoDB Local, for set-up and checks."""
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    patient = {"DYNAMODB_CONNECT_TIMEOUT": 10.0, "DYNAMODB_READ_TIMEOUT": 30.0}
+    with override_settings(
+        DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
+    ):
+        yield table
+
+
+@pytest.fixture(scope="module")
+def first_sign_in(lambda_process, stage_table: str) -> tuple[Any, dict[str, Any]]:
+    """The owner's account, then the fresh process's very first event: the sign-in POST.
+
+    Every test of this module uses the process through this fixture, so no other event can
+    come first, whatever order the tests run in."""
+    from owners import services
+
+    services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
+    return lambda_process, sign_in(lambda_process, ip="198.51.100.1", password=PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def site(first_sign_in):
+    return first_sign_in[0]
+
+
+def test_the_first_event_of_a_fresh_process_may_be_a_sign_in(first_sign_in) -> None:
+    lambda_process, response = first_sign_in
+
+    assert response["statusCode"] == 302, body_text(response)[:2000]
+    assert response["headers"]["Location"] == "/prod/admin/"
+    session = cookies_set(response)["sessionid"]
+    page = dashboard(lambda_process, ip="198.51.100.1", session=session)
+    assert page["statusCode"] == 200
+    assert 'id="total-views"' in body_text(page)
+
+
+def test_a_session_cookie_replayed_after_logout_is_sent_to_sign_in(site) -> None:
+    ip = "198.51.100.2"
+    session = cookies_set(sign_in(site, ip=ip, password=PASSWORD))["sessionid"]
+    assert dashboard(site, ip=ip, session=session)["statusCode"] == 200
+
+    logout = event("POST", "/admin/logout/", ip=ip, cookies={"sessionid": session}, form={})
+    assert respond(site, logout)["statusCode"] == 200
+
+    replayed = dashboard(site, ip="192.0.2.50", session=session)  # the copy, used elsewhere
+    assert replayed["statusCode"] == 302
+    assert "/admin/login/?next=" in replayed["headers"]["Location"]
+
+
+def test_five_failures_from_client_a_leave_the_owner_free_to_sign_in_from_client_b(site) -> None:
+    client_a, client_b = "203.0.113.30", "198.51.100.31"
+    for _ in range(5):
+        assert WRONG in body_text(sign_in(site, ip=client_a, password="wrong-guess"))
+    assert PAUSED in body_text(sign_in(site, ip=client_a, password=PASSWORD))
+
+    response = sign_in(site, ip=client_b, password=PASSWORD)
+    assert response["statusCode"] == 302
+    session = cookies_set(response)["sessionid"]
+    assert dashboard(site, ip=client_b, session=session)["statusCode"] == 200
+
+
+def test_a_new_user_agent_does_not_reopen_sign_in_for_the_paused_client(site) -> None:
+    client_a = "203.0.113.40"
+    for _ in range(5):
+        assert WRONG in body_text(sign_in(site, ip=client_a, password="wrong-guess"))
+
+    response = sign_in(site, ip=client_a, password=PASSWORD, user_agent="Mozilla/5.0 (Other)")
+    assert response["statusCode"] == 200
+    assert PAUSED in body_text(response)
+    assert "try again in 15 minutes" in body_text(response)
+    assert "sessionid" not in cookies_set(response)
+
+
+def test_the_table_holds_no_typed_username_or_client_ip(
+    site, stage_table: str, dynamodb_endpoint: str
+) -> None:
+    guessed = "Mallory.Guessed-Name"
+    respond(
+        site,
+        event(
+            "POST",
+            "/admin/login/",
+            ip="2001:db8::77",
+            form={"username": guessed, "password": "wrong-guess"},
+        ),
+    )
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    items = engine.scan(TableName=stage_table)["Items"]
+    stored = repr(items).lower()
+
+    assert any(item["pk"]["S"].startswith("login-failures#") for item in items)
+    assert guessed.lower() not in stored
+    for ip in ("198.51.100.", "203.0.113.", "192.0.2.", "2001:db8"):
+        assert ip not in stored
