@@ -36,10 +36,10 @@ from scripts import dynamodb_local  # noqa: E402
 DEFAULT_OPS = 2000
 DEFAULT_THREADS = (1, 16, 64)
 DEFAULT_WARMUP = 1000
-# The site's 1 s read timeout suits a page, which must never wait on the counter, but not a
-# benchmark: under 64
-# threads DynamoDB Local can take longer than that, and a timed-out ADD that botocore retries
-# may be applied twice, which would hide lost updates behind extra ones. Overridable by env.
+# The site's 1 s read timeout suits a page, which must never wait on the counter, but not
+# a benchmark: under 64 threads DynamoDB Local can take longer than that, and a timed-out ADD is
+# never sent again (it may have been applied), so it would count as a failed increment.
+# Overridable by env.
 BENCH_READ_TIMEOUT = "5"
 
 OURS = "ours (ADD)"
@@ -167,7 +167,7 @@ def ours() -> Increment:
 def naive(pk: str) -> Increment:
     """Read the item, add one in Python, write it back: two threads that read the same value
     both write value + 1, and one of the two views is gone."""
-    from counter.services import TotalItem
+    from counter.services.items import TotalItem
 
     def increment() -> None:
         try:
@@ -196,8 +196,9 @@ def steady[T](call: Callable[[], T], attempts: int = 5) -> T:
 
 def ours_reset() -> None:
     from counter import services
+    from counter.services.items import TOTAL_KEY, TotalItem
 
-    steady(services.TotalItem(services.TOTAL_KEY).delete)
+    steady(TotalItem(TOTAL_KEY).delete)
     if steady(services.count_get) != 0:
         raise RuntimeError("the counter item could not be reset between cells")
 
@@ -209,7 +210,7 @@ def ours_stored() -> int:
 
 
 def naive_stored(pk: str) -> int:
-    from counter.services import TotalItem
+    from counter.services.items import TotalItem
 
     def read() -> int:
         try:
@@ -353,7 +354,8 @@ def machine() -> str:
         f"Python {platform.python_version()}, Java {java_version()}, DynamoDB Local {engine} "
         f"(in memory). Client: PynamoDB, connect timeout {settings.DYNAMODB_CONNECT_TIMEOUT:g} s, "
         f"read timeout {settings.DYNAMODB_READ_TIMEOUT:g} s, "
-        f"{settings.DYNAMODB_MAX_RETRIES} retry. Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC."
+        f"{settings.DYNAMODB_MAX_RETRIES} resend of a request not applied. "
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC."
     )
 
 

@@ -24,11 +24,18 @@ def count(request: HttpRequest) -> JsonResponse:
         return response
     try:
         if request.method == "POST":
-            total = services.count_increment(visitor=client_of(request))
+            outcome = services.count_view(visitor=client_of(request))
         else:
+            outcome = None
             total = services.count_get()
     except services.CounterUnavailable as error:
         response = JsonResponse({"error": str(error)}, status=503)
         response["Retry-After"] = "5"
         return response
-    return JsonResponse({"count": total})
+    if outcome is None:
+        return JsonResponse({"count": total})
+    if outcome.refused:
+        response = JsonResponse({"error": "too many views from this client"}, status=429)
+        response["Retry-After"] = str(outcome.retry_after)
+        return response
+    return JsonResponse({"count": outcome.count, "counted": outcome.counted})

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from deploy import stages, static_files
+from deploy import api_throttling, stages, static_files
 
 PROJECT_NAME = "resume-site"
 DJANGO_SETTINGS = "resume_site.settings"
@@ -149,6 +149,7 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
         *_core_problems(stage=stage, config=config),
         *_runtime_problems(config=config),
         *_environment_problems(config=config),
+        *api_throttling.throttling_problems(config=config),
     ]
 
 

@@ -4,7 +4,8 @@
   packages or uploads anything. It checks the stage, then prepares what Zappa will package:
   the clean build venv, a copy of only the files git tracks as Zappa's working directory, and
   the static manifest in that copy; then it checks a prebuilt zip (--zip) against them.
-- `post` slot, `publish_static`: runs after the function is updated; publishes the static files.
+- `post` slot, `finish_deploy`: runs after the function is updated; throttles the API Gateway
+  stage (deploy/api_throttling.py) and publishes the static files.
 
 Zappa loads this file by its path, as a top-level module named `zappa_callbacks`, from its
 working directory (zappa/cli.py `callback`: `pkgutil.get_importer(<cwd>/deploy)`), with the
@@ -27,7 +28,13 @@ if _ROOT not in sys.path:
 
 import click  # noqa: E402
 
-from deploy import build_venv, stage_checks, static_files, tracked_files  # noqa: E402
+from deploy import (  # noqa: E402
+    api_throttling,
+    build_venv,
+    stage_checks,
+    static_files,
+    tracked_files,
+)
 
 # Commands that build a package or deploy one: they get the tracked copy and the manifest.
 DEPLOY_COMMANDS = frozenset({"deploy", "update", "package"})
@@ -78,7 +85,9 @@ def check_and_prepare(zappa_cli: Any) -> None:
     stage_checks.check_prebuilt_zip(zappa_cli, project=project)
 
 
-def publish_static(zappa_cli: Any) -> None:
-    """Zappa's `post` callback: publish the static files of the tree Zappa deployed (its
-    working directory, the tracked copy made by `check_and_prepare`)."""
+def finish_deploy(zappa_cli: Any) -> None:
+    """Zappa's `post` callback: throttle the stage Zappa deployed (Zappa has no setting for
+    it), then publish the static files of the tree it deployed (its working directory, the
+    tracked copy made by `check_and_prepare`)."""
+    api_throttling.throttle_stage(zappa_cli)
     static_files.publish_static(zappa_cli, project=Path.cwd())

@@ -8,22 +8,29 @@ inside its own services module, and only that module uses them.
 `TableModel.Meta` is read from the Django settings each time PynamoDB reads it, so no model can
 be used before it is "bound": the first call of a fresh process (a sign-in as much as a page
 view) finds the table, region, endpoint and timeouts the settings name. Nothing is read from the
-network at import. PynamoDB keeps one connection per model class, opened on first use with the
-settings of that moment; when a test changes a DynamoDB setting, `setting_changed` drops those
-connections so the next call opens one against the new values.
+network at import. Every model shares one connection (one botocore client, one pool of HTTP
+connections), opened on first use with the settings of that moment; when a test changes a
+DynamoDB setting, `setting_changed` drops it so the next call opens one against the new values.
+
+A request is sent again only when DynamoDB certainly did not apply it (docs/architecture.md,
+Decisions, "Sent again only if not applied"): the SDK's own retries are off, and the connection's
+client resends a throttled request or one whose connection was refused, never one that timed out
+or lost its connection after it was sent, which DynamoDB may have applied.
 """
 
 import logging
 import os
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.connection import TableConnection
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
@@ -61,8 +68,9 @@ class _FromSettings(type):
     """What PynamoDB reads from a model's Meta, answered from the Django settings of the moment.
 
     Every name PynamoDB asks for at class creation (`hasattr`, to fill in its defaults) is
-    defined here, so PynamoDB sets none of its own; the timeouts are short and the retries few
-    because a page must fail fast rather than hang (docs/architecture.md, Decisions).
+    defined here, so PynamoDB sets none of its own; the timeouts are short because a page must
+    fail fast rather than hang (docs/architecture.md, Decisions). The SDK makes one attempt:
+    what is sent again is decided by `_resend_delay`, not by the SDK's retries.
     """
 
     @property
@@ -86,10 +94,6 @@ class _FromSettings(type):
         return settings.DYNAMODB_READ_TIMEOUT
 
     @property
-    def max_retry_attempts(cls) -> int:
-        return settings.DYNAMODB_MAX_RETRIES
-
-    @property
     def aws_access_key_id(cls) -> str | None:
         return "local" if _local_credentials() else None  # None: boto3's credential chain
 
@@ -97,15 +101,85 @@ class _FromSettings(type):
     def aws_secret_access_key(cls) -> str | None:
         return "local" if _local_credentials() else None
 
+    max_retry_attempts = 0  # see _resend_delay
     max_pool_connections = 10  # PynamoDB's default
     extra_headers = None
     aws_session_token = None
 
 
+# DynamoDB refused these requests before applying anything (throttled, or in conflict with a
+# transaction in progress on the same item), so sending one again cannot apply it twice.
+NOT_APPLIED_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+    }
+)
+# The reasons a cancelled transaction gives for one of its items; a cancelled transaction
+# applied nothing, and one cancelled only for these reasons may succeed when sent again.
+RESENDABLE_CANCELLATIONS = frozenset(
+    {"None", "ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"}
+)
+RESEND_BACKOFF_SECONDS = 0.05  # the first resend waits up to this, each next one twice as long
+
+
+def _not_applied(*, error_code: str | None, response: dict[str, Any] | None) -> bool:
+    if error_code in NOT_APPLIED_CODES:
+        return True
+    if error_code == "TransactionCanceledException" and response is not None:
+        codes = {reason.get("Code") for reason in response.get("CancellationReasons", [])}
+        return bool(codes) and codes <= RESENDABLE_CANCELLATIONS and codes != {"None"}
+    return False
+
+
+def failure_not_applied(error: BaseException) -> bool:
+    """True if DynamoDB certainly did not apply the request that failed with `error`.
+
+    Only a refused connection (nothing was sent) and a refusal by DynamoDB itself (throttling,
+    a transaction conflict) say so. A timeout while waiting for the answer, a connection lost
+    after sending, a 5xx or anything unknown may have been applied. A connect timeout also
+    sent nothing, but is not sent again: that would wait the timeout a second time, and the API
+    must answer within about a second (docs/architecture.md, Decisions).
+    """
+    cause = error.cause if isinstance(error, PynamoDBException) else error
+    if isinstance(cause, EndpointConnectionError):
+        return True
+    if isinstance(cause, ClientError):
+        return _not_applied(
+            error_code=cause.response.get("Error", {}).get("Code"), response=cause.response
+        )
+    return False
+
+
+def _resend_delay(
+    *,
+    attempts: int,
+    response: tuple[Any, dict[str, Any]] | None,
+    caught_exception: BaseException | None,
+    **_: Any,
+) -> float | None:
+    """botocore's `needs-retry` hook: seconds to wait before sending the request again, or None
+    to give up. Sends again only what DynamoDB certainly did not apply, at most
+    DYNAMODB_MAX_RETRIES times, with jittered exponential back-off."""
+    if attempts > settings.DYNAMODB_MAX_RETRIES:
+        return None
+    if caught_exception is not None:
+        if not failure_not_applied(caught_exception):
+            return None
+    elif response is None or not _not_applied(
+        error_code=response[1].get("Error", {}).get("Code"), response=response[1]
+    ):
+        return None
+    return random.uniform(0, RESEND_BACKOFF_SECONDS * 2 ** (attempts - 1))  # noqa: S311
+
+
 class TableModel(Model):
     """The base of every item class: the table, endpoint and timeouts come from the settings.
 
-    Subclasses declare their attributes only; they inherit `pk` and this `Meta`.
+    Subclasses declare their attributes only; they inherit `pk` and this `Meta`. All of them
+    share one connection: the same table and key schema, one botocore client, one HTTP pool.
     """
 
     class Meta(metaclass=_FromSettings):
@@ -113,17 +187,22 @@ class TableModel(Model):
 
     pk = UnicodeAttribute(hash_key=True)
 
-
-def _models(base: type[Model] = TableModel) -> Iterator[type[Model]]:
-    yield base
-    for subclass in base.__subclasses__():
-        yield from _models(subclass)
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = TableModel.__dict__.get("_connection")
+        if connection is None or connection.table_name != settings.DYNAMODB_TABLE:
+            connection = Model._get_connection.__func__(TableModel)  # sets TableModel._connection
+            # The client is made here, on first use, never at import. PynamoDB replaces it only
+            # if it lost its credentials; the new one has no hook, so it sends nothing again.
+            connection.connection.client.meta.events.register(
+                "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
+            )
+        return connection
 
 
 def connections_reset() -> None:
-    """Drop every model's open connection; the next call opens one with the current settings."""
-    for model in _models():
-        model._connection = None
+    """Drop the models' open connection; the next call opens one with the current settings."""
+    TableModel._connection = None
 
 
 @receiver(setting_changed)

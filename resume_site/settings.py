@@ -224,13 +224,21 @@ DYNAMODB_ENDPOINT_URL = os.environ.get(
 # waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
+# How many times a request DynamoDB certainly did not apply (throttled, connection refused) is
+# sent again; a request that may have been applied (a timeout) is never sent again
+# (resume_site/dynamodb.py).
 DYNAMODB_MAX_RETRIES = _env_int("DYNAMODB_MAX_RETRIES", "1")
 if DYNAMODB_MAX_RETRIES > 2:
     raise ImproperlyConfigured(
-        "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a timeout to a failing request."
+        "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a wait to a failing request."
     )
 # Write sharding of the total counter: 1 item by default; raise it only past ~1,000 writes/s.
 COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
+# Views counted per minute for one visitor (the day's hash of IP and user agent) and for one
+# client IP (offices share one); 0 switches a limit off. Past ten times a limit the API
+# answers 429 (docs/architecture.md, Data model: Limits).
+COUNTER_VISITOR_LIMIT = _env_int("COUNTER_VISITOR_LIMIT", "5")
+COUNTER_CLIENT_LIMIT = _env_int("COUNTER_CLIENT_LIMIT", "60")
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

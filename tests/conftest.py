@@ -45,20 +45,45 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     name = f"test-{uuid.uuid4().hex[:12]}"
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
     settings.DYNAMODB_TABLE = name
+    # Patient timeouts for the set-up only: a cold engine can take seconds to create a table,
+    # and a request that timed out is never sent again (resume_site/dynamodb.py).
+    timeouts = settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT
+    settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT = 10.0, 30.0
     dynamodb.table_ensure()
+    settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT = timeouts
     yield name
     # Dropped with its own client: the test may have pointed the settings elsewhere.
     engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     engine.delete_table(TableName=name)
 
 
+class _InlineExecutor:
+    """Runs each submitted call at once, on the submitting thread."""
+
+    def submit(self, call: Callable[[], Any]) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        try:
+            future.set_result(call())
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
 @pytest.fixture
-def moto_table(settings) -> Iterator[str]:
-    """A table in moto's in-process DynamoDB, for unit tests of single calls."""
+def moto_table(settings, monkeypatch) -> Iterator[str]:
+    """A table in moto's in-process DynamoDB, for unit tests of single calls.
+
+    moto serialises nothing (a cancelled transaction even restores a copy of the whole table,
+    undoing what other threads wrote meanwhile), so here the counter's calls that run at the
+    same time run one after another; DynamoDB Local proves them concurrent."""
     from moto import mock_aws
 
+    from counter.services import counting
     from resume_site import dynamodb
 
+    monkeypatch.setattr(counting, "_executor", _InlineExecutor)
     with mock_aws():
         settings.DYNAMODB_ENDPOINT_URL = ""
         settings.DYNAMODB_TABLE = "moto-table"
@@ -88,12 +113,12 @@ def fast_passwords(settings) -> None:
 def _isolated_table(settings) -> Iterator[None]:
     """DynamoDB at a closed port unless a table fixture says otherwise, so a test that forgets
     its fixture fails instead of touching a developer's `make run` data; no cached salt."""
-    from counter import services
+    from counter.services import visitors
 
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
-    services._salts.clear()
+    visitors._salts.clear()
     yield
-    services._salts.clear()
+    visitors._salts.clear()
 
 
 @pytest.fixture

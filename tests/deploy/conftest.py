@@ -142,6 +142,7 @@ def lambda_process(
     from django.test import override_settings
 
     from counter import services
+    from counter.services.items import TotalItem
     from resume_site import dynamodb
 
     table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
@@ -180,4 +181,4 @@ def lambda_process(
         with override_settings(
             DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
         ):
-            services.TotalItem.delete_table()
+            TotalItem.delete_table()

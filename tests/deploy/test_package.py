@@ -192,7 +192,7 @@ def test_an_unknown_or_base_stage_is_refused_naming_the_stages() -> None:
 
 def test_runtime_project_files_are_the_tracked_runtime_files_and_the_manifest() -> None:
     files = package.runtime_project_files(root=ROOT)
-    assert {"manage.py", "resume_site/settings.py", "counter/services.py"} <= files
+    assert {"manage.py", "resume_site/settings.py", "counter/services/counting.py"} <= files
     assert {"resume_site/data/resume.json", "templates/base.html"} <= files
     assert "resume_site/static_manifest/staticfiles.json" in files
     assert not {name.split("/")[0] for name in files} - set(package.RUNTIME_PROJECT_PATHS)

@@ -202,6 +202,12 @@ class Aws:
             stage["stageName"] for stage in self.apigateway.get_stages(restApiId=api_id)["item"]
         }
 
+    def stage_throttling(self, *, api_id: str, stage: str) -> dict[str, Any]:
+        """The stage's default method throttling (rate and burst), {} if none is set."""
+        settings = self.apigateway.get_stage(restApiId=api_id, stageName=stage)
+        defaults = settings.get("methodSettings", {}).get("*/*", {})
+        return {key: value for key, value in defaults.items() if key.startswith("throttling")}
+
     def object_keys(self, *, bucket: str) -> set[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         return {item["Key"] for page in pages for item in page.get("Contents", [])}
@@ -216,16 +222,21 @@ class Snapshot:
     api_stages: set[str]
     upload_keys: set[str]
     static_keys: set[str]
+    throttling: dict[str, Any]
 
 
 def snapshot(*, aws: Aws, name: str, stage: dict[str, Any]) -> Snapshot:
     api_ids = aws.rest_api_ids(name=name)
+    stages = aws.stage_names(api_id=api_ids[0]) if len(api_ids) == 1 else set()
     return Snapshot(
         function=aws.function(name=name),
         api_ids=api_ids,
-        api_stages=aws.stage_names(api_id=api_ids[0]) if len(api_ids) == 1 else set(),
+        api_stages=stages,
         upload_keys=aws.object_keys(bucket=stage["s3_bucket"]),
         static_keys=aws.object_keys(bucket=stage["environment_variables"]["STATIC_BUCKET"]),
+        throttling=(
+            aws.stage_throttling(api_id=api_ids[0], stage=STAGE) if STAGE in stages else {}
+        ),
     )
 
 
@@ -308,7 +319,12 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
     assert lifecycle.refused.returncode != 0
     assert "lambda_concurrency is missing" in lifecycle.refused.output()
     nothing = Snapshot(
-        function=None, api_ids=[], api_stages=set(), upload_keys=set(), static_keys=set()
+        function=None,
+        api_ids=[],
+        api_stages=set(),
+        upload_keys=set(),
+        static_keys=set(),
+        throttling={},
     )
     assert lifecycle.after_refused == nothing
 
@@ -337,6 +353,15 @@ def test_deploy_caps_the_function_concurrency(lifecycle: Lifecycle) -> None:
 def test_deploy_creates_one_rest_api_deployed_to_the_stage(lifecycle: Lifecycle) -> None:
     assert len(lifecycle.after_deploy.api_ids) == 1
     assert STAGE in lifecycle.after_deploy.api_stages
+
+
+def test_deploy_and_update_throttle_the_stage(lifecycle: Lifecycle) -> None:
+    wanted = lifecycle.stage["stage_throttling"]
+    for state in (lifecycle.after_deploy, lifecycle.after_update):
+        assert state.throttling == {
+            "throttlingRateLimit": float(wanted["rate_limit"]),
+            "throttlingBurstLimit": wanted["burst_limit"],
+        }
 
 
 def test_deploy_publishes_the_packaged_manifest_files_to_the_static_bucket(

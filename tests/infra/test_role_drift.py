@@ -65,7 +65,7 @@ def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[t
 
 
 def exercise_runtime_services(settings) -> None:
-    """Every runtime path of counter/services.py and owners/services.py: each function, each
+    """Every runtime path of counter/services/ and owners/services.py: each function, each
     branch that calls DynamoDB differently (first and repeat visits, a salt another request made
     first, sharded totals, duplicate and missing accounts). table_ensure is deploy-time and left
     out."""
@@ -75,10 +75,12 @@ def exercise_runtime_services(settings) -> None:
     counter.count_get()  # no item yet
     counter.count_increment()
     counter.count_get()
-    counter.count_increment(visitor=visitor, today=day)  # first visit: salt, transaction
-    counter.count_increment(visitor=visitor, today=day)  # repeat: day views only
-    counter._salts.clear()
-    counter.day_record_view(visitor=visitor, day=day)  # the salt exists already: read it
+    counter.count_view(visitor=visitor)  # first visit: salt, limits, total, day, transaction
+    counter.count_view(visitor=visitor)  # repeat: the transaction's condition fails
+    settings.COUNTER_VISITOR_LIMIT = 1
+    counter.count_view(visitor=visitor)  # over the limit: the total is read
+    settings.COUNTER_VISITOR_LIMIT = 5
+    counter.count_increment(visitor=visitor, today=day)  # another day's salt
     counter.days_stats(days=3, today=day)
 
     settings.COUNTER_SHARDS = 3

@@ -4,11 +4,18 @@ import logging
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import GetError
+from pynamodb.exceptions import GetError, UpdateError
 
 from counter import services as counter
+from counter.services import items as counter_items
 from owners import services as owners
 from resume_site import dynamodb
 from tests.conftest import CLOSED_ENDPOINT
@@ -25,10 +32,10 @@ class OtherAppUnavailable(dynamodb.TableUnavailable):
 def test_the_models_read_the_table_from_the_settings_of_the_moment(settings):
     settings.DYNAMODB_TABLE = "first"
     settings.DYNAMODB_READ_TIMEOUT = 0.5
-    assert counter.TotalItem.Meta.table_name == owners.AccountItem.Meta.table_name == "first"
+    assert counter_items.TotalItem.Meta.table_name == owners.AccountItem.Meta.table_name == "first"
     assert owners.AttemptsItem.Meta.read_timeout_seconds == 0.5
     settings.DYNAMODB_TABLE = "second"
-    assert counter.DayItem.Meta.table_name == "second"
+    assert counter_items.DayItem.Meta.table_name == "second"
 
 
 def test_the_real_endpoint_uses_the_credential_chain_and_a_local_one_signs_with_anything(
@@ -36,13 +43,13 @@ def test_the_real_endpoint_uses_the_credential_chain_and_a_local_one_signs_with_
 ):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     settings.DYNAMODB_ENDPOINT_URL = ""
-    assert counter.TotalItem.Meta.host is None
-    assert counter.TotalItem.Meta.aws_access_key_id is None
+    assert counter_items.TotalItem.Meta.host is None
+    assert counter_items.TotalItem.Meta.aws_access_key_id is None
     settings.DYNAMODB_ENDPOINT_URL = "http://127.0.0.1:8001"
-    assert counter.TotalItem.Meta.host == "http://127.0.0.1:8001"
-    assert counter.TotalItem.Meta.aws_access_key_id == "local"
+    assert counter_items.TotalItem.Meta.host == "http://127.0.0.1:8001"
+    assert counter_items.TotalItem.Meta.aws_access_key_id == "local"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
-    assert counter.TotalItem.Meta.aws_access_key_id is None  # boto3 reads the environment
+    assert counter_items.TotalItem.Meta.aws_access_key_id is None  # boto3 reads the environment
 
 
 def test_a_model_needs_no_binding_before_its_first_call(moto_table):
@@ -60,15 +67,92 @@ def test_changing_a_dynamodb_setting_drops_the_open_connections(moto_table, sett
         counter.count_get()  # a kept connection would still have answered from moto
 
 
-def test_connections_reset_makes_every_model_open_a_new_connection(moto_table):
+def test_every_model_shares_one_connection_and_reset_opens_a_new_one(moto_table):
     counter.count_get()
     owners.account_get(username="alex")
-    opened = (counter.TotalItem._connection, owners.AccountItem._connection)
+    opened = counter_items.TotalItem._get_connection()
+    assert owners.AccountItem._get_connection() is opened
+    assert counter_items.RateBucket._get_connection() is opened
     dynamodb.connections_reset()
     counter.count_get()
-    owners.account_get(username="alex")
-    assert counter.TotalItem._connection is not opened[0]
-    assert owners.AccountItem._connection is not opened[1]
+    assert counter_items.TotalItem._get_connection() is not opened
+    assert owners.AccountItem._get_connection() is counter_items.TotalItem._get_connection()
+
+
+def test_the_sdk_makes_one_attempt_and_the_resend_hook_decides(moto_table):
+    client = dynamodb.TableModel._get_connection().connection.client
+    assert client.meta.config.retries["total_max_attempts"] == 1
+    emitted = client.meta.events.emit(
+        "needs-retry.dynamodb.UpdateItem",
+        attempts=1,
+        response=None,
+        caught_exception=EndpointConnectionError(endpoint_url=CLOSED_ENDPOINT),
+        operation=None,
+        request_dict={"context": {}},
+        endpoint=None,
+    )
+    assert any(isinstance(delay, float) for _, delay in emitted)
+
+
+def _client_error(code: str, **response) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}, **response}, "UpdateItem")
+
+
+def _cancelled(*codes: str) -> ClientError:
+    reasons = [{"Code": code} for code in codes]
+    return _client_error("TransactionCanceledException", CancellationReasons=reasons)
+
+
+NOT_APPLIED = [
+    EndpointConnectionError(endpoint_url=CLOSED_ENDPOINT),
+    _client_error("ThrottlingException"),
+    _client_error("ProvisionedThroughputExceededException"),
+    _client_error("RequestLimitExceeded"),
+    _client_error("TransactionConflictException"),
+    _cancelled("None", "TransactionConflict"),
+    _cancelled("ThrottlingError", "None"),
+]
+MAYBE_APPLIED = [
+    ReadTimeoutError(endpoint_url=CLOSED_ENDPOINT),
+    ConnectionClosedError(endpoint_url=CLOSED_ENDPOINT),
+    ConnectTimeoutError(endpoint_url=CLOSED_ENDPOINT),  # sent nothing, but waits again
+    _client_error("InternalServerError"),
+    _client_error("ServiceUnavailable"),
+    _client_error("ConditionalCheckFailedException"),
+    _cancelled("ConditionalCheckFailed", "None"),
+    _cancelled("None", "None"),
+    _client_error("ValidationException"),
+]
+
+
+@pytest.mark.parametrize("error", NOT_APPLIED, ids=repr)
+def test_failures_dynamodb_certainly_did_not_apply_are_sent_again(error, settings):
+    assert dynamodb.failure_not_applied(error)
+    assert dynamodb.failure_not_applied(UpdateError("Failed to update item", error))
+    delay = _resend_delay(error, attempts=1)
+    assert 0 <= delay <= dynamodb.RESEND_BACKOFF_SECONDS
+    assert _resend_delay(error, attempts=1 + settings.DYNAMODB_MAX_RETRIES) is None
+
+
+@pytest.mark.parametrize("error", MAYBE_APPLIED, ids=repr)
+def test_failures_that_may_have_applied_are_never_sent_again(error):
+    assert not dynamodb.failure_not_applied(error)
+    assert not dynamodb.failure_not_applied(UpdateError("Failed to update item", error))
+    assert _resend_delay(error, attempts=1) is None
+
+
+def test_a_successful_answer_is_not_sent_again():
+    assert dynamodb._resend_delay(attempts=1, response=(None, {}), caught_exception=None) is None
+
+
+def _resend_delay(error: Exception, *, attempts: int) -> float | None:
+    """The hook's answer to `error`, as botocore reports it: an exception raised while sending,
+    or a parsed error response."""
+    if isinstance(error, ClientError):
+        return dynamodb._resend_delay(
+            attempts=attempts, response=(None, error.response), caught_exception=None
+        )
+    return dynamodb._resend_delay(attempts=attempts, response=None, caught_exception=error)
 
 
 def test_a_pynamodb_failure_becomes_the_apps_exception_and_is_logged(caplog):

@@ -62,7 +62,7 @@ def test_bad_numbers_are_named():
 def test_more_than_two_retries_are_refused_with_the_reason():
     result = _check({"DYNAMODB_MAX_RETRIES": "3"})
     assert result.returncode != 0
-    assert "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a timeout" in result.stderr
+    assert "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a wait" in result.stderr
 
 
 def test_any_orm_query_fails_as_there_is_no_sql_database():

@@ -1,0 +1,65 @@
+"""The counter's DynamoDB items, and the one exception their failures become.
+
+Private to counter.services: the other modules of this package use these classes; everything
+outside it uses the package's functions. Each item's key and lifetime are listed in
+docs/architecture.md, Data model.
+"""
+
+import datetime as dt
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+
+from resume_site.dynamodb import TableModel, TableUnavailable
+
+TOTAL_KEY = "total"
+# Markers and salts outlive their day by a day, so a request that started just before midnight
+# still finds them; after that DynamoDB deletes them (TTL).
+DAY_ITEM_LIFETIME = dt.timedelta(days=2)
+
+
+class CounterUnavailable(TableUnavailable):
+    """The visitor counter's items could not be read or written."""
+
+    def __init__(self, message: str = "the visitor counter is unavailable right now") -> None:
+        super().__init__(message)
+
+
+class TotalItem(TableModel):
+    """The single counter item (one per shard when write sharding is on): total page views."""
+
+    count = NumberAttribute(default=0)
+
+
+class DayItem(TableModel):
+    """A figure of one UTC day, for the admin chart: `day#<day>` holds the day's views,
+    `uniques#<day>` its unique visitors. Two items, so that the unique-visitor transaction never
+    conflicts with the views' ADD that the same request sends at the same time."""
+
+    views = NumberAttribute(default=0)
+    uniques = NumberAttribute(default=0)
+
+
+class VisitorMarker(TableModel):
+    """One per (day, visitor hash): proves a visitor was already counted that day."""
+
+    expires = TTLAttribute()
+
+
+class DailySalt(TableModel):
+    """The random salt of one day; with SECRET_KEY it makes the day's hashing key. It expires,
+    so old hashes cannot be recomputed."""
+
+    salt = UnicodeAttribute()
+    expires = TTLAttribute()
+
+
+class RateBucket(TableModel):
+    """The counting attempts of one visitor or client in one minute; it expires soon after."""
+
+    attempts = NumberAttribute(default=0)
+    expires = TTLAttribute()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight (UTC) starting `day`."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC)

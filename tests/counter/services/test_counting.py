@@ -1,0 +1,246 @@
+"""counter/services/counting.py: a view within the limits, the total, the day's figures.
+
+Single flows run against moto (where the calls of one step run one after another); the limits
+under concurrency and the number of sequential round trips are proven on DynamoDB Local.
+"""
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from counter import services
+from counter.services import counting, days
+from resume_site.clients import Client
+from resume_site.dynamodb import TableModel
+from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
+
+DAY = dt.date(2026, 11, 23)
+NOON = dt.datetime.combine(DAY, dt.time(12), dt.UTC).timestamp()
+
+
+@pytest.fixture
+def at_noon(monkeypatch) -> float:
+    """The clock of count_view stands 20 seconds into a minute of DAY."""
+    now = NOON + 20
+    monkeypatch.setattr(counting, "_now", lambda: now)
+    return now
+
+
+def _items(table_scan, prefix: str) -> list[dict]:
+    return [item for item in table_scan() if item["pk"]["S"].startswith(prefix)]
+
+
+def test_count_get_is_zero_before_the_first_view(moto_table):
+    assert services.count_get() == 0
+
+
+def test_count_view_counts_and_returns_the_new_total(moto_table, at_noon):
+    first = services.count_view(visitor=ALICE)
+    assert first == services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
+    assert services.count_view(visitor=BOB).count == 2
+    assert services.count_get() == 2
+    assert services.days_stats(days=1, today=DAY) == [
+        services.DayStats(day=DAY, views=2, uniques=2)
+    ]
+
+
+def test_over_the_visitor_limit_a_view_is_answered_with_the_total_but_not_counted(
+    moto_table, settings, at_noon
+):
+    settings.COUNTER_VISITOR_LIMIT = 2
+    outcomes = [services.count_view(visitor=ALICE) for _ in range(4)]
+    assert [outcome.counted for outcome in outcomes] == [True, True, False, False]
+    assert outcomes[-1] == services.CountOutcome(
+        count=2, counted=False, refused=False, retry_after=40
+    )
+    assert services.count_view(visitor=BOB).counted  # another visitor has a limit of its own
+    assert services.days_stats(days=1, today=DAY)[0].views == 3
+
+
+def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_noon):
+    settings.COUNTER_VISITOR_LIMIT = 1
+    outcomes = [services.count_view(visitor=ALICE) for _ in range(12)]
+    assert [outcome.refused for outcome in outcomes] == [False] * 10 + [True] * 2
+    assert outcomes[-1] == services.CountOutcome(
+        count=1, counted=False, refused=True, retry_after=40
+    )
+
+
+def test_the_limits_start_again_the_next_minute(moto_table, settings, monkeypatch):
+    settings.COUNTER_VISITOR_LIMIT = 1
+    monkeypatch.setattr(counting, "_now", lambda: NOON + 59)
+    assert [services.count_view(visitor=ALICE).counted for _ in range(2)] == [True, False]
+    monkeypatch.setattr(counting, "_now", lambda: NOON + 60)
+    assert services.count_view(visitor=ALICE).counted
+
+
+def test_the_client_limit_holds_whatever_the_user_agent(moto_table, settings, at_noon):
+    settings.COUNTER_CLIENT_LIMIT = 3
+    browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(5)]
+    assert [services.count_view(visitor=b).counted for b in browsers] == [True] * 3 + [False] * 2
+    assert services.count_view(visitor=BOB).counted  # another IP
+
+
+def test_limits_of_zero_write_no_bucket(table_scan, settings, at_noon):
+    settings.COUNTER_VISITOR_LIMIT = 0
+    settings.COUNTER_CLIENT_LIMIT = 0
+    assert all(services.count_view(visitor=ALICE).counted for _ in range(20))
+    assert _items(table_scan, "rate#") == []
+
+
+def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
+    services.count_view(visitor=ALICE)
+    minute = int(at_noon // 60)
+    visitor = services.visitor_digest(visitor=ALICE, day=DAY)
+    client = services.client_digest(ip=ALICE.ip, day=DAY)
+    buckets = {item["pk"]["S"]: item for item in _items(table_scan, "rate#")}
+    assert set(buckets) == {f"rate#visitor#{visitor}#{minute}", f"rate#client#{client}#{minute}"}
+    assert all("expires" in bucket for bucket in buckets.values())
+
+
+def test_count_increment_without_a_visitor_touches_only_the_total(table_scan):
+    assert services.count_increment() == 1
+    assert services.count_increment() == 2
+    assert [(item["pk"]["S"], item["count"]["N"]) for item in table_scan()] == [("total", "2")]
+
+
+def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
+    for _ in range(3):
+        services.count_increment(visitor=ALICE, today=DAY)
+    services.count_increment(visitor=BOB, today=DAY)
+    services.count_increment(visitor=ALICE, today=DAY + dt.timedelta(days=1))
+    stats = services.days_stats(days=2, today=DAY + dt.timedelta(days=1))
+    assert [(s.views, s.uniques) for s in stats] == [(4, 2), (1, 1)]
+
+
+def test_sharded_counter_sums_its_shards(table_scan, settings):
+    settings.COUNTER_SHARDS = 4
+    totals = [services.count_increment() for _ in range(20)]
+    assert totals[-1] == 20
+    assert services.count_get() == 20
+    assert len({item["pk"]["S"] for item in table_scan()}) > 1
+
+
+def test_a_failure_of_the_days_figures_still_answers_the_counted_total(
+    moto_table, monkeypatch, caplog
+):
+    def fail(**_):
+        raise services.CounterUnavailable()
+
+    monkeypatch.setattr(days, "day_visitor_record", fail)
+    outcome = services.count_view(visitor=ALICE)
+    assert (outcome.count, outcome.counted) == (1, True)
+    assert "left out of the day's figures" in caplog.text
+
+
+def test_an_unreachable_engine_raises_counter_unavailable(settings):
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    for call in (
+        lambda: services.count_view(visitor=ALICE),
+        services.count_increment,
+        services.count_get,
+        lambda: services.days_stats(days=3),
+    ):
+        with pytest.raises(services.CounterUnavailable):
+            call()
+
+
+@pytest.mark.dynamodb_local
+def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engine, at_noon):
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(lambda _: services.count_view(visitor=ALICE), range(40)))
+    assert sum(outcome.counted for outcome in outcomes) == 5
+    assert not any(outcome.refused for outcome in outcomes)
+    assert sorted(o.count for o in outcomes if o.counted) == [1, 2, 3, 4, 5]
+    assert services.count_get() == 5
+    assert services.days_stats(days=1, today=DAY) == [
+        services.DayStats(day=DAY, views=5, uniques=1)
+    ]
+
+
+@pytest.mark.dynamodb_local
+def test_a_concurrent_burst_from_one_ip_adds_exactly_the_client_limit(
+    patient_engine, settings, at_noon
+):
+    settings.COUNTER_CLIENT_LIMIT = 10
+    browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(30)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(lambda browser: services.count_view(visitor=browser), browsers))
+    assert sum(outcome.counted for outcome in outcomes) == 10
+    assert services.count_get() == 10
+    assert services.days_stats(days=1, today=DAY)[0].uniques == 10
+
+
+class RoundTrips:
+    """Records each DynamoDB request's sending and answer on the shared client, to count how
+    many a call waited on one after another."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[str, int]] = []
+        self._lock = threading.Lock()
+
+    def _record(self, kind: str) -> None:
+        with self._lock:
+            self._events.append((kind, threading.get_ident()))
+
+    def sent(self, **_) -> None:
+        self._record("sent")
+
+    def answered(self, **_) -> None:
+        self._record("answered")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def sequential(self) -> int:
+        """The longest chain of requests each sent after the one before it was answered."""
+        open_requests: dict[int, int] = {}
+        spans = []
+        for position, (kind, thread) in enumerate(self._events):
+            if kind == "sent":
+                open_requests[thread] = position
+            else:
+                spans.append((open_requests.pop(thread), position))
+        spans.sort()
+        chain: list[int] = []
+        for index, (sent, _) in enumerate(spans):
+            before = [chain[j] for j in range(index) if spans[j][1] < sent]
+            chain.append(1 + max(before, default=0))
+        return max(chain, default=0)
+
+
+@pytest.fixture
+def round_trips(proxy, settings) -> RoundTrips:
+    """Round trips through a proxy that holds each answer 0.2 s, so that requests sent at the
+    same time are all out before the first answer (patient timeouts: a busy machine's engine
+    may add seconds)."""
+    settings.DYNAMODB_READ_TIMEOUT = 30.0
+    proxy.delay = 0.2
+    recorder = RoundTrips()
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb", recorder.sent)
+    events.register("needs-retry.dynamodb", recorder.answered)
+    return recorder
+
+
+@pytest.mark.dynamodb_local
+def test_a_counted_view_waits_on_two_round_trips_and_a_cold_one_on_three(round_trips):
+    services.count_view(visitor=ALICE)  # the process's first view of the day: the salt first
+    assert round_trips.sequential() == 3
+    for visitor in (BOB, BOB):  # a new visitor, then a returning one
+        round_trips.clear()
+        assert services.count_view(visitor=visitor).counted
+        assert round_trips.sequential() == 2
+
+
+@pytest.mark.dynamodb_local
+def test_with_the_limits_off_a_counted_view_waits_on_one_round_trip(round_trips, settings):
+    services.visitor_digest(visitor=ALICE)  # the day's salt is in memory
+    settings.COUNTER_VISITOR_LIMIT = 0
+    settings.COUNTER_CLIENT_LIMIT = 0
+    round_trips.clear()
+    assert services.count_view(visitor=ALICE).counted
+    assert round_trips.sequential() == 1

@@ -1,0 +1,58 @@
+"""counter/services/limits.py: one conditional write per check; its standing under
+concurrency is proven on DynamoDB Local."""
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from counter.services import limits
+
+MINUTE = 29_000_000  # a Unix minute (2025)
+
+
+def _standings(times: int, *, limit: int, subject: str = "visitor#abc", minute: int = MINUTE):
+    return [limits.limit_check(subject=subject, limit=limit, minute=minute) for _ in range(times)]
+
+
+def test_the_first_attempts_are_under_then_over_then_refused_past_ten_times(moto_table):
+    standings = _standings(25, limit=2)
+    assert standings[:2] == [limits.Standing.UNDER] * 2
+    assert standings[2:20] == [limits.Standing.OVER] * 18
+    assert standings[20:] == [limits.Standing.REFUSED] * 5
+
+
+def test_each_subject_and_minute_has_its_own_bucket(moto_table):
+    assert _standings(2, limit=1)[-1] is limits.Standing.OVER
+    assert _standings(1, limit=1, subject="visitor#other") == [limits.Standing.UNDER]
+    assert _standings(1, limit=1, minute=MINUTE + 1) == [limits.Standing.UNDER]
+
+
+def test_the_bucket_stops_growing_when_refusing_and_expires_minutes_later(table_scan):
+    _standings(15, limit=1)
+    (bucket,) = table_scan()
+    assert bucket["pk"]["S"] == f"rate#visitor#abc#{MINUTE}"
+    assert bucket["attempts"]["N"] == "10"
+    end_of_minute = dt.datetime.fromtimestamp((MINUTE + 1) * 60, dt.UTC)
+    assert int(bucket["expires"]["N"]) == int((end_of_minute + limits.BUCKET_LIFETIME).timestamp())
+
+
+def test_an_unreachable_engine_raises_counter_unavailable():
+    from counter import services
+
+    with pytest.raises(services.CounterUnavailable):
+        limits.limit_check(subject="visitor#abc", limit=5, minute=MINUTE)
+
+
+@pytest.mark.dynamodb_local
+def test_a_concurrent_burst_gets_exactly_the_limit_and_exactly_the_refusals(patient_engine):
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        standings = list(
+            pool.map(
+                lambda _: limits.limit_check(subject="client#abc", limit=3, minute=MINUTE),
+                range(45),
+            )
+        )
+    assert standings.count(limits.Standing.UNDER) == 3
+    assert standings.count(limits.Standing.OVER) == 27
+    assert standings.count(limits.Standing.REFUSED) == 15

@@ -1,0 +1,62 @@
+"""What the table holds after visitors counted and sign-ins failed: no IP address, no user
+agent, and no hash that the table alone could recompute (docs/architecture.md, Visitors'
+privacy). Scanned on the real engine, every attribute of every item."""
+
+import hashlib
+import hmac
+import json
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.dynamodb_local
+
+CLIENTS = [
+    ("203.0.113.77", "Mozilla/5.0 (Privacy Test; rv:1) Gecko/20100101 Firefox/140.0"),
+    ("198.51.100.23", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) PrivacyTestSafari/605.1"),
+    ("2001:db8::7", "curl-like PrivacyTestAgent/8.0"),
+]
+
+
+@pytest.fixture
+def stored(ddb_table: str, dynamodb_endpoint: str, client) -> list[dict]:
+    """Every item of the table after three clients posted views and failed sign-ins."""
+    for ip, agent in CLIENTS:
+        for _ in range(3):
+            assert (
+                client.post("/api/count", REMOTE_ADDR=ip, HTTP_USER_AGENT=agent).status_code == 200
+            )
+        client.post(
+            "/admin/login/",
+            {"username": "someone", "password": "not the password"},
+            REMOTE_ADDR=ip,
+            HTTP_USER_AGENT=agent,
+        )
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    pages = engine.get_paginator("scan").paginate(TableName=ddb_table, ConsistentRead=True)
+    return [item for page in pages for item in page["Items"]]
+
+
+def test_no_ip_address_or_user_agent_is_stored(stored):
+    prefixes = {item["pk"]["S"].split("#")[0] for item in stored}
+    counters = {"total", "day", "uniques", "visitor", "salt", "rate"}
+    assert counters <= prefixes  # every kind of counter item was made
+    assert prefixes - counters  # and the failed sign-ins stored theirs
+    dump = json.dumps(stored)
+    for ip, agent in CLIENTS:
+        assert ip not in dump
+        assert agent not in dump
+        assert agent.split()[-1] not in dump  # nor a distinctive piece of it
+    assert "PrivacyTest" not in dump
+
+
+def test_the_table_alone_cannot_recompute_a_stored_hash(stored):
+    salts = [bytes.fromhex(item["salt"]["S"]) for item in stored if "salt" in item]
+    keys = {item["pk"]["S"] for item in stored}
+    for salt in salts:
+        for ip, agent in CLIENTS:
+            for message in (f"{ip}\n{agent}", f"client\n{ip}", ip):
+                guess = hmac.new(salt, message.encode(), hashlib.sha256).hexdigest()[:32]
+                assert not any(guess in key for key in keys)
+                unkeyed = hashlib.sha256(message.encode()).hexdigest()[:32]
+                assert not any(unkeyed in key for key in keys)

@@ -1,0 +1,51 @@
+"""The counter's limits in the built package: API Gateway REST (v1) events sent to Zappa's
+handler from the unzipped zip in a fresh process, on DynamoDB Local (tests/deploy/conftest.py),
+with the limits the package ships with (5 views a minute per visitor, 60 per client IP)."""
+
+import json
+import time
+
+import pytest
+
+from tests.deploy.test_package import respond, rest_event
+
+pytestmark = pytest.mark.dynamodb_local
+
+VISITOR_LIMIT = 5
+
+
+def _total(lambda_process) -> int:
+    return json.loads(respond(lambda_process, rest_event("GET", "/api/count"))["body"])["count"]
+
+
+def _post(lambda_process, *, ip: str, user_agent: str) -> dict:
+    """POST /api/count from a client API Gateway saw at `ip`."""
+    event = rest_event(
+        "POST", "/api/count", headers={"User-Agent": user_agent, "X-Forwarded-For": ip}
+    )
+    event["requestContext"]["identity"].update(sourceIp=ip, userAgent=user_agent)
+    return respond(lambda_process, event)
+
+
+def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(lambda_process) -> None:
+    before = _total(lambda_process)
+    first_minute = int(time.time() // 60)
+    answers = [_post(lambda_process, ip="192.0.2.10", user_agent="Burst/1.0") for _ in range(60)]
+    minutes = int(time.time() // 60) - first_minute + 1  # a burst may straddle a minute
+
+    added = _total(lambda_process) - before
+    assert 1 <= added <= VISITOR_LIMIT * minutes
+    bodies = [json.loads(answer["body"]) for answer in answers if answer["statusCode"] == 200]
+    assert sum(body["counted"] for body in bodies) == added
+    if minutes == 1:
+        refused = [answer for answer in answers if answer["statusCode"] == 429]
+        assert len(refused) == 60 - 10 * VISITOR_LIMIT  # past ten times the limit
+        assert 1 <= int(refused[0]["headers"]["Retry-After"]) <= 60
+
+
+def test_another_visitor_on_the_same_ip_still_counts(lambda_process) -> None:
+    for _ in range(VISITOR_LIMIT + 1):
+        _post(lambda_process, ip="192.0.2.20", user_agent="Busy/1.0")
+    answer = _post(lambda_process, ip="192.0.2.20", user_agent="Quiet/1.0")
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["counted"] is True
