@@ -197,3 +197,26 @@ def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats
         views, uniques = (int(item.views), int(item.uniques)) if item else (0, 0)
         stats.append(DayStats(day=day, views=views, uniques=uniques))
     return stats
+
+
+# --- The view's counting interface (docs/architecture.md, "Request flow") --------------------
+# `count_view` is what the API view calls for a POST. This version counts with count_increment
+# and applies no limits (what the counter does with COUNTER_VISITOR_LIMIT and
+# COUNTER_CLIENT_LIMIT off); the limited version replaces this block and keeps its interface.
+
+
+@dataclass(frozen=True)
+class CountOutcome:
+    """What counting one view did, for the API to answer."""
+
+    count: int  # the total after this request (the current total if it was not counted)
+    counted: bool  # True if this request added a view
+    refused: bool  # True past ten times a limit: the API answers 429
+    retry_after: int  # seconds; meaningful when refused (or over the limit)
+
+
+def count_view(*, visitor: Client) -> CountOutcome:
+    """Count one page view of `visitor` and say what happened; raises CounterUnavailable."""
+    return CountOutcome(
+        count=count_increment(visitor=visitor), counted=True, refused=False, retry_after=0
+    )

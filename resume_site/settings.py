@@ -203,6 +203,29 @@ if DYNAMODB_MAX_RETRIES > 2:
 # Write sharding of the total counter: 1 item by default; raise it only past ~1,000 writes/s.
 COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
 
+
+def _origin(value: str) -> str:
+    """`scheme://host[:port]` as a browser sends it in `Origin`, or ImproperlyConfigured."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.lower().rstrip("/"))
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    extra = parts.path or parts.query or parts.fragment or "@" in parts.netloc
+    if parts.scheme not in {"http", "https"} or not parts.hostname or extra:
+        raise ImproperlyConfigured(
+            "COUNTER_ALLOWED_ORIGINS takes origins such as https://example.com or "
+            f"http://localhost:8080 (no path, no wildcard), got {value!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Other sites' pages that may call the counter API from a browser (CORS), comma-separated. The
+# site's own origin is always allowed and needs no entry (docs/architecture.md, "Request flow").
+COUNTER_ALLOWED_ORIGINS = [_origin(value) for value in _env_list("COUNTER_ALLOWED_ORIGINS", "")]
+
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
