@@ -124,8 +124,11 @@ def body_check(*, request: HttpRequest) -> dict[str, Any]:
     nothing to refuse (413). A body needs `Content-Type: application/json` (415) and must be a
     JSON object (400). The query string is never read.
     """
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > BODY_LIMIT:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # Django then reads no body at all
+    if declared > BODY_LIMIT:
         raise _too_large()
     data = request.read(BODY_LIMIT + 1)
     if len(data) > BODY_LIMIT:

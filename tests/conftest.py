@@ -45,7 +45,12 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     name = f"test-{uuid.uuid4().hex[:12]}"
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
     settings.DYNAMODB_TABLE = name
+    # Patient timeouts for the set-up only: a cold or busy engine can take over a second to
+    # create a table, and a client-side timeout plus retry would then hit "preexisting table".
+    fast = settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT
+    settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT = 10.0, 30.0
     dynamodb.table_ensure()
+    settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT = fast
     yield name
     # Dropped with its own client: the test may have pointed the settings elsewhere.
     engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
