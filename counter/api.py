@@ -13,9 +13,10 @@ from django.http import HttpRequest, JsonResponse
 
 METHODS = ("GET", "POST", "OPTIONS")
 BODY_LIMIT = 1024  # bytes; a body is empty or a JSON object of at most this size
-# The crawler list is ~1,500 patterns tried at every position of the text, so crafted text costs
-# up to a quarter of a millisecond a character; a crawler names itself within the first 256
-# characters of its User-Agent (docs/architecture.md, "Only people's views count").
+# The crawler list is ~1,500 patterns tried at every position of the text: 256 crafted characters
+# cost about 16 ms to match, 1 KiB about 0.4 s (bench/crawler_detection.py). A crawler names
+# itself within the first 256 characters of its User-Agent (docs/architecture.md, "Only people's
+# views count").
 DETECTOR_TEXT_LIMIT = 256
 HEADLESS_MARKERS = ("headless", "phantomjs", "slimerjs")  # also in Sec-CH-UA, beyond the list
 # A prefetch or a preview is the browser guessing, not a person reading the page:
@@ -162,9 +163,9 @@ def _too_large() -> ApiError:
 
 @cache
 def _crawler_detector() -> Any:
-    """The crawler list, loaded on the first POST of a process, not at import: compiling its
-    ~1,500 patterns costs 60 ms or more, which a page view or a cold start should not pay. The
-    compiled patterns are kept for the life of the process."""
+    """The crawler list, loaded on the first POST of a process, not at import: importing it and
+    compiling its ~1,500 patterns costs over 100 ms (bench/crawler_detection.py), which a page
+    view or a cold start should not pay. The compiled patterns are kept for the process's life."""
     from crawlerdetect import CrawlerDetect
 
     return CrawlerDetect()
