@@ -64,4 +64,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles build
+	rm -rf $(VENV) node_modules staticfiles build .hypothesis

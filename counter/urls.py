@@ -6,4 +6,5 @@ app_name = "counter"
 
 urlpatterns = [
     path("count", views.count, name="count"),
+    path("openapi.json", views.openapi, name="openapi"),
 ]

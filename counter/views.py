@@ -1,41 +1,80 @@
-"""Thin JSON views over counter.services."""
+"""Thin JSON views over counter.services; the request rules are in counter.api."""
 
-from django.http import HttpRequest, JsonResponse
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from counter import services
+from counter import api, services
 from resume_site.clients import client_of
 
+OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
+UNAVAILABLE_RETRY_AFTER = "5"  # seconds: long enough for a slow engine to recover
+
+
 # The API changes no user's state and holds no session, so CSRF protection has nothing to
-# protect; it is exempt on purpose so a plain fetch() (and other allow-listed front ends) works.
-ALLOWED_METHODS = ("GET", "HEAD", "POST")
+# protect; it is exempt on purpose, and the Origin check in counter.api stops other sites' pages.
+@csrf_exempt
+@never_cache
+def count(request: HttpRequest) -> HttpResponse:
+    """GET: the current total. POST: count this page view. OPTIONS: the CORS preflight.
+
+    Every answer is `{"count": N, "counted": true|false}` or the one error shape.
+    """
+    try:
+        response = _count(request)
+    except api.ApiError as error:
+        response = api.error_response(error=error)
+    for name, value in api.cors_headers(request=request).items():
+        response[name] = value
+    patch_vary_headers(response, ["Origin"])
+    return response
+
+
+def _count(request: HttpRequest) -> HttpResponse:
+    api.method_check(request=request)
+    if request.method == "OPTIONS":
+        preflight = HttpResponse(status=204, headers={"Allow": ", ".join(api.METHODS)})
+        del preflight["Content-Type"]  # no content, so no type
+        return preflight
+    try:
+        if request.method == "GET":
+            return JsonResponse({"count": services.count_get(), "counted": False})
+        api.origin_check(request=request)
+        api.body_check(request=request)
+        if api.request_is_automated(request=request):
+            return JsonResponse({"count": services.count_get(), "counted": False})
+        outcome = services.count_view(visitor=client_of(request))
+    except services.CounterUnavailable as error:
+        raise api.ApiError(
+            status=503,
+            code="counter_unavailable",
+            message=str(error),
+            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        ) from error
+    if outcome.refused:
+        raise api.ApiError(
+            status=429,
+            code="too_many_views",
+            message="Too many views from this client; try again later.",
+            headers={"Retry-After": str(max(1, outcome.retry_after))},
+        )
+    return JsonResponse({"count": outcome.count, "counted": outcome.counted})
 
 
 @csrf_exempt
 @never_cache
-def count(request: HttpRequest) -> JsonResponse:
-    """GET: the current total. POST: count this page view and return the new total."""
-    if request.method not in ALLOWED_METHODS:
-        response = JsonResponse(
-            {"error": f"method {request.method} not allowed; use GET or POST"}, status=405
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The API's OpenAPI 3.1 document, as kept in the repository (counter/openapi.json)."""
+    if request.method != "GET":
+        return api.error_response(
+            error=api.ApiError(
+                status=405,
+                code="method_not_allowed",
+                message=f"Method {request.method} is not allowed here; use GET.",
+                headers={"Allow": "GET"},
+            )
         )
-        response["Allow"] = ", ".join(ALLOWED_METHODS)
-        return response
-    try:
-        if request.method == "POST":
-            outcome = services.count_view(visitor=client_of(request))
-        else:
-            outcome = None
-            total = services.count_get()
-    except services.CounterUnavailable as error:
-        response = JsonResponse({"error": str(error)}, status=503)
-        response["Retry-After"] = "5"
-        return response
-    if outcome is None:
-        return JsonResponse({"count": total})
-    if outcome.refused:
-        response = JsonResponse({"error": "too many views from this client"}, status=429)
-        response["Retry-After"] = str(outcome.retry_after)
-        return response
-    return JsonResponse({"count": outcome.count, "counted": outcome.counted})
+    return HttpResponse(OPENAPI_DOCUMENT.read_bytes(), content_type="application/json")

@@ -1,9 +1,12 @@
 """Who sent a request, as both the counter and the owner's sign-in see it.
 
-One place, so a page view and a sign-in attempt from the same browser are the same client.
+One place, so a page view and a sign-in attempt from the same browser are the same client, and
+so the rule for the client's IP address (below) cannot be forgotten by one of its callers.
 """
 
+import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -19,8 +22,45 @@ class Client:
 
 
 def client_of(request: HttpRequest) -> Client:
-    """The request's client; REMOTE_ADDR is the source IP that API Gateway reports."""
+    """The request's client: the source IP address API Gateway saw, and the User-Agent.
+
+    On Lambda the IP is the one API Gateway itself records for the connection, in the event
+    Zappa hands Django as `request.META["lambda.event"]`: `requestContext.identity.sourceIp` for
+    a REST API (payload v1) or `requestContext.http.sourceIp` for an HTTP API (payload v2).
+    Never a header: Zappa sets REMOTE_ADDR from the second-to-last `X-Forwarded-For` entry, and
+    API Gateway only appends the real address to whatever `X-Forwarded-For` the client sent, so
+    `X-Forwarded-For: 10.9.0.1` would make any client "10.9.0.1" (a new visitor per request,
+    and a fresh sign-in limit per request). Without a Lambda event (`make run`, the tests'
+    server) REMOTE_ADDR is the socket's peer address, which no header can change.
+
+    An event without a usable source IP gives an empty IP: every such request is one client,
+    rather than one the request's headers choose. See docs/architecture.md, "The client's IP
+    address", for what changes if CloudFront is put in front of the API.
+    """
+    event = request.META.get("lambda.event")
+    raw = _event_source_ip(event) if event is not None else request.META.get("REMOTE_ADDR", "")
     return Client(
-        ip=request.META.get("REMOTE_ADDR", ""),
+        ip=_normalised_ip(raw),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LIMIT],
     )
+
+
+def _event_source_ip(event: Any) -> str:
+    """`requestContext.http.sourceIp` (payload v2) or `requestContext.identity.sourceIp` (v1)."""
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    if not isinstance(context, dict):
+        return ""
+    for section in ("http", "identity"):
+        part = context.get(section)
+        if isinstance(part, dict) and isinstance(part.get("sourceIp"), str):
+            return part["sourceIp"]
+    return ""
+
+
+def _normalised_ip(raw: str) -> str:
+    """One spelling per address (an IPv6 address has many), so one client is one client;
+    anything that is not an IP address is no client."""
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        return ""

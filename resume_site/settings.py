@@ -6,6 +6,7 @@ Nothing here touches the network: the DynamoDB models read these values when fir
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -239,6 +240,31 @@ COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
 # answers 429 (docs/architecture.md, Data model: Limits).
 COUNTER_VISITOR_LIMIT = _env_int("COUNTER_VISITOR_LIMIT", "5")
 COUNTER_CLIENT_LIMIT = _env_int("COUNTER_CLIENT_LIMIT", "60")
+
+
+def _origin(value: str) -> str:
+    """`scheme://host[:port]` as a browser sends it in `Origin`, or ImproperlyConfigured."""
+    parts = urlsplit(value.lower().rstrip("/"))
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    extra = parts.path or parts.query or parts.fragment or "@" in parts.netloc
+    host = re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*|[0-9a-f:.]+", parts.hostname or "")
+    if parts.scheme not in {"http", "https"} or not host or extra:
+        raise ImproperlyConfigured(
+            "COUNTER_ALLOWED_ORIGINS takes origins such as https://example.com or "
+            f"http://localhost:8080 (no path, no wildcard), got {value!r}"
+        )
+    netloc = parts.netloc
+    if (parts.scheme, parts.port) in {("http", 80), ("https", 443)}:
+        netloc = netloc.rsplit(":", 1)[0]  # browsers leave the default port out of Origin
+    return f"{parts.scheme}://{netloc}"
+
+
+# Other sites' pages that may call the counter API from a browser (CORS), comma-separated. The
+# site's own origin is always allowed and needs no entry (docs/architecture.md, "Request flow").
+COUNTER_ALLOWED_ORIGINS = [_origin(value) for value in _env_list("COUNTER_ALLOWED_ORIGINS", "")]
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

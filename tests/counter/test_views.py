@@ -1,58 +1,364 @@
-"""counter/views.py: the JSON API's shapes, on the real engine."""
+"""counter/views.py: the JSON API's answers, on the real engine.
+
+The view maps what counter.services.count_view says to responses; tests that need a particular
+outcome (over the limit, refused) give the view that outcome. No test here posts more than five
+views for one visitor, so the counts hold with the per-visitor limit on or off.
+"""
+
+import io
+import json
 
 import pytest
 
+from counter import services
+from tests.counter.conftest import BROWSER, BrowserClient
+
 pytestmark = pytest.mark.dynamodb_local
+
+OWN = "http://testserver"  # the origin of Django's test client
+PARTNER = "https://partner.example"
+
+
+def total() -> int:
+    return services.count_get()
+
+
+# --- Counting -------------------------------------------------------------------------------
 
 
 def test_get_returns_zero_before_any_view(client, ddb_table):
     response = client.get("/api/count")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"count": 0}
+    assert response.json() == {"count": 0, "counted": False}
 
 
 def test_post_counts_and_returns_the_new_total(client, ddb_table):
-    assert client.post("/api/count").json() == {"count": 1}
-    assert client.post("/api/count").json() == {"count": 2}
-    assert client.get("/api/count").json() == {"count": 2}
+    assert client.post("/api/count").json() == {"count": 1, "counted": True}
+    assert client.post("/api/count").json() == {"count": 2, "counted": True}
+    assert client.get("/api/count").json() == {"count": 2, "counted": False}
 
 
 def test_get_does_not_count(client, ddb_table):
     client.get("/api/count")
     client.get("/api/count")
-    assert client.get("/api/count").json() == {"count": 0}
+    assert total() == 0
 
 
 def test_post_needs_no_csrf_token(ddb_table):
-    from django.test import Client
-
-    strict = Client(enforce_csrf_checks=True)
+    strict = BrowserClient(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER)
     assert strict.post("/api/count").status_code == 200
 
 
-def test_post_ignores_a_malformed_body(client, ddb_table):
-    response = client.post("/api/count", data="{not json", content_type="application/json")
-    assert response.json() == {"count": 1}
+def test_the_query_string_is_ignored(client, ddb_table):
+    assert client.post("/api/count?count=1000000&counted=false").json() == {
+        "count": 1,
+        "counted": True,
+    }
+    assert client.get("/api/count?count=1000000").json() == {"count": 1, "counted": False}
 
 
-def test_api_responses_are_never_cached(client, ddb_table):
-    assert "no-store" in client.post("/api/count")["Cache-Control"]
-
-
-@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
-def test_other_methods_get_405_json(client, method):
-    response = getattr(client, method)("/api/count")
-    assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD, POST"
-    assert "not allowed" in response.json()["error"]
-
-
-def test_post_records_the_visitor_without_storing_the_ip(client, ddb_table):
-    from counter import services
-
+def test_post_records_the_visitor_by_source_address(client, ddb_table):
     client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
     client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
     client.post("/api/count", REMOTE_ADDR="203.0.113.10", HTTP_USER_AGENT="Browser A")
     today = services.days_stats(days=1)[0]
     assert (today.views, today.uniques) == (3, 2)
+
+
+def test_on_lambda_a_forged_forwarded_for_does_not_make_new_visitors(client, ddb_table):
+    event = {"requestContext": {"identity": {"sourceIp": "198.51.100.4"}}}
+    for forged in ("10.9.0.1", "10.9.0.2", "10.9.0.3"):
+        # Zappa would have set REMOTE_ADDR from the forged header.
+        client.post(
+            "/api/count",
+            REMOTE_ADDR=forged,
+            HTTP_X_FORWARDED_FOR=f"{forged}, 198.51.100.4",
+            **{"lambda.event": event},
+        )
+    today = services.days_stats(days=1)[0]
+    assert (today.views, today.uniques) == (3, 1)
+
+
+def test_a_view_over_the_limit_answers_the_total_uncounted(client, ddb_table, monkeypatch):
+    client.post("/api/count")
+    over = services.CountOutcome(count=total(), counted=False, refused=False, retry_after=40)
+    monkeypatch.setattr(services, "count_view", lambda *, visitor: over)
+    response = client.post("/api/count")
+    assert response.status_code == 200
+    assert response.json() == {"count": 1, "counted": False}
+    assert "Retry-After" not in response
+
+
+def test_a_refused_view_is_a_429_with_retry_after(client, monkeypatch):
+    refused = services.CountOutcome(count=7, counted=False, refused=True, retry_after=42)
+    monkeypatch.setattr(services, "count_view", lambda *, visitor: refused)
+    response = client.post("/api/count")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "42"
+    assert response.json()["error"]["code"] == "too_many_views"
+
+
+def test_the_view_gives_count_view_the_requests_client(client, monkeypatch):
+    seen = []
+
+    def count_view(*, visitor):
+        seen.append(visitor)
+        return services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
+
+    monkeypatch.setattr(services, "count_view", count_view)
+    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
+    assert [(v.ip, v.user_agent) for v in seen] == [("203.0.113.9", "Browser A")]
+
+
+# --- Errors: one shape, never cached --------------------------------------------------------
+
+
+def assert_error(response, status: int, code: str) -> None:
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+def test_api_responses_are_never_cached(client, ddb_table):
+    for response in (
+        client.post("/api/count"),
+        client.get("/api/count"),
+        client.options("/api/count"),
+        client.put("/api/count"),
+        client.post("/api/count", data="[]", content_type="application/json"),
+    ):
+        assert "no-store" in response["Cache-Control"], response.status_code
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "head", "trace"])
+def test_other_methods_get_405_with_allow(client, method):
+    response = getattr(client, method)("/api/count")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST, OPTIONS"
+    if method != "head":
+        assert_error(response, 405, "method_not_allowed")
+
+
+def test_engine_down_is_a_503_with_retry_after(client):
+    # No table fixture: DynamoDB is at a closed port.
+    for response in (client.post("/api/count"), client.get("/api/count")):
+        assert_error(response, 503, "counter_unavailable")
+        assert response["Retry-After"] == "5"
+
+
+# --- Origins and CORS -----------------------------------------------------------------------
+
+
+def test_a_post_from_another_sites_page_is_403_and_counts_nothing(client, ddb_table):
+    for origin in ("https://evil.example", "null", "http://testserver.evil.example"):
+        assert_error(client.post("/api/count", HTTP_ORIGIN=origin), 403, "origin_not_allowed")
+    assert total() == 0
+    assert services.days_stats(days=1)[0].views == 0
+
+
+def test_a_cross_site_post_without_origin_is_403(client, ddb_table):
+    response = client.post("/api/count", HTTP_SEC_FETCH_SITE="cross-site")
+    assert_error(response, 403, "origin_not_allowed")
+    assert total() == 0
+
+
+def test_the_sites_own_pages_and_origin_less_clients_count(client, ddb_table):
+    assert client.post("/api/count", HTTP_ORIGIN=OWN, HTTP_SEC_FETCH_SITE="same-origin").json()[
+        "counted"
+    ]
+    assert client.post("/api/count").json()["counted"]  # no Origin: curl, a server
+    assert total() == 2
+
+
+def test_the_own_origin_follows_the_scheme_and_host_django_sees(client, ddb_table, settings):
+    settings.ALLOWED_HOSTS = ["resume.example.com"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = {"HTTP_HOST": "resume.example.com", "HTTP_X_FORWARDED_PROTO": "https"}
+    ok = client.post("/api/count", HTTP_ORIGIN="https://resume.example.com", **proxied)
+    plain = client.post("/api/count", HTTP_ORIGIN="http://resume.example.com", **proxied)
+    assert ok.status_code == 200
+    assert plain.status_code == 403
+
+
+def test_an_allowed_origin_counts_and_gets_cors_headers(client, ddb_table, settings):
+    settings.COUNTER_ALLOWED_ORIGINS = [PARTNER]
+    response = client.post("/api/count", HTTP_ORIGIN=PARTNER, HTTP_SEC_FETCH_SITE="cross-site")
+    assert response.json() == {"count": 1, "counted": True}
+    assert response["Access-Control-Allow-Origin"] == PARTNER
+    assert response["Access-Control-Expose-Headers"] == "Retry-After"
+    assert "Origin" in response["Vary"]
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_an_allowed_origins_preflight_is_answered_204(client, settings):
+    settings.COUNTER_ALLOWED_ORIGINS = [PARTNER]
+    response = client.options(
+        "/api/count",
+        HTTP_ORIGIN=PARTNER,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response["Access-Control-Allow-Origin"] == PARTNER
+    assert response["Access-Control-Allow-Methods"] == "GET, POST"
+    assert response["Access-Control-Allow-Headers"] == "Content-Type"
+    assert int(response["Access-Control-Max-Age"]) > 0
+
+
+def test_nobody_else_gets_any_cors_header(client, ddb_table, settings):
+    settings.COUNTER_ALLOWED_ORIGINS = [PARTNER]
+    responses = [
+        client.options("/api/count", HTTP_ORIGIN="https://evil.example"),
+        client.get("/api/count", HTTP_ORIGIN="https://evil.example"),
+        client.post("/api/count", HTTP_ORIGIN="https://evil.example"),
+        client.post("/api/count", HTTP_ORIGIN=OWN),
+        client.options("/api/count"),
+        client.get("/api/count"),
+    ]
+    assert [r.status_code for r in responses] == [204, 200, 403, 200, 204, 200]
+    for response in responses:
+        assert not [name for name in response.headers if name.lower().startswith("access-control")]
+
+
+def test_an_options_request_is_204_with_allow(client):
+    response = client.options("/api/count")
+    assert response.status_code == 204
+    assert response["Allow"] == "GET, POST, OPTIONS"
+
+
+# --- Bodies ---------------------------------------------------------------------------------
+
+
+def post_json(client, text: str, content_type: str = "application/json"):
+    return client.post("/api/count", data=text, content_type=content_type)
+
+
+def test_an_empty_body_or_a_small_json_object_counts(client, ddb_table):
+    padding = "x" * (1024 - len('{"p": ""}'))
+    assert post_json(client, "").json()["counted"]
+    assert post_json(client, "{}").json()["counted"]
+    assert post_json(client, '{"page": "/"}', "application/json; charset=utf-8").json()["counted"]
+    assert post_json(client, json.dumps({"p": padding})).json()["counted"]  # exactly 1 KiB
+    assert total() == 4
+
+
+def test_a_body_over_1_kib_is_413_and_counts_nothing(client, ddb_table):
+    just_over = json.dumps({"p": "x" * (1025 - len('{"p": ""}'))})
+    assert len(just_over) == 1025
+    for body in (just_over, "x" * 20_000_000):
+        assert_error(post_json(client, body), 413, "body_too_large")
+    assert total() == 0
+
+
+def test_a_body_that_is_not_a_json_object_is_400_and_counts_nothing(client, ddb_table):
+    for body in ("{not json", "[]", "1", '"text"', "null", " ", "\xff"):
+        assert_error(post_json(client, body), 400, "invalid_body")
+    assert total() == 0
+
+
+def test_a_body_of_another_type_is_415_and_counts_nothing(client, ddb_table):
+    assert_error(post_json(client, "{}", "text/plain"), 415, "unsupported_media_type")
+    form = client.post("/api/count", data={"count": "1000000"})  # multipart form
+    assert_error(form, 415, "unsupported_media_type")
+    urlencoded = post_json(client, "count=1000000", "application/x-www-form-urlencoded")
+    assert_error(urlencoded, 415, "unsupported_media_type")
+    assert total() == 0
+
+
+class CountingStream(io.BytesIO):
+    """A request body that records how many bytes were read from it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(b"{" + b" " * (size - 2) + b"}")
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.taken += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = super().readline(size)
+        self.taken += len(data)
+        return data
+
+
+def post_stream(client, stream: CountingStream, content_length: str):
+    """A POST whose body is `stream` and whose Content-Length header says `content_length`."""
+    environ = {
+        "wsgi.input": stream,
+        "CONTENT_LENGTH": content_length,
+        "CONTENT_TYPE": "application/json",
+    }
+    return client.generic("POST", "/api/count", **environ)
+
+
+def test_a_large_declared_body_is_refused_without_reading_it(client, ddb_table):
+    stream = CountingStream(5 * 1024 * 1024)
+    response = post_stream(client, stream, str(5 * 1024 * 1024))
+    assert response.status_code == 413
+    assert stream.taken == 0
+
+
+def test_a_body_longer_than_its_content_length_is_read_only_that_far(client, ddb_table):
+    stream = CountingStream(5 * 1024 * 1024)
+    response = post_stream(client, stream, "1000")  # a lie: the body is 5 MiB
+    assert response.status_code == 400  # the first 1,000 bytes are no JSON object
+    assert stream.taken == 1000
+    assert total() == 0
+
+
+# --- Automated requests ---------------------------------------------------------------------
+
+BOTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "curl/8.5.0",
+    "python-requests/2.32.3",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/131.0.0.0 Safari/537.36",
+    "",
+]
+
+
+@pytest.mark.parametrize("user_agent", BOTS)
+def test_crawlers_tools_and_headless_browsers_see_the_total_but_count_nothing(
+    client, ddb_table, user_agent
+):
+    client.post("/api/count")
+    response = client.post("/api/count", HTTP_USER_AGENT=user_agent)
+    assert response.status_code == 200
+    assert response.json() == {"count": 1, "counted": False}
+    assert total() == 1
+    assert services.days_stats(days=1)[0].views == 1
+
+
+@pytest.mark.parametrize("header", [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_PURPOSE": "prefetch"}])
+def test_a_prefetch_sees_the_total_but_counts_nothing(client, ddb_table, header):
+    response = client.post("/api/count", **header)
+    assert response.json() == {"count": 0, "counted": False}
+    assert total() == 0
+
+
+# --- The OpenAPI document -------------------------------------------------------------------
+
+
+def test_the_openapi_document_is_served_from_the_repository(client):
+    from counter.views import OPENAPI_DOCUMENT
+
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == json.loads(OPENAPI_DOCUMENT.read_text())
+    assert response.json()["openapi"].startswith("3.1.")
+
+
+def test_the_openapi_document_refuses_other_methods_in_the_error_shape(client):
+    response = client.post("/api/openapi.json")
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET"

@@ -96,3 +96,44 @@ def test_readme_configuration_table_lists_every_variable_the_settings_read():
 
     assert "CSRF_TRUSTED_ORIGINS" in read  # the scan sees calls spread over several lines
     assert read - documented == set()
+
+
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [
+        ("https://partner.example", "https://partner.example"),
+        ("HTTPS://Partner.Example/", "https://partner.example"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("https://partner.example:443", "https://partner.example"),
+        ("http://[2001:db8::1]:80", "http://[2001:db8::1]"),
+    ],
+)
+def test_allowed_origins_are_kept_as_browsers_send_them(value, origin):
+    from resume_site.settings import _origin
+
+    assert _origin(value) == origin
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "*",
+        "partner.example",
+        "ftp://partner.example",
+        "https://partner.example/page",
+        "https://partner.example?x=1",
+        "https://user@partner.example",
+        "https://host:port",
+    ],
+)
+def test_an_allowed_origin_that_is_no_origin_is_refused(value):
+    from resume_site.settings import _origin
+
+    with pytest.raises(ImproperlyConfigured, match="COUNTER_ALLOWED_ORIGINS takes origins"):
+        _origin(value)
+
+
+def test_a_bad_allowed_origin_stops_start_up_naming_it():
+    result = _check({"COUNTER_ALLOWED_ORIGINS": "https://ok.example,https://*.example"})
+    assert "COUNTER_ALLOWED_ORIGINS takes origins" in result.stderr
+    assert "'https://*.example'" in result.stderr

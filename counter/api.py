@@ -1,0 +1,187 @@
+"""The counter API's rules for a request, apart from counting it: which pages may call it (the
+site's own origin and COUNTER_ALLOWED_ORIGINS, with CORS for the latter), what a body may be,
+which requests are automated (crawlers, headless browsers, prefetches) and so never counted, and
+the one JSON shape of every error. docs/architecture.md, "Request flow", gives the order.
+"""
+
+import json
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+
+METHODS = ("GET", "POST", "OPTIONS")
+BODY_LIMIT = 1024  # bytes; a body is empty or a JSON object of at most this size
+# The crawler list is ~1,500 patterns tried at every position of the text: 256 crafted characters
+# cost about 16 ms to match, 1 KiB about 0.4 s (bench/crawler_detection.py). A crawler names
+# itself within the first 256 characters of its User-Agent (docs/architecture.md, "Only people's
+# views count").
+DETECTOR_TEXT_LIMIT = 256
+HEADLESS_MARKERS = ("headless", "phantomjs", "slimerjs")  # also in Sec-CH-UA, beyond the list
+# A prefetch or a preview is the browser guessing, not a person reading the page:
+# `Sec-Purpose: prefetch` (and `prefetch;prerender`), `Purpose: prefetch`, `X-Moz: prefetch`,
+# `X-Purpose: preview`.
+PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+PURPOSE_WORDS = ("prefetch", "preview")
+PREFLIGHT_MAX_AGE = 600  # seconds a browser may reuse an answered preflight
+
+
+class ApiError(Exception):
+    """A request the API answers with an error: status, a stable code and a sentence."""
+
+    def __init__(
+        self, *, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(*, error: ApiError) -> JsonResponse:
+    """The one error shape: `{"error": {"code": ..., "message": ...}}`."""
+    return JsonResponse(
+        {"error": {"code": error.code, "message": error.message}},
+        status=error.status,
+        headers=error.headers,
+    )
+
+
+def method_check(*, request: HttpRequest) -> None:
+    """405 with `Allow` for any method but GET, POST and OPTIONS."""
+    if request.method not in METHODS:
+        raise ApiError(
+            status=405,
+            code="method_not_allowed",
+            message=f"Method {request.method} is not allowed here; use {', '.join(METHODS)}.",
+            headers={"Allow": ", ".join(METHODS)},
+        )
+
+
+def _own_origin(request: HttpRequest) -> str:
+    """The site's origin as this request reached it: scheme and host as Django sees them (in
+    production the scheme comes from API Gateway's X-Forwarded-Proto, SECURE_PROXY_SSL_HEADER,
+    and the host is checked against ALLOWED_HOSTS)."""
+    return f"{request.scheme}://{request.get_host()}".lower()
+
+
+def _allowed_extra_origin(request: HttpRequest) -> str | None:
+    """The request's Origin if it is one of COUNTER_ALLOWED_ORIGINS."""
+    origin = request.headers.get("Origin", "").lower()
+    return origin if origin in settings.COUNTER_ALLOWED_ORIGINS else None
+
+
+def origin_check(*, request: HttpRequest) -> None:
+    """403 for a POST that a page of another site sent.
+
+    A browser names the page's origin in `Origin` on every POST made by script; it must be the
+    site's own or in COUNTER_ALLOWED_ORIGINS, so no other page on the web can add views. Without
+    `Origin` (curl, a server) the request is allowed, and counted within the limits like any
+    other, unless the browser says in `Sec-Fetch-Site` that it crossed sites.
+    """
+    origin = request.headers.get("Origin")
+    accepted = origin is not None and (
+        origin.lower() == _own_origin(request) or _allowed_extra_origin(request) is not None
+    )
+    if origin is not None and not accepted:
+        raise ApiError(
+            status=403,
+            code="origin_not_allowed",
+            message=f"Pages of {origin} may not count views here.",
+        )
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site" and not accepted:
+        raise ApiError(
+            status=403,
+            code="origin_not_allowed",
+            message="A cross-site request needs an Origin that may count views here.",
+        )
+
+
+def cors_headers(*, request: HttpRequest) -> dict[str, str]:
+    """CORS headers for a request from one of COUNTER_ALLOWED_ORIGINS, none for anyone else.
+
+    The site's own pages need none (same origin). Credentials are never allowed: the API holds
+    no session.
+    """
+    origin = _allowed_extra_origin(request)
+    if origin is None:
+        return {}
+    headers = {"Access-Control-Allow-Origin": origin}
+    if request.method == "OPTIONS":
+        headers["Access-Control-Allow-Methods"] = "GET, POST"
+        headers["Access-Control-Allow-Headers"] = "Content-Type"
+        headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    else:
+        headers["Access-Control-Expose-Headers"] = "Retry-After"
+    return headers
+
+
+def body_check(*, request: HttpRequest) -> dict[str, Any]:
+    """The POST body: empty, or a JSON object of at most BODY_LIMIT bytes; returns the object.
+
+    Reads at most BODY_LIMIT + 1 bytes whatever Content-Length says, so a large body costs
+    nothing to refuse (413). A body needs `Content-Type: application/json` (415) and must be a
+    JSON object (400). The query string is never read.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # Django then reads no body at all
+    if declared > BODY_LIMIT:
+        raise _too_large()
+    data = request.read(BODY_LIMIT + 1)
+    if len(data) > BODY_LIMIT:
+        raise _too_large()
+    if not data:
+        return {}
+    if request.content_type != "application/json":
+        raise ApiError(
+            status=415,
+            code="unsupported_media_type",
+            message="A body must be sent as Content-Type: application/json.",
+        )
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ApiError(
+            status=400, code="invalid_body", message="The body must be empty or a JSON object."
+        )
+    return parsed
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        status=413,
+        code="body_too_large",
+        message=f"The body must be at most {BODY_LIMIT} bytes.",
+    )
+
+
+@cache
+def _crawler_detector() -> Any:
+    """The crawler list, loaded on the first POST of a process, not at import: importing it and
+    compiling its ~1,500 patterns costs over 100 ms (bench/crawler_detection.py), which a page
+    view or a cold start should not pay. The compiled patterns are kept for the process's life."""
+    from crawlerdetect import CrawlerDetect
+
+    return CrawlerDetect()
+
+
+def request_is_automated(*, request: HttpRequest) -> bool:
+    """True for a request no person is behind, which is answered but never counted: an empty
+    User-Agent, a known crawler or tool (crawlerdetect's maintained list: Googlebot, bingbot,
+    curl, python-requests, ...), a headless browser, or a prefetch/preview."""
+    user_agent = request.headers.get("User-Agent", "").strip()
+    if not user_agent:
+        return True
+    for header in PURPOSE_HEADERS:
+        if any(word in request.META.get(header, "").lower() for word in PURPOSE_WORDS):
+            return True
+    hints = f"{user_agent} {request.headers.get('Sec-CH-UA', '')}".lower()
+    if any(marker in hints for marker in HEADLESS_MARKERS):
+        return True
+    return bool(_crawler_detector().is_crawler(user_agent[:DETECTOR_TEXT_LIMIT]))

@@ -1,0 +1,129 @@
+"""counter/api.py: which requests are automated, and the checks' single decisions."""
+
+import sys
+
+import pytest
+from django.test import RequestFactory
+
+from counter import api
+
+PEOPLE = [
+    # Chrome on Windows, Safari on iPhone, Firefox on Linux, Edge, Samsung Internet, an in-app
+    # browser with a long User-Agent.
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/442.0.0.38.112;FBBV/552474869;FBDV/iPhone14,5;"
+    "FBMD/iPhone;FBSN/iOS;FBSV/17.1.2;FBSS/3;FBID/phone;FBLC/en_GB;FBOP/5;FBRV/554166425]",
+]
+MACHINES = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; "
+    "+http://www.google.com/bot.html) Chrome/131.0.6778.69 Safari/537.36",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "curl/8.5.0",
+    "Wget/1.21.4",
+    "python-requests/2.32.3",
+    "Python-urllib/3.13",
+    "Go-http-client/1.1",
+    "facebookexternalhit/1.1",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
+    "+https://openai.com/gptbot)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) "
+    "PhantomJS/2.1.1 Safari/538.1",
+    "",
+    "   ",
+]
+
+
+def request(**meta: str):
+    return RequestFactory().post("/api/count", **meta)
+
+
+@pytest.mark.parametrize("user_agent", PEOPLE)
+def test_browsers_are_people(user_agent):
+    assert not api.request_is_automated(request=request(HTTP_USER_AGENT=user_agent))
+
+
+@pytest.mark.parametrize("user_agent", MACHINES)
+def test_crawlers_tools_headless_browsers_and_no_user_agent_are_machines(user_agent):
+    assert api.request_is_automated(request=request(HTTP_USER_AGENT=user_agent))
+
+
+def test_a_headless_chrome_that_hides_in_its_user_agent_tells_in_sec_ch_ua():
+    hidden = request(HTTP_USER_AGENT=PEOPLE[0], HTTP_SEC_CH_UA='"HeadlessChrome";v="131"')
+    shown = request(
+        HTTP_USER_AGENT=PEOPLE[0],
+        HTTP_SEC_CH_UA='"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"',
+    )
+    assert api.request_is_automated(request=hidden)
+    assert not api.request_is_automated(request=shown)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_X_MOZ": "prefetch"},
+        {"HTTP_X_PURPOSE": "preview"},
+    ],
+)
+def test_prefetches_and_previews_are_machines(header):
+    assert api.request_is_automated(request=request(HTTP_USER_AGENT=PEOPLE[0], **header))
+
+
+def test_only_the_start_of_a_long_user_agent_is_matched_against_the_list():
+    padding = " ".join(["Chrome/131.0.0.0"] * 40)  # a browser-like run past the limit
+    late = f"Mozilla/5.0 ({padding}) Googlebot/2.1"
+    early = f"Mozilla/5.0 (compatible; Googlebot/2.1) {padding}"
+    assert len(late) > api.DETECTOR_TEXT_LIMIT
+    assert not api.request_is_automated(request=request(HTTP_USER_AGENT=late))
+    assert api.request_is_automated(request=request(HTTP_USER_AGENT=early))
+
+
+def test_the_crawler_list_is_loaded_on_first_use_not_at_import():
+    import subprocess
+
+    code = (
+        "import sys, django; django.setup(); import counter.views, counter.api;"
+        "print('crawlerdetect' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"DJANGO_SETTINGS_MODULE": "resume_site.settings", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
+    api.request_is_automated(request=request(HTTP_USER_AGENT=PEOPLE[0]))
+    assert "crawlerdetect" in sys.modules
+
+
+def test_the_own_origin_is_not_needed_in_the_allowed_list(settings):
+    settings.COUNTER_ALLOWED_ORIGINS = []
+    api.origin_check(request=request(HTTP_ORIGIN="http://testserver"))  # does not raise
+    with pytest.raises(api.ApiError) as refused:
+        api.origin_check(request=request(HTTP_ORIGIN="https://testserver"))  # another scheme
+    assert refused.value.status == 403
+
+
+def test_an_allowed_origin_is_matched_whatever_its_case(settings):
+    settings.COUNTER_ALLOWED_ORIGINS = ["https://partner.example"]
+    mixed = request(HTTP_ORIGIN="https://Partner.Example")
+    api.origin_check(request=mixed)
+    assert api.cors_headers(request=mixed)["Access-Control-Allow-Origin"] == (
+        "https://partner.example"
+    )

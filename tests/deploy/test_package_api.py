@@ -1,0 +1,328 @@
+"""The counter API in the production shape: API Gateway events sent to the built zip's handler in
+a fresh Python 3.13 process (tests/deploy/conftest.py), on DynamoDB Local.
+
+REST API (payload v1) events as API Gateway sends them, with `X-Forwarded-For` holding whatever
+the client sent followed by the address API Gateway saw, and `requestContext.identity.sourceIp`
+that address; HTTP API (payload v2) events for the v2 source IP. What was counted is read back
+from the table: the total and today's views and unique visitors. No visitor here posts more
+than five views, so the figures hold with the per-visitor limit on or off.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.deploy.test_package import API_HOST, body_text, respond
+
+pytestmark = pytest.mark.dynamodb_local
+
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+BROWSER += "Chrome/131.0.0.0 Safari/537.36"
+OWN_ORIGIN = f"https://{API_HOST}"
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    source_ip: str,
+    forwarded_for: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A REST API (payload v1) proxy event. `forwarded_for` is what the client itself sent in
+    X-Forwarded-For; API Gateway appends the address it saw."""
+    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
+    all_headers = {
+        "Host": API_HOST,
+        "User-Agent": BROWSER,
+        "X-Forwarded-For": chain,
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        **(headers or {}),
+    }
+    all_headers = {name: value for name, value in all_headers.items() if value is not None}
+    now = time.time()
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": (
+            {name: [value] for name, value in query.items()} if query else None
+        ),
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "abc123",
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/prod{path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": "prod",
+            "domainPrefix": API_HOST.split(".")[0],
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "")},
+            "domainName": API_HOST,
+            "apiId": API_HOST.split(".")[0],
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def http_api_event(
+    method: str, path: str, *, source_ip: str, forwarded_for: str | None = None
+) -> dict[str, Any]:
+    """An HTTP API (payload v2) event on the default stage; headers arrive lower-cased."""
+    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "host": API_HOST,
+            "user-agent": BROWSER,
+            "x-forwarded-for": chain,
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+            "content-length": "0",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": API_HOST.split(".")[0],
+            "domainName": API_HOST,
+            "domainPrefix": API_HOST.split(".")[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": BROWSER,
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def answer(response: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(body_text(response))
+
+
+@pytest.fixture
+def figures(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callable[[], tuple]:
+    """Reads (total, today's views, today's unique visitors) from the package's table."""
+    from django.test import override_settings
+
+    from counter import services
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+
+    def read() -> tuple[int, int, int]:
+        with override_settings(
+            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, DYNAMODB_READ_TIMEOUT=10
+        ):
+            today = services.days_stats(days=1)[0]
+            return services.count_get(), today.views, today.uniques
+
+    return read
+
+
+def added(before: tuple[int, int, int], after: tuple[int, int, int]) -> tuple[int, int, int]:
+    return tuple(b - a for a, b in zip(before, after, strict=True))
+
+
+# --- The client is the address API Gateway saw ------------------------------------------------
+
+
+def test_forged_forwarded_for_headers_make_one_visitor(lambda_process, figures) -> None:
+    before = figures()
+    answers = [
+        respond(
+            lambda_process,
+            rest_event("POST", "/api/count", source_ip="203.0.113.20", forwarded_for=forged),
+        )
+        for forged in ("10.9.0.1", "10.9.0.2", "10.9.0.3, 10.9.0.4", "192.0.2.99")
+    ]
+
+    assert [response["statusCode"] for response in answers] == [200] * 4
+    assert all(answer(response)["counted"] for response in answers)
+    assert added(before, figures()) == (4, 4, 1)
+
+
+def test_five_source_addresses_are_five_visitors(lambda_process, figures) -> None:
+    before = figures()
+    for last in range(1, 6):
+        event = rest_event("POST", "/api/count", source_ip=f"198.51.100.{last}")
+        assert answer(respond(lambda_process, event))["counted"]
+
+    assert added(before, figures()) == (5, 5, 5)
+
+
+def test_an_http_api_event_is_counted_by_its_source_ip(lambda_process, figures) -> None:
+    before = figures()
+    first = respond(
+        lambda_process,
+        http_api_event("POST", "/api/count", source_ip="2001:db8::5", forwarded_for="10.9.0.1"),
+    )
+    again = respond(
+        lambda_process,
+        http_api_event("POST", "/api/count", source_ip="2001:db8::5", forwarded_for="10.9.0.2"),
+    )
+    other = respond(lambda_process, http_api_event("POST", "/api/count", source_ip="192.0.2.5"))
+
+    assert [r["statusCode"] for r in (first, again, other)] == [200, 200, 200]
+    assert answer(again) == {"count": answer(first)["count"] + 1, "counted": True}
+    assert added(before, figures()) == (3, 3, 2)
+
+
+# --- What is never counted ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+        {"User-Agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"},
+        {"User-Agent": "curl/8.5.0"},
+        {"User-Agent": "python-requests/2.32.3"},
+        {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0.0.0 Safari/537.36"},
+        {"User-Agent": None},
+        {"Sec-Purpose": "prefetch"},
+    ],
+    ids=["googlebot", "bingbot", "curl", "python-requests", "headless", "no-ua", "prefetch"],
+)
+def test_bots_and_prefetches_get_the_total_and_count_nothing(
+    lambda_process, figures, headers
+) -> None:
+    before = figures()
+    event = rest_event("POST", "/api/count", source_ip="192.0.2.30", headers=headers)
+    response = respond(lambda_process, event)
+
+    assert response["statusCode"] == 200
+    assert answer(response) == {"count": before[0], "counted": False}
+    assert added(before, figures()) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": f"http://{API_HOST}"},  # the site's host, but not over HTTPS
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+    ids=["other-site", "null", "plain-http", "cross-site-without-origin"],
+)
+def test_a_post_from_another_sites_page_is_403_and_counts_nothing(
+    lambda_process, figures, headers
+) -> None:
+    before = figures()
+    event = rest_event("POST", "/api/count", source_ip="192.0.2.31", headers=headers)
+    response = respond(lambda_process, event)
+
+    assert response["statusCode"] == 403
+    assert answer(response)["error"]["code"] == "origin_not_allowed"
+    assert not [name for name in response["headers"] if name.lower().startswith("access-control")]
+    assert added(before, figures()) == (0, 0, 0)
+
+
+def test_the_sites_own_https_origin_counts(lambda_process, figures) -> None:
+    before = figures()
+    headers = {"Origin": OWN_ORIGIN, "Sec-Fetch-Site": "same-origin"}
+    event = rest_event("POST", "/api/count", source_ip="192.0.2.32", headers=headers)
+    response = respond(lambda_process, event)
+
+    assert response["statusCode"] == 200
+    assert answer(response)["counted"] is True
+    assert added(before, figures())[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        ("application/json", json.dumps({"pad": "x" * 2000}), 413, "body_too_large"),
+        ("application/json", "x" * 200_000, 413, "body_too_large"),
+        ("application/json", "{not json", 400, "invalid_body"),
+        ("application/json", "[1, 2, 3]", 400, "invalid_body"),
+        ("text/plain", "{}", 415, "unsupported_media_type"),
+    ],
+    ids=["2-kb-json", "200-kb", "invalid-json", "array", "text-plain"],
+)
+def test_oversized_and_invalid_bodies_are_refused_and_count_nothing(
+    lambda_process, figures, content_type, body, status, code
+) -> None:
+    before = figures()
+    event = rest_event(
+        "POST",
+        "/api/count",
+        source_ip="192.0.2.33",
+        headers={"Content-Type": content_type},
+        body=body,
+    )
+    response = respond(lambda_process, event)
+
+    assert response["statusCode"] == status
+    assert set(answer(response)) == {"error"}
+    assert answer(response)["error"]["code"] == code
+    assert "no-store" in response["headers"]["Cache-Control"]
+    assert added(before, figures()) == (0, 0, 0)
+
+
+def test_the_query_string_changes_nothing(lambda_process, figures) -> None:
+    before = figures()
+    event = rest_event("POST", "/api/count", source_ip="192.0.2.34", query={"count": "1000000"})
+    response = respond(lambda_process, event)
+
+    assert answer(response) == {"count": before[0] + 1, "counted": True}
+    assert added(before, figures()) == (1, 1, 1)
+
+
+# --- The rest of the contract -------------------------------------------------------------------
+
+
+def test_a_preflight_is_204_without_cors_for_an_origin_not_allowed(lambda_process) -> None:
+    headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    event = rest_event("OPTIONS", "/api/count", source_ip="192.0.2.35", headers=headers)
+    response = respond(lambda_process, event)
+
+    assert response["statusCode"] == 204
+    assert response["headers"]["Allow"] == "GET, POST, OPTIONS"
+    assert not [name for name in response["headers"] if name.lower().startswith("access-control")]
+
+
+def test_other_methods_are_405_in_the_error_shape(lambda_process) -> None:
+    response = respond(lambda_process, rest_event("DELETE", "/api/count", source_ip="192.0.2.36"))
+
+    assert response["statusCode"] == 405
+    assert response["headers"]["Allow"] == "GET, POST, OPTIONS"
+    assert answer(response)["error"]["code"] == "method_not_allowed"
+
+
+def test_the_openapi_document_ships_in_the_package(lambda_process) -> None:
+    response = respond(
+        lambda_process, rest_event("GET", "/api/openapi.json", source_ip="192.0.2.37")
+    )
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    document = answer(response)
+    assert document["openapi"].startswith("3.1.")
+    assert set(document["paths"]["/api/count"]) == {"get", "post", "options"}
