@@ -233,7 +233,10 @@ def stage_config() -> dict[str, Any]:
 def build_package() -> Path:
     progress("building the package: make package ...")
     make = shutil.which("make") or "make"
-    subprocess.run([make, "--no-print-directory", "package"], cwd=ROOT, check=True)
+    # The build's progress goes to stderr with the bench's own: stdout carries only the report.
+    subprocess.run(
+        [make, "--no-print-directory", "package"], cwd=ROOT, stdout=sys.stderr, check=True
+    )
     return PACKAGE
 
 
