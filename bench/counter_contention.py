@@ -33,7 +33,8 @@ from scripts import dynamodb_local  # noqa: E402
 DEFAULT_OPS = 2000
 DEFAULT_THREADS = (1, 16, 64)
 DEFAULT_WARMUP = 1000
-# The site's 1 s read timeout is right for a page (rule 3) but wrong for a benchmark: under 64
+# The site's 1 s read timeout suits a page, which must never wait on the counter, but not a
+# benchmark: under 64
 # threads DynamoDB Local can take longer than that, and a timed-out ADD that botocore retries
 # may be applied twice, which would hide lost updates behind extra ones. Overridable by env.
 BENCH_READ_TIMEOUT = "5"
