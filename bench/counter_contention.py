@@ -7,18 +7,14 @@ Cloud Resume Challenge code (get the item, add 1, save it back) on another item 
 PynamoDB model. It prints a markdown table (stdout) of what was attempted, what was stored, the
 updates lost and the throughput, and one line per cell as it finishes (stderr).
 
-    .venv/bin/python bench/counter_contention.py [--ops 2000] [--threads 1,16,64]
+    .venv/bin/python bench/counter_contention.py [--ops 2000] [--threads 1,16,64] [--readme]
 
-The results and the method are in bench/README.md.
+The results and the method are in bench/README.md; `--readme` rewrites its section there.
 """
 
 import argparse
 import datetime as dt
 import os
-import platform
-import re
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -31,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import report  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 
 DEFAULT_OPS = 2000
@@ -117,6 +114,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=DEFAULT_WARMUP,
         help=f"untimed increments per path before measuring, to warm the JVM (default "
         f"{DEFAULT_WARMUP}; 0 skips)",
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also rewrite this bench's section of bench/README.md with the results",
     )
     return parser.parse_args(argv)
 
@@ -326,32 +328,12 @@ def table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return match.group(1).strip() if match else platform.processor() or "unknown CPU"
-
-
-def java_version() -> str:
-    java = shutil.which("java")
-    if java is None:
-        return "unknown"
-    result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
-    match = re.search(r'version "([^"]+)"', result.stderr)
-    return match.group(1) if match else "unknown"
-
-
 def machine() -> str:
     from django.conf import settings
 
-    cpus = os.process_cpu_count() or os.cpu_count() or 0
     engine = dynamodb_local.find_jar().parent.name
     return (
-        f"Machine: {cpus} CPUs ({cpu_model()}), {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}, Java {java_version()}, DynamoDB Local {engine} "
+        f"Machine: {report.machine_summary()}, DynamoDB Local {engine} "
         f"(in memory). Client: PynamoDB, connect timeout {settings.DYNAMODB_CONNECT_TIMEOUT:g} s, "
         f"read timeout {settings.DYNAMODB_READ_TIMEOUT:g} s, "
         f"{settings.DYNAMODB_MAX_RETRIES} resend of a request not applied. "
@@ -403,9 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(str(error))
         return 1
     progress(f"done in {time.monotonic() - started:.0f} s")
-    print(table(cells))
-    print()
-    print(header)
+    results = f"{table(cells)}\n\n{header}"
+    print(results)
+    if args.readme:
+        report.section_write(name="counter-contention", body=results)
+        progress("bench/README.md: counter-contention section rewritten")
     return 0
 
 

@@ -7,7 +7,9 @@ Steps:
 2. `zappa package <stage>`, run from the checkout inside that venv. Its settings callback
    (deploy/zappa_callbacks.py) checks the stage and makes Zappa package a copy of only the
    files git tracks, with the static manifest written into it; Zappa adds the venv's
-   site-packages, trimmed by the stage's `exclude` and `exclude_glob`;
+   site-packages, trimmed by the stage's `exclude` and `exclude_glob`; its zip callback then
+   adds bytecode beside every module (deploy/bytecode.py: Lambda cannot write it, so a zip
+   without it compiles every module from source on every cold start);
 3. the zip check: at most 8 MiB, holding the handler's entries, and nothing outside the
    allow-list: the project's runtime files git tracks (RUNTIME_PROJECT_PATHS), the static
    manifest, Zappa's handler files, and the top-level names the runtime requirements install.
@@ -180,7 +182,7 @@ def build(*, stage: str = "prod", output: Path | None = None, force: bool = Fals
     else:
         print("      up to date", flush=True)
 
-    _step(2, 3, f"zappa package {stage} -> {_shown(output)} (the files git tracks)")
+    _step(2, 3, f"zappa package {stage} -> {_shown(output)} (the files git tracks, bytecode)")
     digest = inputs_digest()
     if not force and output.exists() and stamp.exists() and stamp.read_text() == digest:
         print("      nothing changed since the last build: reusing it", flush=True)

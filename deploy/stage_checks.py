@@ -21,9 +21,14 @@ from deploy import api_throttling, stages, static_files
 
 PROJECT_NAME = "resume-site"
 DJANGO_SETTINGS = "resume_site.settings"
+# The project's WSGI module: it builds the app and then does the first request's lazy work
+# (resume_site/warmup.py), which Zappa's own Django entry point would leave to the first visitor.
+APP_FUNCTION = "resume_site.wsgi.application"
 RUNTIME = "python3.13"
 QUIET_LOG_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
 MAX_CONCURRENCY = 100
+# Set on the function itself: Zappa's handler module builds the app when Lambda imports it.
+INSTANTIATE_ON_IMPORT = "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"
 REQUIRED_ENVIRONMENT = (
     "DYNAMODB_TABLE",
     "ALLOWED_HOSTS",
@@ -53,6 +58,11 @@ def _core_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
         problems.append(f"project_name must be {PROJECT_NAME!r} (it names the Lambda function)")
     if config.get("django_settings") != DJANGO_SETTINGS:
         problems.append(f"django_settings must be {DJANGO_SETTINGS!r}")
+    if config.get("app_function") != APP_FUNCTION:
+        problems.append(
+            f"app_function must be {APP_FUNCTION!r} (it sets Django up and warms its caches "
+            f"before the first request), got {config.get('app_function')!r}"
+        )
     if config.get("runtime") != RUNTIME:
         problems.append(f"runtime must be {RUNTIME!r}, got {config.get('runtime')!r}")
     if not isinstance(config.get("aws_region"), str) or not config.get("aws_region"):
@@ -103,6 +113,20 @@ def _runtime_problems(*, config: Mapping[str, Any]) -> list[str]:
     callbacks = config.get("callbacks")
     if not isinstance(callbacks, Mapping) or not callbacks.get("post"):
         problems.append("callbacks.post is missing: static files would not be published")
+    if not isinstance(callbacks, Mapping) or not callbacks.get("zip"):
+        problems.append(
+            "callbacks.zip is missing: the package would ship without bytecode, and every cold "
+            "start would compile it from source"
+        )
+    lambda_environment = config.get("aws_environment_variables")
+    if (
+        not isinstance(lambda_environment, Mapping)
+        or lambda_environment.get(INSTANTIATE_ON_IMPORT) != "true"
+    ):
+        problems.append(
+            f"aws_environment_variables.{INSTANTIATE_ON_IMPORT} must be 'true': without it Zappa "
+            "sets Django up inside the first request instead of during Lambda's init"
+        )
     return problems
 
 

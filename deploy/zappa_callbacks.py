@@ -4,6 +4,9 @@
   packages or uploads anything. It checks the stage, then prepares what Zappa will package:
   the clean build venv, a copy of only the files git tracks as Zappa's working directory, and
   the static manifest in that copy; then it checks a prebuilt zip (--zip) against them.
+- `zip` slot, `add_bytecode`: runs right after Zappa writes the zip, before it uploads it (a
+  prebuilt zip, --zip, is not rebuilt, so it skips this); adds the bytecode of every module
+  (deploy/bytecode.py).
 - `post` slot, `finish_deploy`: runs after the function is updated; throttles the API Gateway
   stage (deploy/api_throttling.py) and publishes the static files.
 
@@ -31,6 +34,7 @@ import click  # noqa: E402
 from deploy import (  # noqa: E402
     api_throttling,
     build_venv,
+    bytecode,
     stage_checks,
     static_files,
     tracked_files,
@@ -83,6 +87,19 @@ def check_and_prepare(zappa_cli: Any) -> None:
     project = work_in_tracked_copy(zappa_cli)
     static_files.build_manifest(zappa_cli, project=project)
     stage_checks.check_prebuilt_zip(zappa_cli, project=project)
+
+
+def add_bytecode(zappa_cli: Any) -> None:
+    """Zappa's `zip` callback: add an unchecked-hash .pyc for the stage's runtime beside every
+    module of the zip Zappa just wrote (`zip_path`; the stage check keeps `slim_handler` off,
+    so that one zip is the whole package). Stops Zappa if the bytecode cannot be made."""
+    path = Path(zappa_cli.zip_path)
+    python_version = bytecode.runtime_python(zappa_cli.stage_config["runtime"])
+    try:
+        added = bytecode.zip_add_bytecode(path, python_version=python_version)
+    except bytecode.BytecodeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added bytecode for {added} modules (unchecked-hash .pyc) to {path.name}.")
 
 
 def finish_deploy(zappa_cli: Any) -> None:

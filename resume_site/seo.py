@@ -24,11 +24,15 @@ class PageMeta:
     person: dict[str, Any]
 
 
+def site_url_get(*, path: str) -> str | None:
+    """The absolute public URL of ``path`` under SITE_URL; None when SITE_URL is unset (locally),
+    where only a request can tell the address."""
+    return settings.SITE_URL + path if settings.SITE_URL else None
+
+
 def page_url_get(*, request: HttpRequest, path: str) -> str:
     """The absolute public URL of ``path``: under SITE_URL when it is set (always in production)."""
-    if settings.SITE_URL:
-        return settings.SITE_URL + path
-    return request.build_absolute_uri(path)
+    return site_url_get(path=path) or request.build_absolute_uri(path)
 
 
 def _same_url(a: str, b: str) -> bool:

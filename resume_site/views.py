@@ -1,25 +1,52 @@
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from resume_site import seo
-from resume_site.resume import get_resume
+from resume_site.resume import Resume, get_resume
+
+TEMPLATE = "resume/resume.html"
+# The page as last rendered: the resume and canonical URL it was rendered for, and its HTML.
+_rendered: tuple[Resume, str, str] | None = None
+
+
+def page_html(*, url: str) -> str:
+    """The resume page's HTML for its canonical `url`, rendered once per process and reused.
+
+    The page depends on nothing else in the request: it prints no CSP nonce and no CSRF token
+    (tests/resume_site/test_security_headers.py holds it to that), only the resume, the
+    templates, the static manifest and its own URL, none of which a running process changes.
+    Rendering it for every visitor would spend a millisecond or two each time on the same output
+    (docs/performance.md). It is rendered again for another URL (locally the URL follows the
+    host the request came to), when the resume is reloaded (`get_resume` returns another
+    object), or when a setting changes.
+    """
+    global _rendered
+    resume = get_resume()
+    if _rendered is None or _rendered[0] is not resume or _rendered[1] != url:
+        meta = seo.page_meta_build(resume=resume, url=url)
+        _rendered = (resume, url, render_to_string(TEMPLATE, {"resume": resume, "meta": meta}))
+    return _rendered[2]
+
+
+@receiver(setting_changed, dispatch_uid="resume_site.views.forget_page")
+def _forget_page(**kwargs: object) -> None:
+    global _rendered
+    _rendered = None
 
 
 @require_safe
 @cache_control(public=True, max_age=300)
 def resume(request: HttpRequest) -> HttpResponse:
     """The resume page (GET and HEAD), rendered from resume.json; never touches DynamoDB."""
-    data = get_resume()
     url = seo.page_url_get(request=request, path=reverse("resume"))
-    return render(
-        request,
-        "resume/resume.html",
-        {"resume": data, "meta": seo.page_meta_build(resume=data, url=url)},
-    )
+    return HttpResponse(page_html(url=url))
 
 
 @require_safe

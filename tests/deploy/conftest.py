@@ -8,7 +8,7 @@ import select
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,33 +107,54 @@ class LambdaProcess:
 
 
 def _lambda_environment(
-    *, task: Path, remote_env: dict[str, str], dynamodb_endpoint: str, region: str
+    *, task: Path, remote_env: dict[str, str], dynamodb_endpoint: str, config: dict[str, Any]
 ) -> dict[str, str]:
-    """The environment Lambda gives the function, plus the two local endpoints: nothing else
-    of this machine's environment leaks in."""
+    """The environment Lambda gives the function (the stage's `aws_environment_variables`
+    included), plus the two local endpoints: nothing else of this machine's environment leaks
+    in. Like Lambda's read-only /var/task, the process writes no bytecode."""
+    region = config["aws_region"]
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",
         "LAMBDA_TASK_ROOT": str(task),
         "AWS_LAMBDA_FUNCTION_NAME": f"resume-site-{STAGE}",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["memory_size"]),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
+        **config.get("aws_environment_variables", {}),
         # Test-only: remote_env's S3 object comes from moto, the table from DynamoDB Local.
         "AWS_ENDPOINT_URL_S3": remote_env["endpoint"],
         "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
     }
 
 
+@pytest.fixture(scope="session")
+def lambda_environment(
+    task_dir: Path, remote_env_s3: dict[str, str], stage_config: dict[str, Any]
+) -> Callable[[str], dict[str, str]]:
+    """The function's environment, given the DynamoDB endpoint it should use."""
+
+    def environment(dynamodb_endpoint: str) -> dict[str, str]:
+        return _lambda_environment(
+            task=task_dir,
+            remote_env=remote_env_s3,
+            dynamodb_endpoint=dynamodb_endpoint,
+            config=stage_config,
+        )
+
+    return environment
+
+
 @pytest.fixture(scope="module")
 def lambda_process(
     task_dir: Path,
     runtime_sdk_dir: Path,
-    remote_env_s3: dict[str, str],
+    lambda_environment: Callable[[str], dict[str, str]],
     dynamodb_endpoint: str,
     stage_config: dict[str, Any],
 ) -> Iterator[LambdaProcess]:
@@ -154,12 +175,7 @@ def lambda_process(
     ):
         dynamodb.table_ensure()
         services.count_get()  # the engine is warm before the package's 1-second timeouts apply
-    env = _lambda_environment(
-        task=task_dir,
-        remote_env=remote_env_s3,
-        dynamodb_endpoint=dynamodb_endpoint,
-        region=stage_config["aws_region"],
-    )
+    env = lambda_environment(dynamodb_endpoint)
     runtime_script = Path(__file__).with_name("lambda_runtime.py")
     process = subprocess.Popen(
         [sys.executable, "-S", str(runtime_script), str(task_dir), str(runtime_sdk_dir)],

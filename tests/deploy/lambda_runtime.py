@@ -10,13 +10,15 @@ six, urllib3). Like Lambda it imports Zappa's `handler` once, then invokes
 `handler.lambda_handler(event, context)` once per event.
 
 Protocol: one JSON event per line on stdin; one JSON line per event on stdout:
-{"response": <what the handler returned>} or {"raised": "<traceback>"} if it raised.
+{"response": <what the handler returned>} or {"raised": "<traceback>"} if it raised, with
+"handler_ms": the handler's run time (what Lambda reports as Duration; bench/ reads it).
 Everything the handler prints goes to stderr. Standard library only.
 """
 
 import json
 import os
 import sys
+import time
 import traceback
 import uuid
 from typing import Any
@@ -27,7 +29,7 @@ class LambdaContext:
 
     function_name = "resume-site-prod"
     function_version = "$LATEST"
-    memory_limit_in_mb = "512"
+    memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:resume-site-prod"
     log_group_name = "/aws/lambda/resume-site-prod"
     log_stream_name = "2026/01/01/[$LATEST]0123456789abcdef"
@@ -52,10 +54,13 @@ def main() -> int:
     answers.flush()
     for line in sys.stdin:
         event: Any = json.loads(line)
+        context = LambdaContext()
+        started = time.perf_counter()
         try:
-            answer = {"response": handler.lambda_handler(event, LambdaContext())}
+            answer = {"response": handler.lambda_handler(event, context)}
         except Exception:
             answer = {"raised": traceback.format_exc()}
+        answer["handler_ms"] = (time.perf_counter() - started) * 1000
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
     return 0

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -206,16 +207,39 @@ def test_build_inputs_leave_out_what_never_reaches_the_package() -> None:
     assert not tops & {"tests", "docs", "bench", "infra", ".ci", "README.md"}
 
 
-def test_package_is_within_the_size_budget_and_holds_no_sdk_or_compiled_code(
+def test_package_is_within_the_size_budget_and_holds_no_sdk_or_native_code(
     package_zip: Path,
 ) -> None:
     assert package_zip.stat().st_size <= 8 * 1024 * 1024
     with zipfile.ZipFile(package_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
-        compiled = [name for name in archive.namelist() if name.endswith((".so", ".pyc"))]
+        native = [name for name in archive.namelist() if name.endswith(".so")]
     assert {"handler.py", "zappa_settings.py", "django", "resume_site", "counter"} <= tops
     assert not tops & {"boto3", "botocore", "s3transfer", "tests", "node_modules", "build"}
-    assert compiled == []
+    assert native == []
+
+
+def test_every_module_ships_bytecode_python_3_13_loads_without_checking_the_source(
+    package_zip: Path,
+) -> None:
+    """Lambda cannot write bytecode into /var/task: without it in the zip, every cold start
+    compiles from source. Unchecked-hash pycs stay valid whatever the zip's timestamps."""
+    import importlib.util
+
+    with zipfile.ZipFile(package_zip) as archive:
+        names = set(archive.namelist())
+        sources = [name for name in names if name.endswith(".py")]
+        headers = {
+            name: archive.read(name)[:8] for name in names if name.endswith(".cpython-313.pyc")
+        }
+    expected = {importlib.util.cache_from_source(name, optimization="") for name in sources}
+
+    assert sources
+    assert expected == set(headers)
+    assert sys.version_info[:2] == (3, 13)  # the runtime's Python: same magic number, same tag
+    for header in headers.values():
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, never checked
 
 
 def test_the_built_zip_holds_only_what_the_allow_list_names(package_zip: Path) -> None:
@@ -247,7 +271,7 @@ def test_package_has_no_admin_static_or_unused_locales(package_zip: Path) -> Non
     locales = {
         n.split("/")[3] for n in names if n.startswith("django/conf/locale/") and n.count("/") > 3
     }
-    assert locales == {"en"}
+    assert locales - {"__pycache__"} == {"en"}
 
 
 def test_package_carries_no_secret_key_only_the_remote_env_pointer(
@@ -331,6 +355,51 @@ def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:
     before = package_zip.stat().st_mtime_ns
     assert package.build(stage="prod") == package_zip
     assert package_zip.stat().st_mtime_ns == before
+
+
+# Run as `python -S -c INIT_REPORT TASK_DIR SDK_DIR`: Lambda's init phase (import `handler`),
+# then a JSON report of what the process holds before its first event.
+INIT_REPORT = """
+import json, sys
+sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[1:]]
+answers, sys.stdout = sys.stdout, sys.stderr
+import handler
+from django.template import engines
+cached = engines["django"].engine.template_loaders[0].get_template_cache
+answers.write(json.dumps({
+    "instantiated": handler.global_handler is not None,
+    "cached_templates": sorted(cached),
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("counter", "resume_site")),
+}))
+"""
+
+
+def test_init_sets_django_up_and_does_the_first_requests_work_without_calling_dynamodb(
+    task_dir: Path, runtime_sdk_dir: Path, lambda_environment
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # DynamoDB's endpoint, never answering
+    listener.setblocking(False)
+    env = lambda_environment(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-S", "-c", INIT_REPORT, str(task_dir), str(runtime_sdk_dir)],
+            cwd=task_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected: the init made no DynamoDB request
+    finally:
+        listener.close()
+    report = json.loads(result.stdout)
+
+    assert report["instantiated"]  # the stage's INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT
+    assert {"resume/resume.html", "base.html"} <= set(report["cached_templates"])
+    assert {"resume_site.views", "counter.views", "counter.services"} <= set(report["modules"])
 
 
 @pytest.mark.dynamodb_local

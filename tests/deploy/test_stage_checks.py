@@ -99,8 +99,32 @@ def test_secret_key_in_plain_environment_is_refused() -> None:
 
 
 def test_secret_in_lambda_environment_is_refused_too() -> None:
-    (problem,) = problems_of(prod(aws_environment_variables={"DB_PASSWORD": "hunter2"}))
+    lambda_environment = {**prod()["aws_environment_variables"], "DB_PASSWORD": "hunter2"}
+    (problem,) = problems_of(prod(aws_environment_variables=lambda_environment))
     assert problem.startswith("aws_environment_variables.DB_PASSWORD holds a secret")
+
+
+@pytest.mark.parametrize("value", [None, {}, {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "false"}])
+def test_django_must_be_set_up_during_lambdas_init(value: dict[str, str] | None) -> None:
+    (problem,) = problems_of(prod(aws_environment_variables=value))
+    assert problem.startswith(
+        "aws_environment_variables.INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT must be 'true'"
+    )
+
+
+@pytest.mark.parametrize("value", [None, "django.core.wsgi.application"])
+def test_app_function_must_be_the_projects_wsgi_module(value: str | None) -> None:
+    (problem,) = problems_of(prod(app_function=value))
+    assert problem.startswith("app_function must be 'resume_site.wsgi.application'")
+
+
+def test_a_stage_without_the_bytecode_callback_is_refused() -> None:
+    callbacks = {**prod()["callbacks"]}
+    del callbacks["zip"]
+    assert problems_of(prod(callbacks=callbacks)) == [
+        "callbacks.zip is missing: the package would ship without bytecode, and every cold "
+        "start would compile it from source"
+    ]
 
 
 @pytest.mark.parametrize("value", [None, "resume-site-prod-deploys/secrets/env.json", "s3://b"])
@@ -138,7 +162,8 @@ def test_wildcard_allowed_hosts_is_refused() -> None:
 
 
 def test_missing_post_callback_is_refused() -> None:
-    callbacks = {"settings": "deploy.zappa_callbacks.check_and_prepare"}
+    callbacks = {**prod()["callbacks"]}
+    del callbacks["post"]
     assert problems_of(prod(callbacks=callbacks)) == [
         "callbacks.post is missing: static files would not be published"
     ]

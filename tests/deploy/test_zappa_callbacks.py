@@ -1,11 +1,12 @@
 """deploy/zappa_callbacks.py: the settings callback stops a bad stage before anything is built,
 and otherwise makes Zappa work in a copy of only the files git tracks, with the static manifest
-written into that copy."""
+written into that copy; the zip callback adds the bytecode."""
 
 import json
 import re
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,34 @@ def test_valid_stage_goes_on_to_build_the_manifest_in_the_tracked_copy(
     assert Path.cwd() != ROOT
     manifest = json.loads((Path.cwd() / "resume_site/static_manifest/staticfiles.json").read_text())
     assert "css/resume.css" in manifest["paths"]
+
+
+@dataclass
+class ZipCli:
+    """What Zappa hands its `zip` callback: the zip it just wrote, and the stage."""
+
+    zip_path: str
+    stage_config: dict[str, Any]
+
+
+def test_the_zip_callback_adds_bytecode_for_the_stages_runtime(tmp_path: Path) -> None:
+    package = tmp_path / "resume-site-prod.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("handler.py", "x = 1\n")
+
+    zappa_callbacks.add_bytecode(ZipCli(zip_path=str(package), stage_config=prod_env()))
+
+    with zipfile.ZipFile(package) as archive:
+        assert "__pycache__/handler.cpython-313.pyc" in archive.namelist()
+
+
+def test_the_zip_callback_stops_zappa_when_a_module_does_not_compile(tmp_path: Path) -> None:
+    package = tmp_path / "resume-site-prod.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("broken.py", "def (:\n")
+
+    with pytest.raises(click.ClickException, match=r"do not compile: broken\.py"):
+        zappa_callbacks.add_bytecode(ZipCli(zip_path=str(package), stage_config=prod_env()))
 
 
 def zappa_cli_exit(

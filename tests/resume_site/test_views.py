@@ -105,3 +105,47 @@ def test_resume_text_is_html_escaped(
 
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_the_page_is_rendered_once_per_process_and_reused(client, monkeypatch) -> None:
+    from resume_site import views
+
+    renders: list[str] = []
+    render = views.render_to_string
+
+    def counting_render(template_name: str, context: dict[str, Any]) -> str:
+        renders.append(template_name)
+        return render(template_name, context)
+
+    monkeypatch.setattr(views, "render_to_string", counting_render)
+    views._forget_page()
+
+    first, second = client.get("/"), client.get("/")
+
+    assert renders == ["resume/resume.html"]
+    assert first.content == second.content
+
+
+def test_a_reloaded_resume_is_rendered_again(client, example_data, write_resume, settings) -> None:
+    from resume_site.resume import get_resume
+
+    settings.RESUME_PATH = path = write_resume(example_data)
+    assert "<h1>Alex Rivera</h1>" in client.get("/").content.decode()
+
+    example_data["basics"]["name"] = "Sam Example"
+    assert write_resume(example_data) == path
+    get_resume.cache_clear()  # reloaded without any setting changing
+
+    assert "<h1>Sam Example</h1>" in client.get("/").content.decode()
+
+
+def test_the_page_for_another_address_is_rendered_for_that_address(client, settings) -> None:
+    """Without SITE_URL (locally) the canonical URL is the request's host, never a stale one."""
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["one.example", "two.example"]
+
+    first = client.get("/", HTTP_HOST="one.example").content.decode()
+    second = client.get("/", HTTP_HOST="two.example").content.decode()
+
+    assert '<link rel="canonical" href="http://one.example/">' in first
+    assert '<link rel="canonical" href="http://two.example/">' in second
