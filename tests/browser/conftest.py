@@ -46,6 +46,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
+PERSON_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+
+
 @pytest.fixture(scope="session")
 def site(dynamodb_endpoint: str) -> Iterator[Site]:
     """The site on a free port with DEBUG off (static files served with --insecure, as
@@ -59,6 +65,10 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
         # DynamoDB Local can take over the site's 1 s to answer (a create_table retried after a
         # timeout then finds its own table).
         "DYNAMODB_READ_TIMEOUT": "10",
+        # Every test here loads the page from one browser on one address, well past the
+        # per-minute limits (tested in tests/counter); a reload must still count.
+        "COUNTER_VISITOR_LIMIT": "0",
+        "COUNTER_CLIENT_LIMIT": "0",
     }
     env.pop("SITE_URL", None)
     site = Site(url="", env=env)
@@ -118,6 +128,9 @@ def open_page(browser: Any, site: Site) -> Iterator[Callable[..., Watched]]:
 
     def open_(**options: Any) -> Watched:
         options.setdefault("viewport", DESKTOP)
+        # A person's browser: headless Chromium names itself in its User-Agent and client
+        # hints, and the counter rightly never counts it (counter/api.py).
+        options.setdefault("user_agent", PERSON_USER_AGENT)
         context = browser.new_context(base_url=site.url, **options)
         contexts.append(context)
         page = context.new_page()

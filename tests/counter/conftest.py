@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
+from django.test.client import MULTIPART_CONTENT
 
 from tests.counter.delaying_proxy import DelayingProxy
 
@@ -23,7 +24,7 @@ class BrowserClient(Client):
     def post(self, path, data=None, content_type=None, **extra):
         if data is None and content_type is None:
             return self.generic("POST", path, **extra)
-        return super().post(path, data, content_type or "multipart/form-data", **extra)
+        return super().post(path, data, content_type or MULTIPART_CONTENT, **extra)
 
 
 @pytest.fixture
