@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run by `make bench` and `make lighthouse`; figures in bench/README.md."""
