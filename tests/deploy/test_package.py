@@ -37,33 +37,44 @@ def rest_event(
     path: str,
     *,
     proto: str = "https",
-    headers: dict[str, str] | None = None,
+    source_ip: str = CLIENT_IP,
+    forwarded_for: str | None = None,
+    headers: dict[str, str | None] | None = None,
     body: str | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST API (payload v1) proxy-integration event, as API Gateway sends it."""
+    """An API Gateway REST API (payload v1) proxy-integration event, as API Gateway sends it
+    from a client at `source_ip`. `forwarded_for` is what the client itself sent in
+    X-Forwarded-For (API Gateway appends the address it saw); a header given as None is left
+    out."""
+    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
     all_headers = {
         "Accept": "text/html,application/json",
         "Host": API_HOST,
         "User-Agent": USER_AGENT,
-        "X-Forwarded-For": CLIENT_IP,
+        "X-Forwarded-For": chain,
         "X-Forwarded-Port": "443" if proto == "https" else "80",
         "X-Forwarded-Proto": proto,
         **(headers or {}),
     }
+    all_headers = {name: value for name, value in all_headers.items() if value is not None}
     now = time.time()
+    resource = "/" if path == "/" else "/{proxy+}"
     return {
-        "resource": "/" if path == "/" else "/{proxy+}",
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": (
+            {name: [value] for name, value in query.items()} if query else None
+        ),
         "pathParameters": None if path == "/" else {"proxy": path.lstrip("/")},
         "stageVariables": None,
         "requestContext": {
             "resourceId": "abc123",
-            "resourcePath": "/" if path == "/" else "/{proxy+}",
+            "resourcePath": resource,
             "httpMethod": method,
             "extendedRequestId": "Xyz=",
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
@@ -74,7 +85,7 @@ def rest_event(
             "domainPrefix": API_HOST.split(".")[0],
             "requestTimeEpoch": int(now * 1000),
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": CLIENT_IP, "userAgent": USER_AGENT},
+            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "")},
             "domainName": API_HOST,
             "apiId": API_HOST.split(".")[0],
         },

@@ -16,69 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.test_package import API_HOST, body_text, respond
+from tests.deploy.test_package import API_HOST, body_text, respond, rest_event
 
 pytestmark = pytest.mark.dynamodb_local
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
 BROWSER += "Chrome/131.0.0.0 Safari/537.36"
 OWN_ORIGIN = f"https://{API_HOST}"
-
-
-def rest_event(
-    method: str,
-    path: str,
-    *,
-    source_ip: str,
-    forwarded_for: str | None = None,
-    headers: dict[str, str] | None = None,
-    body: str | None = None,
-    query: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """A REST API (payload v1) proxy event. `forwarded_for` is what the client itself sent in
-    X-Forwarded-For; API Gateway appends the address it saw."""
-    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
-    all_headers = {
-        "Host": API_HOST,
-        "User-Agent": BROWSER,
-        "X-Forwarded-For": chain,
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-        **(headers or {}),
-    }
-    all_headers = {name: value for name, value in all_headers.items() if value is not None}
-    now = time.time()
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": (
-            {name: [value] for name, value in query.items()} if query else None
-        ),
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/prod{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": "prod",
-            "domainPrefix": API_HOST.split(".")[0],
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "")},
-            "domainName": API_HOST,
-            "apiId": API_HOST.split(".")[0],
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def http_api_event(

@@ -20,10 +20,7 @@ def _total(lambda_process) -> int:
 
 def _post(lambda_process, *, ip: str, user_agent: str) -> dict:
     """POST /api/count from a client API Gateway saw at `ip`."""
-    event = rest_event(
-        "POST", "/api/count", headers={"User-Agent": user_agent, "X-Forwarded-For": ip}
-    )
-    event["requestContext"]["identity"].update(sourceIp=ip, userAgent=user_agent)
+    event = rest_event("POST", "/api/count", source_ip=ip, headers={"User-Agent": user_agent})
     return respond(lambda_process, event)
 
 

@@ -44,7 +44,7 @@ def event(
     form: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A REST (v1) event from a client at `ip`; a form is posted with its CSRF token."""
-    headers = {"X-Forwarded-For": ip, "User-Agent": user_agent}
+    headers = {"User-Agent": user_agent}
     jar = dict(cookies or {})
     body = None
     if form is not None:
@@ -54,9 +54,7 @@ def event(
         body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET})
     if jar:
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
-    built = rest_event(method, path, headers=headers, body=body)
-    built["requestContext"]["identity"] = {"sourceIp": ip, "userAgent": user_agent}
-    return built
+    return rest_event(method, path, source_ip=ip, headers=headers, body=body)
 
 
 def cookies_set(response: dict[str, Any]) -> dict[str, str]:
