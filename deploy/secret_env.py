@@ -54,7 +54,7 @@ def _fetch(*, url: str, s3_client: Any) -> bytes:
         if code in MISSING_CODES:
             raise SecretEnvError(
                 f"The {SETTING} object {url} does not exist ({code}): upload it first "
-                "(infra/README.md, 'The secret'). Nothing was deployed."
+                "(infra/README.md, 'Create the stack'). Nothing was deployed."
             ) from None
         if code in DENIED_CODES:
             raise SecretEnvError(
