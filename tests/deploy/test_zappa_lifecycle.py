@@ -359,7 +359,7 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
         function=None,
         api_ids=[],
         api_stages=set(),
-        upload_keys=set(),
+        upload_keys={secret_env.parse_s3_url(lifecycle.stage[secret_env.SETTING])[1]},
         static_keys=set(),
         throttling={},
     )
