@@ -7,7 +7,7 @@ unzipped, run by the Lambda runtime stand-in of the package tests (tests/deploy/
 in a fresh `python -S` process whose path holds only the package and the runtime's boto3, with
 PYTHONDONTWRITEBYTECODE=1 (Lambda's /var/task is read-only, so nothing compiled at run time is
 kept), the environment Lambda would give the function (the stage's `aws_environment_variables`
-included), the stage's `remote_env` object on a local moto S3 server, and DynamoDB Local. The
+and the SECRET_KEY the deploy adds to them from the stage's `secret_env`), and DynamoDB Local. The
 yardstick is bench/baseline/handler.py, the bare boto3 counter, run the same way on the same
 engine with the same API Gateway (REST, v1) events.
 
@@ -201,7 +201,7 @@ def counted(answer: dict[str, Any]) -> int:
     return int(body["count"])
 
 
-# --- The set-up: package, baseline, SDK, engine, remote_env --------------------------------
+# --- The set-up: package, baseline, SDK, engine ---------------------------------------------
 
 
 @dataclass
@@ -264,10 +264,11 @@ def runtime_sdk(target: Path) -> Path:
 
 
 def lambda_environment(
-    *, task: Path, config: dict[str, Any], dynamodb: str, s3: str, handler: str
+    *, task: Path, config: dict[str, Any], dynamodb: str, secret_key: str, handler: str
 ) -> dict[str, str]:
     """What Lambda puts in the function's environment (the stage's `aws_environment_variables`
-    included), plus the two local endpoints; nothing else of this machine's environment."""
+    and the SECRET_KEY the deploy sets with them, deploy/secret_env.py), plus the local
+    DynamoDB endpoint; nothing else of this machine's environment."""
     region = config["aws_region"]
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -285,8 +286,8 @@ def lambda_environment(
         "AWS_SESSION_TOKEN": "bench",
         "DYNAMODB_TABLE": config["environment_variables"]["DYNAMODB_TABLE"],
         **config.get("aws_environment_variables", {}),
-        # Bench-only: S3 (remote_env) is moto, DynamoDB is DynamoDB Local.
-        "AWS_ENDPOINT_URL_S3": s3,
+        "SECRET_KEY": secret_key,
+        # Bench-only: DynamoDB is DynamoDB Local.
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
         "DYNAMODB_ENDPOINT_URL": dynamodb,
     }
@@ -321,45 +322,25 @@ def table_create(*, endpoint: str, name: str, region: str) -> None:
 
 
 @contextmanager
-def remote_env_server(config: dict[str, Any]) -> Iterator[str]:
-    """A moto S3 server holding the stage's remote_env object with a fresh SECRET_KEY."""
-    import logging
-
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    bucket, _, key = config["remote_env"].removeprefix("s3://").partition("/")
-    port = dynamodb_local.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name=config["aws_region"])
-        s3.create_bucket(Bucket=bucket)
-        secret = json.dumps({"SECRET_KEY": secrets.token_urlsafe(64)}).encode()
-        s3.put_object(Bucket=bucket, Key=key, Body=secret)
-        yield endpoint
-    finally:
-        server.stop()
-
-
-@contextmanager
 def prepared(zip_path: Path, config: dict[str, Any]) -> Iterator[Setup]:
     table = config["environment_variables"]["DYNAMODB_TABLE"]
     with (
         tempfile.TemporaryDirectory(prefix="lambda-bench-") as scratch,
         dynamodb_local.running() as dynamodb,
-        remote_env_server(config) as s3,
     ):
         root = Path(scratch)
         tasks = {OURS: unzip(zip_path, root / "task-ours"), BARE: root / "task-bare"}
         tasks[BARE].mkdir()
         shutil.copy2(BASELINE, tasks[BARE] / "handler.py")
         table_create(endpoint=dynamodb, name=table, region=config["aws_region"])
+        secret_key = secrets.token_urlsafe(64)
         envs = {
             kind: lambda_environment(
-                task=task, config=config, dynamodb=dynamodb, s3=s3, handler="handler.lambda_handler"
+                task=task,
+                config=config,
+                dynamodb=dynamodb,
+                secret_key=secret_key,
+                handler="handler.lambda_handler",
             )
             for kind, task in tasks.items()
         }
@@ -492,8 +473,8 @@ def import_profile(setup: Setup, scratch: Path) -> ImportProfile:
 # not instrumented). Run as `python -S -c PHASES TASK_DIR SDK_DIR KIND` with one POST event on
 # stdin; prints [[phase, cpu_s, wall_s, peak_rss_mib], ...] marking the end of each phase. Ours
 # imports Zappa's handler module without instantiating it, then instantiates it with marks
-# around Zappa's remote_env loader and the import of the app module (Django's WSGI module, then
-# its set-up, then the warm-up), in the order of a real start.
+# around the import of the app module (Django's WSGI module, then its set-up, then the
+# warm-up), in the order of a real start.
 PHASES = r"""
 import importlib, json, os, re, sys, time, types
 sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[1:]]
@@ -510,12 +491,6 @@ mark("import boto3 (the runtime's SDK)")
 if sys.argv[3] == "ours":
     import handler
     mark("Zappa's handler module (werkzeug, asyncio, tarfile)")
-    load_remote = handler.LambdaHandler.load_remote_settings
-    def timed_remote(self, *args):
-        result = load_remote(self, *args)
-        mark("Zappa's remote_env: S3 session and resource, one GET")
-        return result
-    handler.LambdaHandler.load_remote_settings = timed_remote
     def import_app(name):
         if name != "resume_site.wsgi":
             return importlib.import_module(name)
@@ -769,7 +744,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--aws-env",
         metavar="JSON",
         help="the function's aws_environment_variables instead of the stage's (to measure an "
-        "older zip under the settings it was deployed with, e.g. '{}')",
+        "older zip under the settings it was deployed with, e.g. '{}'; SECRET_KEY is added "
+        "either way, and a zip whose zappa_settings.py names a REMOTE_ENV cannot be measured: "
+        "no S3 is served)",
     )
     parser.add_argument(
         "--readme", action="store_true", help="rewrite this bench's section of bench/README.md"
@@ -785,7 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     zip_path = args.zip.resolve() if args.zip else build_package()
-    progress("starting DynamoDB Local (in memory) and a moto S3 server for remote_env ...")
+    progress("starting DynamoDB Local (in memory) ...")
     config = stage_config()
     if args.aws_env is not None:
         config["aws_environment_variables"] = json.loads(args.aws_env)

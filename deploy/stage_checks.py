@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from deploy import api_throttling, stages, static_files
+from deploy import api_throttling, secret_env, stages, static_files
 
 PROJECT_NAME = "resume-site"
 DJANGO_SETTINGS = "resume_site.settings"
@@ -39,6 +39,9 @@ REQUIRED_ENVIRONMENT = (
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
+# Zappa's settings that make its handler fetch environment variables from S3 when it starts
+# (`remote_env`, and the deprecated pair that spells the same URL in two halves).
+REMOTE_ENV_SETTINGS = ("remote_env", "remote_env_bucket", "remote_env_file")
 # Commands that only read or remove what exists: a broken stage must still be removable.
 UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
 
@@ -140,7 +143,7 @@ def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
         for name in sorted(values):
             if SECRET_NAME.search(name):
                 problems.append(
-                    f"{section}.{name} holds a secret in plain text: put it in the remote_env "
+                    f"{section}.{name} holds a secret in plain text: put it in the secret_env "
                     "S3 object instead"
                 )
     if environment.get("DJANGO_ENV") != "production":
@@ -158,12 +161,20 @@ def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
             "environment_variables.STATIC_DOMAIN must be a bare host name such as "
             f"d123.cloudfront.net (no scheme, no path), got {domain!r}"
         )
-    remote_env = config.get("remote_env")
-    if not isinstance(remote_env, str) or not S3_URL.match(remote_env):
+    secret_url = config.get(secret_env.SETTING)
+    if not isinstance(secret_url, str) or not S3_URL.match(secret_url):
         problems.append(
-            "remote_env must be an s3://bucket/key URL of the private JSON object holding "
-            f"SECRET_KEY, got {remote_env!r}"
+            f"{secret_env.SETTING} must be an s3://bucket/key URL of the private JSON object "
+            f"holding SECRET_KEY, got {secret_url!r}"
         )
+    for name in REMOTE_ENV_SETTINGS:
+        if name in config:
+            problems.append(
+                f"{name} must not be set: Zappa's handler would read that S3 object in every cold "
+                "start, a network call (a boto3 session and a GET) during Lambda's init; name "
+                f"the object in {secret_env.SETTING} instead, which the deploy reads once and "
+                "sets in the function's environment"
+            )
     return problems
 
 

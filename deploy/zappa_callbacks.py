@@ -1,9 +1,11 @@
 """The functions zappa_settings.json names as Zappa's callbacks.
 
 - `settings` slot, `check_and_prepare`: runs right after Zappa loads the stage and before it
-  packages or uploads anything. It checks the stage, then prepares what Zappa will package:
-  the clean build venv, a copy of only the files git tracks as Zappa's working directory, and
-  the static manifest in that copy; then it checks a prebuilt zip (--zip) against them.
+  packages or uploads anything. It checks the stage; for `deploy` and `update` it reads the
+  stage's secrets into the Lambda environment Zappa will set (deploy/secret_env.py); then it
+  prepares what Zappa will package: the clean build venv, a copy of only the files git tracks
+  as Zappa's working directory, and the static manifest in that copy; then it checks a
+  prebuilt zip (--zip) against them.
 - `zip` slot, `add_bytecode`: runs right after Zappa writes the zip, before it uploads it (a
   prebuilt zip, --zip, is not rebuilt, so it skips this); adds the bytecode of every module
   (deploy/bytecode.py).
@@ -35,6 +37,7 @@ from deploy import (  # noqa: E402
     api_throttling,
     build_venv,
     bytecode,
+    secret_env,
     stage_checks,
     static_files,
     tracked_files,
@@ -42,6 +45,9 @@ from deploy import (  # noqa: E402
 
 # Commands that build a package or deploy one: they get the tracked copy and the manifest.
 DEPLOY_COMMANDS = frozenset({"deploy", "update", "package"})
+# Commands that set the function's configuration: they read the stage's secrets (with the
+# deployer's credentials). `package` does not, so the package builds offline, without AWS.
+SECRET_COMMANDS = frozenset({"deploy", "update"})
 
 
 def work_in_tracked_copy(zappa_cli: Any) -> Path:
@@ -77,10 +83,14 @@ def work_in_tracked_copy(zappa_cli: Any) -> Path:
 
 def check_and_prepare(zappa_cli: Any) -> None:
     """Zappa's `settings` callback: check the stage (stopping before anything is built or
-    uploaded), then, for a command that packages or deploys, make Zappa package the clean
-    build venv and the tracked files only, write the static manifest into that copy, and
-    check a prebuilt zip (--zip) against the stage's settings and that manifest."""
+    uploaded); for `deploy` and `update` (with or without --zip), add the stage's secret_env
+    variables to the Lambda environment Zappa will set, stopping if they cannot be read; then,
+    for a command that packages or deploys, make Zappa package the clean build venv and the
+    tracked files only, write the static manifest into that copy, and check a prebuilt zip
+    (--zip) against the stage's settings and that manifest."""
     stage_checks.check_stage(zappa_cli)
+    if zappa_cli.command in SECRET_COMMANDS:
+        secret_env.add_secrets(zappa_cli)
     if zappa_cli.command not in DEPLOY_COMMANDS:
         return
     build_venv.use_clean_venv(zappa_cli)

@@ -1,5 +1,6 @@
 """Fixtures for driving the built Lambda package: the zip, unzipped; the boto3 the Lambda runtime
-supplies; the remote_env S3 object on a moto server; a warm `handler` process on DynamoDB Local."""
+supplies; the environment Lambda gives the function (SECRET_KEY included, as the deploy sets
+it); a warm `handler` process on DynamoDB Local."""
 
 import json
 import os
@@ -15,7 +16,6 @@ from typing import Any
 import pytest
 
 from deploy import package, stages
-from scripts import dynamodb_local
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"
@@ -62,23 +62,10 @@ def runtime_sdk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def remote_env_s3(stage_config: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """A moto S3 server holding the stage's remote_env object with a fresh SECRET_KEY; yields
-    the endpoint and the key."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    bucket, _, key = stage_config["remote_env"].removeprefix("s3://").partition("/")
-    port = dynamodb_local.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    secret_key = secrets.token_urlsafe(64)
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=stage_config["aws_region"])
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"SECRET_KEY": secret_key}).encode())
-    yield {"endpoint": endpoint, "secret_key": secret_key}
-    server.stop()
+def secret_key() -> str:
+    """A fresh SECRET_KEY, standing for what the deploy read from the stage's secret_env object
+    (deploy/secret_env.py) and set in the function's configuration."""
+    return secrets.token_urlsafe(64)
 
 
 class LambdaProcess:
@@ -107,11 +94,12 @@ class LambdaProcess:
 
 
 def _lambda_environment(
-    *, task: Path, remote_env: dict[str, str], dynamodb_endpoint: str, config: dict[str, Any]
+    *, task: Path, secret_key: str, dynamodb_endpoint: str, config: dict[str, Any]
 ) -> dict[str, str]:
-    """The environment Lambda gives the function (the stage's `aws_environment_variables`
-    included), plus the two local endpoints: nothing else of this machine's environment leaks
-    in. Like Lambda's read-only /var/task, the process writes no bytecode."""
+    """The environment Lambda gives the function (the stage's `aws_environment_variables` and
+    the SECRET_KEY the deploy adds to them), plus DynamoDB Local's endpoint: nothing else of
+    this machine's environment leaks in. Like Lambda's read-only /var/task, the process writes
+    no bytecode."""
     region = config["aws_region"]
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -127,22 +115,22 @@ def _lambda_environment(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         **config.get("aws_environment_variables", {}),
-        # Test-only: remote_env's S3 object comes from moto, the table from DynamoDB Local.
-        "AWS_ENDPOINT_URL_S3": remote_env["endpoint"],
+        "SECRET_KEY": secret_key,
+        # Test-only: the table is on DynamoDB Local.
         "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
     }
 
 
 @pytest.fixture(scope="session")
 def lambda_environment(
-    task_dir: Path, remote_env_s3: dict[str, str], stage_config: dict[str, Any]
+    task_dir: Path, secret_key: str, stage_config: dict[str, Any]
 ) -> Callable[[str], dict[str, str]]:
     """The function's environment, given the DynamoDB endpoint it should use."""
 
     def environment(dynamodb_endpoint: str) -> dict[str, str]:
         return _lambda_environment(
             task=task_dir,
-            remote_env=remote_env_s3,
+            secret_key=secret_key,
             dynamodb_endpoint=dynamodb_endpoint,
             config=stage_config,
         )

@@ -11,6 +11,9 @@ moto 5.2 serves every AWS call `zappa deploy/update/status/undeploy` makes, exce
 
 Both patches are applied only while `running()` is active and are undone afterwards, so other
 tests that use moto in the same session see moto unchanged.
+
+`function_code` reads a function's zip from moto's backend: Lambda's GetFunction answers with a
+download URL that moto does not serve, and Zappa deletes its uploaded copy once registered.
 """
 
 import contextlib
@@ -22,7 +25,9 @@ from urllib.parse import unquote
 
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.awslambda import urls as lambda_urls
+from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
 # Lambda's REST path for ListFunctionUrlConfigs; moto's own `.../url` route serves the single
@@ -98,3 +103,8 @@ def running() -> Iterator[str]:
         finally:
             server.stop()
             access_log.setLevel(level)
+
+
+def function_code(*, name: str, region: str) -> bytes:
+    """The zip the function's $LATEST runs, as the moto server (in this process) holds it."""
+    return lambda_backends[DEFAULT_ACCOUNT_ID][region].get_function(name).code_bytes

@@ -3,19 +3,22 @@
 The zip check (size budget, the handler's entries, the allow-list) on hand-made zips; the built
 prod zip holding only what the allow-list names; the build reused when nothing changed; and the
 built package working: real API Gateway REST (v1) proxy events, sent to Zappa's
-`handler.lambda_handler` imported from the unzipped zip in a fresh Python 3.13 process, with the
-SECRET_KEY from the remote_env S3 object (moto) and the counter on DynamoDB Local."""
+`handler.lambda_handler` imported from the unzipped zip in a fresh Python 3.13 process, with
+SECRET_KEY in its environment (where Lambda puts what the deploy set from the stage's
+secret_env object) and the counter on DynamoDB Local."""
 
 import base64
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -285,14 +288,17 @@ def test_package_has_no_admin_static_or_unused_locales(package_zip: Path) -> Non
     assert locales - {"__pycache__"} == {"en"}
 
 
-def test_package_carries_no_secret_key_only_the_remote_env_pointer(
+def test_package_carries_no_secret_key_and_no_remote_env(
     package_zip: Path, stage_config: dict[str, Any]
 ) -> None:
+    """SECRET_KEY reaches the function through its configuration, set at deploy time; the
+    package neither holds it nor tells Zappa's handler to fetch anything at start."""
     with zipfile.ZipFile(package_zip) as archive:
         generated = archive.read("zappa_settings.py").decode()
 
     assert "SECRET_KEY" not in generated
-    assert f"REMOTE_ENV='{stage_config['remote_env']}'" in generated
+    assert "REMOTE_ENV" not in generated
+    assert stage_config["secret_env"] not in generated
     assert "LOG_LEVEL='WARNING'" in generated
     assert "DEBUG=False" in generated
 
@@ -334,18 +340,36 @@ def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
     return cli
 
 
+@pytest.fixture
+def prod_secret(stage_config: dict[str, Any]) -> Iterator[str]:
+    """A moto AWS account holding the prod stage's secret_env object; yields its SECRET_KEY."""
+    import boto3
+    from moto import mock_aws
+
+    bucket, _, key = stage_config["secret_env"].removeprefix("s3://").partition("/")
+    secret_key = secrets.token_urlsafe(64)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=stage_config["aws_region"])
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"SECRET_KEY": secret_key}))
+        yield secret_key
+
+
 def test_the_built_zip_is_what_zappa_update_prod_zip_would_ship(
-    package_zip: Path, monkeypatch: pytest.MonkeyPatch
+    package_zip: Path, prod_secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The settings callback of `zappa update prod --zip <the zip>`, run from the checkout,
     accepts the zip: its settings are the stage's and its manifest hashes the tracked static
-    files that the post callback would publish."""
+    files that the post callback would publish. A prebuilt zip gets the secret too: Zappa
+    sets the function's configuration with or without --zip."""
     monkeypatch.chdir(ROOT)
-    zappa_callbacks.check_and_prepare(loaded_zappa_cli(stage="prod", zip_path=package_zip))
+    cli = loaded_zappa_cli(stage="prod", zip_path=package_zip)
+    zappa_callbacks.check_and_prepare(cli)
+    assert cli.aws_environment_variables["SECRET_KEY"] == prod_secret
 
 
 def test_a_zip_built_for_another_stage_is_refused(
-    package_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    package_zip: Path, prod_secret: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import click
 
@@ -369,25 +393,51 @@ def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:
 
 
 # Run as `python -S -c INIT_REPORT TASK_DIR SDK_DIR`: Lambda's init phase (import `handler`),
-# then a JSON report of what the process holds before its first event.
-INIT_REPORT = """
+# then a JSON report of what the process holds before its first event, and every operation it
+# attempted meanwhile that reaches or looks up another host (Python's audit events, raised by
+# the socket module whatever library calls it). Creating and binding a socket is not one:
+# urllib3 binds one to ::1 at import to learn whether the machine has IPv6, with no traffic.
+NETWORK_EVENTS = (
+    "socket.connect",
+    "socket.sendto",
+    "socket.sendmsg",
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyaddr",
+    "socket.getnameinfo",
+    "http.client.connect",
+    "urllib.Request",
+)
+INIT_REPORT = (
+    f"NETWORK_EVENTS = {NETWORK_EVENTS!r}\n"
+    + """
 import json, sys
+network = []
+def audit(event, args):
+    if event in NETWORK_EVENTS:
+        network.append([event, repr(args)[:200]])
+sys.addaudithook(audit)
 sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[1:]]
 answers, sys.stdout = sys.stdout, sys.stderr
 import handler
+init_network = list(network)
 from django.template import engines
 cached = engines["django"].engine.template_loaders[0].get_template_cache
 answers.write(json.dumps({
     "instantiated": handler.global_handler is not None,
     "cached_templates": sorted(cached),
     "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("counter", "resume_site")),
+    "network": init_network,
 }))
 """
+)
 
 
-def test_init_sets_django_up_and_does_the_first_requests_work_without_calling_dynamodb(
+def test_init_sets_django_up_and_does_the_first_requests_work_without_any_network_call(
     task_dir: Path, runtime_sdk_dir: Path, lambda_environment
 ) -> None:
+    """SECRET_KEY is already in the environment (the deploy set it), so the init fetches
+    nothing: no socket is opened, no name looked up, DynamoDB's endpoint never connected."""
     listener = socket.create_server(("127.0.0.1", 0))  # DynamoDB's endpoint, never answering
     listener.setblocking(False)
     env = lambda_environment(f"http://127.0.0.1:{listener.getsockname()[1]}")
@@ -408,6 +458,7 @@ def test_init_sets_django_up_and_does_the_first_requests_work_without_calling_dy
         listener.close()
     report = json.loads(result.stdout)
 
+    assert report["network"] == []
     assert report["instantiated"]  # the stage's INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT
     assert {"resume/resume.html", "base.html"} <= set(report["cached_templates"])
     assert {"resume_site.views", "counter.views", "counter.services"} <= set(report["modules"])

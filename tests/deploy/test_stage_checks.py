@@ -94,7 +94,7 @@ def test_role_arn_of_the_cloudformation_role_is_accepted_instead_of_a_name() -> 
 def test_secret_key_in_plain_environment_is_refused() -> None:
     assert problems_of(prod_env(SECRET_KEY="x" * 60)) == [
         "environment_variables.SECRET_KEY holds a secret in plain text: put it in the "
-        "remote_env S3 object instead"
+        "secret_env S3 object instead"
     ]
 
 
@@ -128,9 +128,32 @@ def test_a_stage_without_the_bytecode_callback_is_refused() -> None:
 
 
 @pytest.mark.parametrize("value", [None, "resume-site-prod-deploys/secrets/env.json", "s3://b"])
-def test_remote_env_must_be_an_s3_object_url(value: str | None) -> None:
-    (problem,) = problems_of(prod(remote_env=value))
-    assert problem.startswith("remote_env must be an s3://bucket/key URL")
+def test_secret_env_must_be_an_s3_object_url(value: str | None) -> None:
+    (problem,) = problems_of(prod(secret_env=value))
+    assert problem.startswith("secret_env must be an s3://bucket/key URL")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("remote_env", "s3://resume-site-prod-deploys/secrets/env.json"),
+        ("remote_env_bucket", "resume-site-prod-deploys"),
+        ("remote_env_file", "secrets/env.json"),
+    ],
+)
+def test_zappas_remote_env_is_refused_for_its_network_call_in_every_cold_start(
+    setting: str, value: str
+) -> None:
+    (problem,) = problems_of(prod(**{setting: value}))
+    assert problem.startswith(f"{setting} must not be set: Zappa's handler would read that S3")
+    assert "in every cold start, a network call" in problem
+    assert "name the object in secret_env instead" in problem
+
+
+def test_remote_env_in_place_of_secret_env_gets_both_problems() -> None:
+    url = "s3://resume-site-prod-deploys/secrets/env.json"
+    problems = problems_of(prod(secret_env=None, remote_env=url))
+    assert [problem.split(" ")[0] for problem in problems] == ["secret_env", "remote_env"]
 
 
 def test_debug_must_be_off() -> None:

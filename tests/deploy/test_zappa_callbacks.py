@@ -1,6 +1,7 @@
 """deploy/zappa_callbacks.py: the settings callback stops a bad stage before anything is built,
-and otherwise makes Zappa work in a copy of only the files git tracks, with the static manifest
-written into that copy; the zip callback adds the bytecode."""
+reads the stage's secret for `deploy` and `update` only (never for `package`), and otherwise
+makes Zappa work in a copy of only the files git tracks, with the static manifest written into
+that copy; the zip callback adds the bytecode."""
 
 import json
 import re
@@ -20,6 +21,13 @@ from tests.deploy.stage_configs import prod_env
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+class NoAws:
+    """Zappa's core object for a command that must not call AWS: any use fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"this command must not call AWS (it used zappa.{name})")
+
+
 @dataclass
 class Cli:
     """What Zappa hands its callbacks: the CLI object (stage, command, arguments, settings)."""
@@ -30,6 +38,8 @@ class Cli:
     api_stage: str = "prod"
     lambda_name: str = "resume-site-prod"
     zappa_settings: dict[str, Any] = field(default_factory=stages.load_settings)
+    zappa: Any = field(default_factory=NoAws)
+    aws_environment_variables: dict[str, str] = field(default_factory=dict)
 
 
 def git(*args: str, cwd: Path) -> None:
@@ -107,12 +117,48 @@ def test_a_command_that_does_not_package_builds_no_manifest(
 def test_valid_stage_goes_on_to_build_the_manifest_in_the_tracked_copy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """`zappa package` does all of it without AWS (the Cli's Zappa refuses any call), and
+    reads no secret."""
     monkeypatch.chdir(ROOT)
-    zappa_callbacks.check_and_prepare(Cli(stage_config=prod_env()))
+    cli = Cli(stage_config=prod_env())
+    zappa_callbacks.check_and_prepare(cli)
 
     assert Path.cwd() != ROOT
     manifest = json.loads((Path.cwd() / "resume_site/static_manifest/staticfiles.json").read_text())
     assert "css/resume.css" in manifest["paths"]
+    assert cli.aws_environment_variables == {}
+
+
+@dataclass
+class MotoZappa:
+    """Zappa's core object with its S3 client on a moto account."""
+
+    s3_client: Any
+
+
+@pytest.mark.parametrize("command", ["deploy", "update"])
+def test_deploy_and_update_read_the_secret_before_building_anything(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret_env object is read first: when it is missing nothing is built, no copy is
+    made, and the Lambda environment is not changed."""
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.chdir(ROOT)
+    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path))
+    with mock_aws():
+        cli = Cli(
+            stage_config=config,
+            command=command,
+            zappa=MotoZappa(s3_client=boto3.client("s3", region_name="us-east-1")),
+            aws_environment_variables=dict(config["aws_environment_variables"]),
+        )
+        with pytest.raises(click.ClickException, match=r"secret_env object .* does not exist"):
+            zappa_callbacks.check_and_prepare(cli)
+    assert list(tmp_path.iterdir()) == []
+    assert Path.cwd() == ROOT
+    assert "SECRET_KEY" not in cli.aws_environment_variables
 
 
 @dataclass
@@ -198,4 +244,22 @@ def test_zappa_cli_never_deploys_the_base_stage(
 
     assert code == 1
     assert "stage 'base' holds the settings dev, prod share and is not deployable" in errors
+    assert buckets == functions == []
+
+
+@pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")  # Zappa's own loader
+def test_zappa_cli_deploys_nothing_without_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`zappa deploy prod` with a valid stage whose secret_env object is absent exits 1 before
+    Zappa uploads or creates anything."""
+    monkeypatch.chdir(ROOT)
+    settings = stages.load_settings()
+
+    code, errors, buckets, functions = zappa_cli_exit(
+        ["deploy", "prod"], settings=settings, tmp_path=tmp_path, capsys=capsys
+    )
+
+    assert code == 1
+    assert f"The secret_env object {settings['prod']['secret_env']} does not exist" in errors
     assert buckets == functions == []

@@ -3,24 +3,30 @@ end by the real Zappa CLI against a moto server (AWS_ENDPOINT_URL), with the com
 
 Settings: the lifecycle runs with zappa_settings.json exactly as committed, no override file.
 Nothing has to be overridden: the test creates in moto what the stage names and what
-infra/template.yaml would create before a first deploy (the `s3_bucket` Zappa uploads to, the
-`role_name` execution role, the STATIC_BUCKET), so both callbacks run for real: `settings`
-validates the stage and hashes the static manifest, `post` runs collectstatic into moto's S3.
-Only the refused deploy uses a temporary settings file (`-s`): the dev stage minus its
-concurrency cap, which the `settings` callback must reject before anything reaches AWS.
+infra/template.yaml and its README would create before a first deploy (the `s3_bucket` Zappa
+uploads to, with the `secret_env` object holding a fresh SECRET_KEY; the `role_name` execution
+role; the STATIC_BUCKET), so both callbacks run for real: `settings` validates the stage, reads
+the secret into the function's environment and hashes the static manifest, `post` runs
+collectstatic into moto's S3. Only the refused deploy uses a temporary settings file (`-s`): the
+dev stage minus its concurrency cap, which the `settings` callback must reject before anything
+reaches AWS.
 
-Packages: deploy and update use prebuilt zips (`-z`), each made by `zappa package dev` in the
-clean build venv of deploy/build_venv.py (as `make package` does), in a git checkout holding a
-copy of the project's tracked files plus stray untracked files, which must not ship. The second
-is built after changing one tracked file in that checkout, so the update ships new code.
+Packages: the deploy uses a prebuilt zip (`-z`) made by `zappa package dev` (which reads no
+secret), the update builds its own zip in the same Zappa process that holds the secret; both
+run in the clean build venv of deploy/build_venv.py (as `make package` does), in a git checkout
+holding a copy of the project's tracked files plus stray untracked files, which must not ship.
+Between the two, one tracked file of that checkout changes, so the update ships new code, and
+the secret is rotated in S3, so the update must set the new one.
 
 Where moto lacks an API Zappa calls, tests/deploy/moto_harness.py adds it (and says which).
 """
 
 import base64
 import hashlib
+import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -35,7 +41,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy import build_venv, stages, tracked_files
+from deploy import build_venv, secret_env, stages, tracked_files
 from tests.deploy import moto_harness
 
 pytestmark = pytest.mark.slow
@@ -90,11 +96,14 @@ def zappa_package(*, project: Path, output: Path) -> Path:
     return output
 
 
-def aws_environment(*, endpoint: str, home: Path) -> dict[str, str]:
-    """This process's environment with every AWS setting replaced: fake credentials, one
-    region, and all services at the moto server. A developer's own AWS profile, config file or
-    credentials can never be used, so nothing can reach a real account."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+def aws_environment(
+    *, endpoint: str, home: Path, base: dict[str, str] | None = None
+) -> dict[str, str]:
+    """This process's environment (or `base`) with every AWS setting replaced: fake
+    credentials, one region, and all services at the moto server. A developer's own AWS
+    profile, config file or credentials can never be used, so nothing can reach a real account."""
+    base = dict(os.environ) if base is None else base
+    env = {key: value for key, value in base.items() if not key.startswith("AWS_")}
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
@@ -121,10 +130,16 @@ class Run:
         return f"$ zappa {' '.join(self.args)} -> {self.returncode}\n{self.stdout}\n{self.stderr}"
 
 
-def zappa(*args: str, project: Path, env: dict[str, str], must_succeed: bool = True) -> Run:
+def zappa(
+    *args: str,
+    project: Path,
+    env: dict[str, str],
+    must_succeed: bool = True,
+    executable: Path = ZAPPA,
+) -> Run:
     """Run the Zappa CLI in `project`; fail with its output if it must succeed and did not."""
     result = subprocess.run(
-        [str(ZAPPA), *args],
+        [str(executable), *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -150,10 +165,11 @@ class Aws:
         self.apigateway = session.client("apigateway", endpoint_url=endpoint)
         self.cloudformation = session.client("cloudformation", endpoint_url=endpoint)
 
-    def create_prerequisites(self, *, stage: dict[str, Any]) -> None:
-        """What exists before `zappa deploy dev`: the upload bucket, and what the infra stack
-        makes (execution role, static bucket)."""
+    def create_prerequisites(self, *, stage: dict[str, Any], secret_key: str) -> None:
+        """What exists before `zappa deploy dev`: the upload bucket holding the secret_env
+        object, and what the infra stack makes (execution role, static bucket)."""
         self.s3.create_bucket(Bucket=stage["s3_bucket"])
+        self.put_secret(stage=stage, secret_key=secret_key)
         self.s3.create_bucket(Bucket=stage["environment_variables"]["STATIC_BUCKET"])
         trust = {
             "Version": "2012-10-17",
@@ -182,6 +198,12 @@ class Aws:
                 self.s3.delete_object(Bucket=bucket, Key=key)
             self.s3.delete_bucket(Bucket=bucket)
         self.iam.delete_role(RoleName=stage["role_name"])
+
+    def put_secret(self, *, stage: dict[str, Any], secret_key: str) -> None:
+        """Write (or rotate) the stage's secret_env object, as infra/README.md does."""
+        bucket, key = secret_env.parse_s3_url(stage[secret_env.SETTING])
+        body = json.dumps({"SECRET_KEY": secret_key}).encode()
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="AES256")
 
     def function(self, *, name: str) -> dict[str, Any] | None:
         """get_function's answer, or None when there is no such function."""
@@ -247,8 +269,10 @@ class Lifecycle:
     name: str
     stage: dict[str, Any]
     first_package: Path
-    second_package: Path
+    updated_code: bytes
     marker: str
+    first_secret: str
+    second_secret: str
     refused: Run
     after_refused: Snapshot
     status: Run
@@ -267,14 +291,15 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     project = copy_project(destination=work / "project")
     first = zappa_package(project=project, output=work / "first.zip")
     marker = f"# lifecycle test build {uuid.uuid4().hex}\n"
-    with (project / CHANGED_FILE).open("a", encoding="utf-8") as changed:
-        changed.write(marker)
-    second = zappa_package(project=project, output=work / "second.zip")
+    first_secret, second_secret = secrets.token_urlsafe(64), secrets.token_urlsafe(64)
 
     with moto_harness.running() as endpoint:
         aws = Aws(endpoint=endpoint, region=stage["aws_region"])
-        aws.create_prerequisites(stage=stage)
+        aws.create_prerequisites(stage=stage, secret_key=first_secret)
         env = aws_environment(endpoint=endpoint, home=work)
+        build_env = aws_environment(
+            endpoint=endpoint, home=work, base=build_venv.build_venv_environment()
+        )
         try:
             # A stage without its concurrency cap: the settings callback must stop the deploy.
             broken = stages.load_settings(settings_file=project / "zappa_settings.json")
@@ -291,8 +316,18 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
             zappa("deploy", STAGE, "-z", str(first), project=project, env=env)
             after_deploy = snapshot(aws=aws, name=name, stage=stage)
             status = zappa("status", STAGE, "--json", project=project, env=env)
-            zappa("update", STAGE, "-z", str(second), project=project, env=env)
+            with (project / CHANGED_FILE).open("a", encoding="utf-8") as changed:
+                changed.write(marker)
+            aws.put_secret(stage=stage, secret_key=second_secret)
+            zappa(
+                "update",
+                STAGE,
+                project=project,
+                env=build_env,
+                executable=build_venv.VENV_DIR / "bin" / "zappa",
+            )
             after_update = snapshot(aws=aws, name=name, stage=stage)
+            updated_code = moto_harness.function_code(name=name, region=stage["aws_region"])
             zappa("undeploy", STAGE, "--yes", project=project, env=env)
             after_undeploy = snapshot(aws=aws, name=name, stage=stage)
         finally:
@@ -302,8 +337,10 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         name=name,
         stage=stage,
         first_package=first,
-        second_package=second,
+        updated_code=updated_code,
         marker=marker,
+        first_secret=first_secret,
+        second_secret=second_secret,
         refused=refused,
         after_refused=after_refused,
         status=status,
@@ -322,7 +359,7 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
         function=None,
         api_ids=[],
         api_stages=set(),
-        upload_keys=set(),
+        upload_keys={secret_env.parse_s3_url(lifecycle.stage[secret_env.SETTING])[1]},
         static_keys=set(),
         throttling={},
     )
@@ -383,23 +420,52 @@ def test_status_reports_the_function_and_its_api(lifecycle: Lifecycle) -> None:
     assert status["API Gateway URL"].endswith(f"/{STAGE}")
 
 
+def zip_entries(package: Path | bytes) -> dict[str, bytes]:
+    """Every entry of a zip (a file, or the bytes of one), uncompressed."""
+    source = io.BytesIO(package) if isinstance(package, bytes) else package
+    with zipfile.ZipFile(source) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
 def test_untracked_files_of_the_checkout_never_ship(lifecycle: Lifecycle) -> None:
-    for package in (lifecycle.first_package, lifecycle.second_package):
-        with zipfile.ZipFile(package) as archive:
-            names = set(archive.namelist())
+    for package in (lifecycle.first_package, lifecycle.updated_code):
+        names = set(zip_entries(package))
         assert not names & set(STRAY_FILES)
         assert "resume_site/views.py" in names
 
 
 def test_update_ships_the_new_package(lifecycle: Lifecycle) -> None:
-    with zipfile.ZipFile(lifecycle.second_package) as package:
-        assert lifecycle.marker in package.read(CHANGED_FILE.as_posix()).decode()
-    old, new = (
-        code_sha256(package=lifecycle.first_package),
-        code_sha256(package=lifecycle.second_package),
-    )
-    assert old != new
+    """The zip `zappa update` built from the changed checkout is the code the function runs."""
+    assert lifecycle.marker in zip_entries(lifecycle.updated_code)[CHANGED_FILE.as_posix()].decode()
+    new = base64.b64encode(hashlib.sha256(lifecycle.updated_code).digest()).decode()
+    assert new != code_sha256(package=lifecycle.first_package)
     assert lifecycle.after_update.function["Configuration"]["CodeSha256"] == new
+
+
+def environment_of(state: Snapshot) -> dict[str, str]:
+    return state.function["Configuration"].get("Environment", {}).get("Variables", {})
+
+
+def test_deploy_sets_the_secret_in_the_functions_environment(lifecycle: Lifecycle) -> None:
+    assert environment_of(lifecycle.after_deploy) == {
+        **lifecycle.stage["aws_environment_variables"],
+        "SECRET_KEY": lifecycle.first_secret,
+    }
+
+
+def test_update_sets_the_rotated_secret(lifecycle: Lifecycle) -> None:
+    """The object was rotated between deploy and update: the update read it again."""
+    assert environment_of(lifecycle.after_update)["SECRET_KEY"] == lifecycle.second_secret
+
+
+def test_no_package_holds_the_secret_or_a_remote_env(lifecycle: Lifecycle) -> None:
+    """Neither the prebuilt zip nor the one Zappa built while holding the secret in memory."""
+    for package in (lifecycle.first_package, lifecycle.updated_code):
+        entries = zip_entries(package)
+        for secret in (lifecycle.first_secret, lifecycle.second_secret):
+            assert not [name for name, data in entries.items() if secret.encode() in data]
+        assert "REMOTE_ENV" not in entries["zappa_settings.py"].decode()
+        assert "SECRET_KEY" not in entries["zappa_settings.py"].decode()
 
 
 def test_update_keeps_the_same_rest_api(lifecycle: Lifecycle) -> None:
