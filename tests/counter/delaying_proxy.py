@@ -73,6 +73,8 @@ class DelayingProxy:
             except TimeoutError:
                 continue
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            for sock in (client, upstream):  # pass each piece on at once (no Nagle wait)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._sockets += [client, upstream]
             answered = threading.Event()  # set when a request waits for its answer
