@@ -1,6 +1,7 @@
 """What the table holds after visitors counted and sign-ins failed: no IP address, no user
-agent, no typed username, and no hash that the table alone could recompute (docs/architecture.md, Visitors'
-privacy). Scanned on the real engine, every attribute of every item."""
+agent, no typed username, and no hash that the table alone could recompute
+(docs/architecture.md, Visitors' privacy). Scanned on the real engine, every attribute of every
+item."""
 
 import hashlib
 import hmac
