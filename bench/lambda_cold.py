@@ -32,7 +32,6 @@ import json
 import os
 import re
 import secrets
-import select
 import shutil
 import statistics
 import subprocess
@@ -54,16 +53,12 @@ from bench import report  # noqa: E402
 from deploy import stages  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 from tests.counter.delaying_proxy import DelayingProxy  # noqa: E402
+from tests.deploy import lambda_host  # noqa: E402
+from tests.deploy.lambda_host import ANSWER_TIMEOUT_SECONDS  # noqa: E402
 
 STAGE = "prod"
 PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
 BASELINE = ROOT / "bench" / "baseline" / "handler.py"
-RUNTIME = ROOT / "tests" / "deploy" / "lambda_runtime.py"
-# What the Lambda Python runtime ships besides the standard library; zappa_settings.json keeps
-# these out of the package, so the runtime supplies them (as in tests/deploy/conftest.py).
-RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
-ANSWER_TIMEOUT_SECONDS = 60
-API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 GOALS = {"cold": 2.0, "rss": 1.6, "warm_post": 1.5, "warm_get_ms": 2.0, "zip_mib": 8.0}
 OURS, BARE = "ours", "bare"
@@ -91,84 +86,34 @@ def progress(message: str) -> None:
 def rest_event(method: str, path: str, *, number: int) -> dict[str, Any]:
     """An API Gateway REST (payload v1) proxy event from visitor `number`: each event comes from
     its own source IP (RFC 2544's benchmarking range), as the visits of a resume site do."""
-    client_ip = f"198.18.{number // 256 % 256}.{number % 256}"
-    headers = {
-        "Accept": "application/json" if path.startswith("/api/") else "text/html",
-        "Host": API_HOST,
-        "User-Agent": USER_AGENT,
-        "X-Forwarded-For": client_ip,
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-    }
-    now = time.time()
-    resource = "/" if path == "/" else "/{proxy+}"
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None if path == "/" else {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{STAGE}{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": STAGE,
-            "domainPrefix": API_HOST.split(".")[0],
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": f"bench-{number}",
-            "identity": {"sourceIp": client_ip, "userAgent": USER_AGENT},
-            "domainName": API_HOST,
-            "apiId": API_HOST.split(".")[0],
-        },
-        "body": None,
-        "isBase64Encoded": False,
-    }
+    return lambda_host.rest_event(
+        method,
+        path,
+        source_ip=f"198.18.{number // 256 % 256}.{number % 256}",
+        user_agent=USER_AGENT,
+        stage=STAGE,
+    )
 
 
 # --- One Lambda container -------------------------------------------------------------------
 
 
-class Container:
-    """One fresh runtime process answering events with `handler.lambda_handler`."""
+class Container(lambda_host.LambdaProcess):
+    """One fresh runtime process answering events with `handler.lambda_handler`, whose memory
+    and CPU time are read from /proc; with `importtime`, its `-X importtime` log goes there."""
 
     def __init__(self, *, task: Path, sdk: Path, env: dict[str, str], importtime: Path | None):
-        self.started = time.perf_counter()
-        flags = ["-S", *(("-X", "importtime") if importtime else ())]
-        self.stderr = importtime.open("wb") if importtime else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, *flags, str(RUNTIME), str(task), str(sdk)],
-            cwd=task,
+        self.log = importtime.open("wb") if importtime else None
+        super().__init__(
+            task=task,
+            sdk=sdk,
             env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
+            flags=("-X", "importtime") if importtime else (),
+            stderr=self.log or subprocess.DEVNULL,
         )
-        ready = self._answer()
-        self.ready = time.perf_counter()
-        if ready != {"ready": True}:
-            raise RuntimeError(f"the runtime did not start on Python 3.13: {ready}")
-
-    def _answer(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_TIMEOUT_SECONDS)
-        line = self.process.stdout.readline() if ready else b""
-        if not line:
-            raise RuntimeError(f"the Lambda process did not answer (exit {self.process.poll()})")
-        return json.loads(line)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(event).encode() + b"\n")
-        self.process.stdin.flush()
-        answer = self._answer()
+        answer = super().invoke(event)
         if "response" not in answer:
             raise RuntimeError(f"the handler raised:\n{answer.get('raised')}")
         return answer
@@ -186,15 +131,9 @@ class Container:
         return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.stderr is not subprocess.DEVNULL:
-            self.stderr.close()
+        super().close()
+        if self.log is not None:
+            self.log.close()
 
 
 def counted(answer: dict[str, Any]) -> int:
@@ -258,45 +197,19 @@ def unzip(zip_path: Path, target: Path) -> Path:
     return target
 
 
-def runtime_sdk(target: Path) -> Path:
-    """A directory holding only the runtime's SDK modules, linked from this venv."""
-    import importlib
-
-    target.mkdir()
-    for name in RUNTIME_SDK:
-        source = Path(importlib.import_module(name).__file__)
-        source = source.parent if source.name == "__init__.py" else source
-        (target / source.name).symlink_to(source)
-    return target
-
-
 def lambda_environment(
     *, task: Path, config: dict[str, Any], dynamodb: str, secret_key: str, handler: str
 ) -> dict[str, str]:
-    """What Lambda puts in the function's environment (the stage's `aws_environment_variables`
-    and the SECRET_KEY the deploy sets with them, deploy/secret_env.py), plus the local
-    DynamoDB endpoint; nothing else of this machine's environment."""
-    region = config["aws_region"]
+    """What Lambda puts in the function's environment (lambda_host.lambda_environment), with
+    the handler Lambda would be configured to call."""
+    env = lambda_host.lambda_environment(
+        task=task, config=config, secret_key=secret_key, dynamodb_endpoint=dynamodb, stage=STAGE
+    )
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LAMBDA_TASK_ROOT": str(task),
+        **env,
         "_HANDLER": handler,
-        "AWS_LAMBDA_FUNCTION_NAME": f"resume-site-{STAGE}",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("memory_size", 512)),
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_SESSION_TOKEN": "bench",
+        # The bare handler's table, which Zappa's stage sets through zappa_settings.py for ours.
         "DYNAMODB_TABLE": config["environment_variables"]["DYNAMODB_TABLE"],
-        **config.get("aws_environment_variables", {}),
-        "SECRET_KEY": secret_key,
-        # Bench-only: DynamoDB is DynamoDB Local.
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
-        "DYNAMODB_ENDPOINT_URL": dynamodb,
     }
 
 
@@ -357,7 +270,7 @@ def prepared(zip_path: Path, config: dict[str, Any]) -> Iterator[Setup]:
             config=config,
             zip_path=zip_path,
             tasks=tasks,
-            sdk=runtime_sdk(root / "var-runtime"),
+            sdk=lambda_host.runtime_sdk_link(root / "var-runtime"),
             envs=envs,
             table=table,
             dynamodb=dynamodb,

@@ -15,8 +15,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +23,10 @@ from typing import Any
 import pytest
 
 from deploy import build_venv, package, zappa_callbacks
+from tests.deploy import lambda_host
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+API_HOST = lambda_host.API_HOST
 CLIENT_IP = "203.0.113.7"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) package-test"
 REQUIRED = package.REQUIRED_ENTRIES
@@ -39,62 +38,16 @@ def rest_event(
     method: str,
     path: str,
     *,
-    proto: str = "https",
     source_ip: str = CLIENT_IP,
-    forwarded_for: str | None = None,
     headers: dict[str, str | None] | None = None,
-    body: str | None = None,
-    query: dict[str, str] | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """An API Gateway REST API (payload v1) proxy-integration event, as API Gateway sends it
-    from a client at `source_ip`. `forwarded_for` is what the client itself sent in
-    X-Forwarded-For (API Gateway appends the address it saw); a header given as None is left
-    out."""
-    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
-    all_headers = {
-        "Accept": "text/html,application/json",
-        "Host": API_HOST,
-        "User-Agent": USER_AGENT,
-        "X-Forwarded-For": chain,
-        "X-Forwarded-Port": "443" if proto == "https" else "80",
-        "X-Forwarded-Proto": proto,
-        **(headers or {}),
-    }
-    all_headers = {name: value for name, value in all_headers.items() if value is not None}
-    now = time.time()
-    resource = "/" if path == "/" else "/{proxy+}"
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": (
-            {name: [value] for name, value in query.items()} if query else None
-        ),
-        "pathParameters": None if path == "/" else {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "extendedRequestId": "Xyz=",
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/prod{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": "prod",
-            "domainPrefix": API_HOST.split(".")[0],
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "")},
-            "domainName": API_HOST,
-            "apiId": API_HOST.split(".")[0],
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    """A REST (v1) event from the tests' client: CLIENT_IP with USER_AGENT unless given
+    (options as lambda_host.rest_event)."""
+    user_agent = (headers or {}).get("User-Agent", USER_AGENT)
+    return lambda_host.rest_event(
+        method, path, source_ip=source_ip, user_agent=user_agent, headers=headers, **options
+    )
 
 
 def respond(lambda_process, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,195 @@
+"""The host side of the Lambda runtime stand-in (lambda_runtime.py): the runtime's SDK beside the
+unzipped package, API Gateway REST events, and a fresh process that answers them as a Lambda
+container would. The package tests and bench/lambda_cold.py both drive the built zip with it.
+Standard library only.
+"""
+
+import importlib
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+RUNTIME = Path(__file__).with_name("lambda_runtime.py")
+# What the Lambda Python runtime ships besides the standard library (boto3 and its dependencies);
+# zappa_settings.json excludes these from the package, so the runtime's copy must be supplied.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+ANSWER_TIMEOUT_SECONDS = 60
+API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+
+
+def runtime_sdk_link(target: Path) -> Path:
+    """`target`, made to hold only the runtime's SDK modules, linked from this venv: the whole
+    venv on the path would hide anything missing from the package."""
+    target.mkdir(exist_ok=True)
+    for name in RUNTIME_SDK:
+        source = Path(importlib.import_module(name).__file__)
+        source = source.parent if source.name == "__init__.py" else source
+        (target / source.name).symlink_to(source)
+    return target
+
+
+def lambda_environment(
+    *,
+    task: Path,
+    config: dict[str, Any],
+    secret_key: str,
+    dynamodb_endpoint: str,
+    stage: str = "prod",
+) -> dict[str, str]:
+    """The environment Lambda gives the function of `stage`, whose settings are `config` (its
+    `aws_environment_variables` and the SECRET_KEY the deploy adds to them,
+    deploy/secret_env.py), plus DynamoDB Local's endpoint: nothing else of this machine's
+    environment leaks in. Like Lambda's read-only /var/task, the process writes no bytecode."""
+    region = config["aws_region"]
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(task),
+        "AWS_LAMBDA_FUNCTION_NAME": f"{config['project_name']}-{stage}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["memory_size"]),
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        **config.get("aws_environment_variables", {}),
+        "SECRET_KEY": secret_key,
+        # Not Lambda's: the table is on DynamoDB Local (the site's setting, and boto3's for a
+        # bare handler).
+        "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+    }
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    source_ip: str,
+    user_agent: str,
+    proto: str = "https",
+    forwarded_for: str | None = None,
+    headers: dict[str, str | None] | None = None,
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+    stage: str = "prod",
+) -> dict[str, Any]:
+    """An API Gateway REST API (payload v1) proxy-integration event, as API Gateway sends it
+    from a client at `source_ip`. `forwarded_for` is what the client itself sent in
+    X-Forwarded-For (API Gateway appends the address it saw); a header given as None is left
+    out."""
+    chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
+    all_headers = {
+        "Accept": "application/json" if path.startswith("/api/") else "text/html",
+        "Host": API_HOST,
+        "User-Agent": user_agent,
+        "X-Forwarded-For": chain,
+        "X-Forwarded-Port": "443" if proto == "https" else "80",
+        "X-Forwarded-Proto": proto,
+        **(headers or {}),
+    }
+    all_headers = {name: value for name, value in all_headers.items() if value is not None}
+    now = time.time()
+    resource = "/" if path == "/" else "/{proxy+}"
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": (
+            {name: [value] for name, value in query.items()} if query else None
+        ),
+        "pathParameters": None if path == "/" else {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "abc123",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": "Xyz=",
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{stage}{path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": API_HOST.split(".")[0],
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "")},
+            "domainName": API_HOST,
+            "apiId": API_HOST.split(".")[0],
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+class LambdaProcess:
+    """One Lambda container: a fresh `python -S` process running the runtime stand-in on the
+    unzipped package (`task`), with only the runtime's SDK (`sdk`) beside it. Started, it has
+    imported `handler` (Lambda's init); `invoke` answers one event at a time."""
+
+    def __init__(
+        self,
+        *,
+        task: Path,
+        sdk: Path,
+        env: dict[str, str],
+        flags: Sequence[str] = (),
+        stderr: IO[bytes] | int | None = None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", *flags, str(RUNTIME), str(task), str(sdk)],
+            cwd=task,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        try:
+            ready = self._answer()
+            if ready != {"ready": True}:
+                raise RuntimeError(f"the runtime did not start on Python 3.13: {ready}")
+        except BaseException:
+            self.close()
+            raise
+        self.ready = time.perf_counter()
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_TIMEOUT_SECONDS)
+        line = self.process.stdout.readline() if ready else b""
+        if not line:
+            raise RuntimeError(f"the Lambda process did not answer (exit {self.process.poll()})")
+        return json.loads(line)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The handler's answer to one event: {"response": ...} or {"raised": traceback}, with
+        "handler_ms"."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(event).encode() + b"\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
