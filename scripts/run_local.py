@@ -1,6 +1,7 @@
 """`make run`: DynamoDB Local with on-disk data, the table, and Django's server.
 
-Ctrl-C stops both.
+Ctrl-C stops both; so do SIGTERM and SIGHUP (a `kill`, a closed terminal), which would
+otherwise end this process and leave the engine and the server running.
 """
 
 import os
@@ -15,18 +16,26 @@ from scripts import dynamodb_local
 
 SITE_PORT = int(os.environ.get("PORT", "8000"))
 ENGINE_PORT = int(os.environ.get("DYNAMODB_LOCAL_PORT", "8001"))
-DATA_DIR = dynamodb_local.ROOT / ".dynamodb"
+ROOT = dynamodb_local.ROOT
+DATA_DIR = Path(os.environ.get("DYNAMODB_LOCAL_DATA", ROOT / ".dynamodb")).resolve()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
+    for stopping in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stopping, _stop)
     if dynamodb_local.port_in_use(SITE_PORT):
         print(f"Port {SITE_PORT} is already in use: stop what uses it, or run PORT=8080 make run.")
         return 1
     env = dict(os.environ)
     env.setdefault("DYNAMODB_ENDPOINT_URL", f"http://127.0.0.1:{ENGINE_PORT}")
     python = sys.executable
-    manage = str(dynamodb_local.ROOT / "manage.py")
-    print(f"Starting DynamoDB Local on port {ENGINE_PORT} (data in .dynamodb/) ...", flush=True)
+    manage = str(ROOT / "manage.py")
+    shown = DATA_DIR.relative_to(ROOT) if DATA_DIR.is_relative_to(ROOT) else DATA_DIR
+    print(f"Starting DynamoDB Local on port {ENGINE_PORT} (data in {shown}/) ...", flush=True)
     try:
         engine = dynamodb_local.start(ENGINE_PORT, DATA_DIR)
     except dynamodb_local.EngineError as error:
