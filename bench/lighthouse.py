@@ -15,13 +15,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts import dynamodb_local
+from scripts import dynamodb_local, local_server
 
 ROOT = dynamodb_local.ROOT
 README = ROOT / "bench" / "README.md"
@@ -39,26 +37,10 @@ START, END = "<!-- lighthouse:start -->", "<!-- lighthouse:end -->"
 
 
 def serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = dynamodb_local.free_port()
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "create_table"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [*manage, "runserver", "--insecure", "--noreload", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return server, url
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the site did not start") from None
-            time.sleep(0.2)
+    server, url = local_server.runserver_start(env=env, insecure=True)
+    return server, url + "/"
 
 
 def audit(url: str, form_factor: str, chromium: str, run: int) -> dict[str, int] | None:

@@ -25,7 +25,7 @@ from resume_site.clients import Client  # noqa: E402
 ALICE = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (Alice)")
 BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 
-from scripts import dynamodb_local  # noqa: E402
+from scripts import dynamodb_local, local_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -124,36 +124,13 @@ def _isolated_table(settings) -> Iterator[None]:
 @pytest.fixture
 def live_site(dynamodb_endpoint: str, ddb_table: str) -> Iterator[str]:
     """The site served by Django's threaded server in its own process, on DynamoDB Local."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = dynamodb_local.free_port()
     env = {
         **os.environ,
         "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
         "DYNAMODB_TABLE": ddb_table,
         "DJANGO_DEBUG": "false",
     }
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=dynamodb_local.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/count", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the test server did not start") from None
-            time.sleep(0.2)
+    server, url = local_server.runserver_start(env=env, probe="/api/count")
     yield url
     server.terminate()
     server.wait(timeout=10)

@@ -8,10 +8,6 @@ used: it points at the Chromium on PATH, which `.ci/run` installs with apt.
 """
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from scripts import dynamodb_local
+from scripts import local_server
 from tests.browser.browsing import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     DESKTOP,
     OWNER,
     OWNER_PASSWORD,
-    ROOT,
     WATCH_CSP,
     Site,
     Watched,
@@ -74,27 +69,15 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
     site = Site(url="", env=env)
     site.manage("create_table")
     site.manage("createadmin", OWNER, ADMIN_PASSWORD=OWNER_PASSWORD)
-    port = dynamodb_local.free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = (ARTIFACTS / "server.log").open("w", encoding="utf-8")
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--insecure", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/robots.txt", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the test server did not start") from None
-            time.sleep(0.2)
+    try:
+        server, url = local_server.runserver_start(
+            env=env, insecure=True, output=log, probe="/robots.txt"
+        )
+    except RuntimeError:
+        log.close()
+        raise
     try:
         yield Site(url=url, env=env)
     finally:

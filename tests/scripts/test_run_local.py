@@ -14,25 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dynamodb_local
+from scripts import dynamodb_local, local_server
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STARTED_WITHIN = 90  # seconds: a JVM and Django on a busy two-core machine
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-
-
-def _serving(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTED_WITHIN
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/robots.txt", timeout=2)
-            return
-        except OSError:
-            assert process.poll() is None, "make run stopped before serving"
-            assert time.monotonic() < deadline, "make run did not serve in time"
-            time.sleep(0.5)
 
 
 def _post_count(url: str) -> int:
@@ -65,7 +53,7 @@ def test_stopping_make_run_stops_the_engine_and_the_server(stopping, tmp_path: P
         start_new_session=True,  # its own process group: the engine and the server join it
     )
     try:
-        _serving(url, process)
+        local_server.serving_wait(url=f"{url}/robots.txt", process=process, timeout=STARTED_WITHIN)
         assert _post_count(url) == 1
         process.send_signal(stopping)
         assert process.wait(timeout=30) == 0
