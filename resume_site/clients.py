@@ -11,6 +11,11 @@ from typing import Any
 from django.http import HttpRequest
 
 USER_AGENT_LIMIT = 512  # characters kept; enough to tell browsers apart, bounded for hashing
+# An IPv6 client is keyed by its /64: one host (one home, one phone) is usually given a whole
+# /64 and may use any address in it, as an IPv4 client uses its one address
+# (docs/architecture.md, "The client's IP address").
+IPV6_NETWORK_PREFIX = 64
+UNKNOWN_COUNTRY = "unknown"
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,23 @@ class Client:
 
     ip: str
     user_agent: str
+    # ISO 3166 code of the viewer's country as the site's own CloudFront distribution saw it;
+    # "unknown" without one (never looked up from the IP).
+    country: str = UNKNOWN_COUNTRY
+
+    @property
+    def network(self) -> str:
+        """What the per-client limits, the sign-in pause and the visitor hash key a client by:
+        an IPv4 address itself, an IPv6 address's /64 (like `2001:db8:1:2::/64`); an
+        IPv4-mapped IPv6 address is its IPv4 address. Empty for no client."""
+        if not self.ip:
+            return ""
+        address = ipaddress.ip_address(self.ip)
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return str(address.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False))
+        return str(address)
 
 
 def client_of(request: HttpRequest) -> Client:

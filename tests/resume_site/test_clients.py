@@ -66,3 +66,23 @@ def test_a_long_user_agent_is_cut_and_a_missing_one_is_empty():
     request = RequestFactory().get("/")
     del request.META["REMOTE_ADDR"]
     assert client_of(request) == Client(ip="", user_agent="")
+
+
+def test_an_ipv4_client_is_keyed_by_its_address():
+    assert Client(ip="198.51.100.4", user_agent="").network == "198.51.100.4"
+
+
+def test_an_ipv6_client_is_keyed_by_its_64():
+    first = Client(ip="2001:db8:1:2::7", user_agent="")
+    other = Client(ip="2001:db8:1:2:ffff:1:2:3", user_agent="")
+    neighbour = Client(ip="2001:db8:1:3::7", user_agent="")
+    assert first.network == other.network == "2001:db8:1:2::/64"
+    assert neighbour.network != first.network
+
+
+def test_an_ipv4_mapped_ipv6_client_is_its_ipv4_address():
+    assert Client(ip="::ffff:198.51.100.4", user_agent="").network == "198.51.100.4"
+
+
+def test_no_client_has_no_network():
+    assert Client(ip="", user_agent="").network == ""
