@@ -3,9 +3,10 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs bench lighthouse clean package lock
+.PHONY: run test lint format prereqs prereqs-run bench lighthouse clean package lock
 
-run: prereqs $(VENV)/.installed node_modules/.installed
+# Viewing the site installs only what it needs: the runtime lock and DynamoDB Local.
+run: prereqs-run $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
 
 test: prereqs $(VENV)/.installed node_modules/.installed
@@ -38,14 +39,26 @@ package: $(VENV)/.installed
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
 
+# The check for `make run`, without the note about the browser tests.
+prereqs-run:
+	@PYTHON=$(PYTHON) scripts/check_prereqs.sh run
+
 # The lock is two files, every package pinned with its hashes: requirements.txt (what Lambda
 # ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
-# them, and refuses any file whose hash they do not list.
+# them, and refuses any file whose hash they do not list. `make run` installs only the first
+# (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime too).
+# --quiet leaves pip's warnings and errors shown.
+$(VENV)/.runtime: requirements.txt
+	@echo "Creating $(VENV) and installing the locked runtime dependencies ..."
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	touch $@
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@echo "Creating $(VENV) and installing the locked dependencies ..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
-	touch $@
+	touch $@ $(VENV)/.runtime
 
 # Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
 # fits; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves pins forward.
@@ -61,10 +74,18 @@ lock: $(VENV)/.installed
 	$(LOCK) requirements-dev.in -o requirements-dev.txt \
 		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
 
+# package.json's dependencies (DynamoDB Local) are what `make run` needs (node_modules/.runtime);
+# its devDependencies (axe-core, Lighthouse) the other targets add. npm ci starts afresh each time,
+# so a runtime-only install drops the full stamp, and the next full target installs again.
+node_modules/.runtime: package.json package-lock.json
+	@echo "Installing DynamoDB Local (npm) ..."
+	npm ci --omit=dev --no-audit --no-fund
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing DynamoDB Local, axe-core and Lighthouse (npm) ..."
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	npm ci --no-audit --no-fund
+	touch $@ node_modules/.runtime
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles build .hypothesis

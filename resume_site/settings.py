@@ -217,10 +217,16 @@ RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
 # --- DynamoDB -------------------------------------------------------------------------------
 DYNAMODB_TABLE = _env("DYNAMODB_TABLE", None if PRODUCTION else "resume-site-local")
 AWS_REGION = _env("AWS_REGION", "us-east-1")
-# Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local.
-DYNAMODB_ENDPOINT_URL = os.environ.get(
-    "DYNAMODB_ENDPOINT_URL", "" if PRODUCTION else "http://127.0.0.1:8001"
-).strip()
+# Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local: when unset, the
+# engine a running `make run` recorded in <data folder>/endpoint (scripts/run_local.py), so
+# createadmin finds it whatever its port, else port 8001.
+if "DYNAMODB_ENDPOINT_URL" in os.environ or PRODUCTION:
+    DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip()
+else:
+    _record = BASE_DIR / os.environ.get("DYNAMODB_LOCAL_DATA", ".dynamodb") / "endpoint"
+    DYNAMODB_ENDPOINT_URL = (
+        _record.read_text().strip() if _record.is_file() else "http://127.0.0.1:8001"
+    )
 # Fail fast: with DynamoDB slow or down the API answers 503 within about a second (the page never
 # waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
@@ -333,7 +339,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"pynamodb": {"level": "WARNING"}},
+    # "django": Django's own console handler goes (it printed each of its lines a second time,
+    # beside this one's); its records reach the root's handler as every logger's do.
+    "loggers": {"pynamodb": {"level": "WARNING"}, "django": {"handlers": []}},
     "root": {
         "handlers": ["console"],
         "level": _env("DJANGO_LOG_LEVEL", "WARNING" if PRODUCTION else "INFO"),

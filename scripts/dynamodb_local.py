@@ -51,7 +51,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     # DynamoDB Local answers an unsigned GET with 400 (MissingAuthenticationToken): it is up.
     try:
         urllib.request.urlopen(url, timeout=1)
@@ -62,8 +62,13 @@ def _answers(url: str) -> bool:
     return True
 
 
-def start(port: int, data_dir: Path | None = None, timeout: float = 30.0) -> subprocess.Popen:
-    """Start the engine on 127.0.0.1:port and wait until it answers; in memory without data_dir."""
+def start(
+    port: int, data_dir: Path | None = None, timeout: float = 30.0, *, own_session: bool = False
+) -> subprocess.Popen:
+    """Start the engine on 127.0.0.1:port and wait until it answers; in memory without data_dir.
+
+    With own_session (make run) it gets no signal from the terminal: its supervisor stops it.
+    Whatever interrupts the wait (a signal too) stops the engine before it propagates."""
     java = shutil.which("java")
     if java is None:
         raise EngineError("Java 17+ is required for DynamoDB Local: apt-get install openjdk-17-jre")
@@ -80,29 +85,37 @@ def start(port: int, data_dir: Path | None = None, timeout: float = 30.0) -> sub
         args += ["-dbPath", str(data_dir)]
         workdir = data_dir
     process = subprocess.Popen(
-        args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        args,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=own_session,
     )
     if data_dir is None:
         _scratch_dirs[process.pid] = workdir
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/"
-    while not _answers(url):
-        if process.poll() is not None:
-            detail = process.stderr.read().strip()
-            stop(process)
-            raise EngineError(f"DynamoDB Local exited at start: {detail}")
-        if time.monotonic() > deadline:
-            stop(process)
-            raise EngineError(f"DynamoDB Local did not answer on port {port} in {timeout:.0f} s")
-        time.sleep(0.2)
+    try:
+        while not answers(url):
+            if process.poll() is not None:
+                detail = process.stderr.read().strip()
+                raise EngineError(f"DynamoDB Local exited at start: {detail}")
+            if time.monotonic() > deadline:
+                raise EngineError(f"DynamoDB Local did not answer on port {port} in {timeout:.0f} s")
+            time.sleep(0.2)
+    except BaseException:
+        stop(process)
+        raise
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if the engine has not ended within `grace` seconds."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -69,8 +69,15 @@ class Command(BaseCommand):
             raise CommandError(f"There is no account {username}.") from None
         except services.OwnersUnavailable as error:
             where = settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
+            start = (
+                ". Is DynamoDB Local running? Start it with `make run` (in another terminal, "
+                "any DYNAMODB_LOCAL_PORT: this command finds it), then run this again."
+                if settings.DYNAMODB_ENDPOINT_URL and not settings.PRODUCTION
+                else ""
+            )
             raise CommandError(
-                f"Could not reach table {settings.DYNAMODB_TABLE} at {where}: {error.__cause__}"
+                f"Could not reach table {settings.DYNAMODB_TABLE} at {where}: "
+                f"{error.__cause__}{start}"
             ) from error
 
     def _list(self) -> None:
