@@ -102,7 +102,8 @@ def start(
                 detail = process.stderr.read().strip()
                 raise EngineError(f"DynamoDB Local exited at start: {detail}")
             if time.monotonic() > deadline:
-                raise EngineError(f"DynamoDB Local did not answer on port {port} in {timeout:.0f} s")
+                waited = f"{timeout:.0f} s"
+                raise EngineError(f"DynamoDB Local did not answer on port {port} in {waited}")
             time.sleep(0.2)
     except BaseException:
         stop(process)

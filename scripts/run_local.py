@@ -112,7 +112,8 @@ def main() -> int:
         server = subprocess.Popen(
             [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"], env=env, start_new_session=True
         )
-        local_server.serving_wait(url=f"{site_url}/robots.txt", process=server, timeout=SERVING_WITHIN)
+        probe = f"{site_url}/robots.txt"
+        local_server.serving_wait(url=probe, process=server, timeout=SERVING_WITHIN)
         print(f"Serving the site on {site_url}/ (Ctrl-C stops everything)", flush=True)
         return server.wait()
     except dynamodb_local.EngineError as error:
