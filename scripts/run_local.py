@@ -29,7 +29,9 @@ ROOT = dynamodb_local.ROOT
 DATA_DIR = (ROOT / os.environ.get("DYNAMODB_LOCAL_DATA", ".dynamodb")).resolve()
 ENDPOINT_RECORD = DATA_DIR / "endpoint"  # read by resume_site/settings.py; same name there
 GRACE = 5.0  # seconds a stopping process has before it is killed
-SERVING_WITHIN = 60.0  # seconds: Django's start on a busy two-core machine, with margin
+# Seconds the engine and then the server have to answer: a JVM and Django on a busy two-core
+# machine, with margin.
+STARTED_WITHIN = 90.0
 
 
 class Stopping(Exception):
@@ -102,7 +104,9 @@ def main() -> int:
     engine = server = None
     try:
         print(f"Starting DynamoDB Local on port {ENGINE_PORT} (data in {shown}/) ...", flush=True)
-        engine = dynamodb_local.start(ENGINE_PORT, DATA_DIR, own_session=True)
+        engine = dynamodb_local.start(
+            ENGINE_PORT, DATA_DIR, timeout=STARTED_WITHIN, own_session=True
+        )
         ENDPOINT_RECORD.write_text(engine_url + "\n")
         # A patient read timeout for this one call: a cold engine on a busy machine can take
         # seconds to answer its first request, and a timed-out request is never sent again.
@@ -113,7 +117,7 @@ def main() -> int:
             [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"], env=env, start_new_session=True
         )
         probe = f"{site_url}/robots.txt"
-        local_server.serving_wait(url=probe, process=server, timeout=SERVING_WITHIN)
+        local_server.serving_wait(url=probe, process=server, timeout=STARTED_WITHIN)
         print(f"Serving the site on {site_url}/ (Ctrl-C stops everything)", flush=True)
         return server.wait()
     except dynamodb_local.EngineError as error:

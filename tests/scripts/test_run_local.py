@@ -1,6 +1,8 @@
-"""scripts/run_local.py (`make run`): the site is served on DynamoDB Local with data on disk,
-and stopping it, by Ctrl-C, a `kill` or a closed terminal, stops the engine and the server too,
-leaving both ports free."""
+"""scripts/run_local.py (`make run`): the site is served on DynamoDB Local with data on disk;
+"Serving" is said once the site answers; createadmin reaches the engine whatever its port; and
+stopping it, by Ctrl-C, a `kill`, a closed terminal or a `kill` from a script that started it in
+the background, stops the engine, the server and the autoreloader's child, leaving both ports
+free and no process of it behind."""
 
 import contextlib
 import json
@@ -16,11 +18,17 @@ import pytest
 
 from scripts import dynamodb_local, local_server
 
-pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.dynamodb_local,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-STARTED_WITHIN = 90  # seconds: a JVM and Django on a busy two-core machine
+STARTED_WITHIN = 180  # seconds: run_local gives the engine and then the server 90 s each
+STOPPED_WITHIN = 30  # seconds: run_local's grace is 5 s for the server and 5 s for the engine
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+PASSWORD = "a long local password 7"
 
 
 def _post_count(url: str) -> int:
@@ -31,38 +39,183 @@ def _post_count(url: str) -> int:
         return json.load(response)["count"]
 
 
-@pytest.mark.parametrize(
-    "stopping", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "kill", "hangup"]
-)
-def test_stopping_make_run_stops_the_engine_and_the_server(stopping, tmp_path: Path) -> None:
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """Every process: pid -> (parent pid, state, start time)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (command) "
+        table[int(entry.name)] = (int(fields[1]), fields[0], fields[19])
+    return table
+
+
+def _tree(root: int) -> dict[int, str]:
+    """`root` and its living descendants: pid -> start time (which tells a reused pid)."""
+    table = _processes()
+    tree = {root: table[root][2]} if root in table else {}
+    grown = True
+    while grown:
+        grown = False
+        for pid, (parent, state, started) in table.items():
+            if parent in tree and pid not in tree and state != "Z":
+                tree[pid] = started
+                grown = True
+    return tree
+
+
+def _left(tree: dict[int, str]) -> list[str]:
+    """The processes of `tree` still running, with their command lines."""
+    table = _processes()
+    left = []
+    for pid, started in tree.items():
+        if pid in table and table[pid][2] == started and table[pid][1] != "Z":
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                left.append(f"{pid}: {command.decode(errors='replace')}")
+    return left
+
+
+def _environment(tmp_path: Path) -> tuple[dict[str, str], str, int, int]:
     site_port, engine_port = dynamodb_local.free_port(), dynamodb_local.free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "MAKE"))},
         "PORT": str(site_port),
         "DYNAMODB_LOCAL_PORT": str(engine_port),
         "DYNAMODB_LOCAL_DATA": str(tmp_path / "data"),
-        "DYNAMODB_READ_TIMEOUT": "10",  # a cold engine may be slow to create the table
+        "DYNAMODB_READ_TIMEOUT": "10",  # a cold engine on a busy machine may be slow at first
     }
-    url = f"http://127.0.0.1:{site_port}"
+    return env, f"http://127.0.0.1:{site_port}", site_port, engine_port
+
+
+SHAPES = {
+    # Ctrl-C: the terminal sends SIGINT to the foreground process group, make's.
+    "ctrl-c": "killpg SIGINT",
+    # `kill PID` of make in a terminal.
+    "kill": "kill SIGTERM",
+    # A closed terminal: the shell sends SIGHUP to each job's process group.
+    "hangup": "killpg SIGHUP",
+    # A script: `make run &` in a non-interactive shell (its background jobs ignore SIGINT),
+    # then `kill $!`, the issue's reproduction.
+    "script": "bash",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_stopping_make_run_leaves_no_process_and_frees_the_ports(shape, tmp_path: Path) -> None:
+    env, url, site_port, engine_port = _environment(tmp_path)
+    log = tmp_path / "run.log"
+    go = tmp_path / "go"
+    if shape == "script":
+        script = 'make run >"$LOG" 2>&1 & M=$!; while [ ! -e "$GO" ]; do sleep 0.1; done; kill $M'
+        command = ["bash", "-c", script + "; wait $M"]
+        env = {**env, "LOG": str(log), "GO": str(go)}
+        output = subprocess.DEVNULL
+    else:
+        command = ["make", "run"]
+        output = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "scripts/run_local.py"],
+        command,
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the engine and the server join it
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # make leads a process group of its own, as in a terminal
     )
+    tree: dict[int, str] = {}
     try:
         local_server.serving_wait(url=f"{url}/robots.txt", process=process, timeout=STARTED_WITHIN)
         assert _post_count(url) == 1
-        process.send_signal(stopping)
-        assert process.wait(timeout=30) == 0
-        deadline = time.monotonic() + 10
-        while dynamodb_local.port_in_use(site_port) or dynamodb_local.port_in_use(engine_port):
-            assert time.monotonic() < deadline, "the engine or the server outlived make run"
-            time.sleep(0.2)
+        tree = _tree(process.pid)
+        commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in tree)
+        assert "DynamoDBLocal.jar" in commands
+        assert commands.count(f"runserver\x00127.0.0.1:{site_port}") == 2  # reloader and server
+        if shape == "script":
+            go.touch()
+        else:
+            kind, name = SHAPES[shape].split()
+            sent = getattr(signal, name)
+            if kind == "killpg":
+                os.killpg(process.pid, sent)
+            else:
+                process.send_signal(sent)
+        process.wait(timeout=STOPPED_WITHIN)
+        assert _left(tree) == []
+        assert not dynamodb_local.port_in_use(site_port)
+        assert not dynamodb_local.port_in_use(engine_port)
     finally:
+        tree = tree or _tree(process.pid)  # the engine and the server lead groups of their own
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever a failed test left running
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait()
+        if output is not subprocess.DEVNULL:
+            output.close()
+    text = log.read_text()
+    assert "Traceback" not in text and "TimeoutExpired" not in text, text
+    assert "Stopping DynamoDB Local" in text
     assert any((tmp_path / "data").iterdir())  # the counts are on disk, for the next run
+    assert not (tmp_path / "data" / "endpoint").exists()  # no stale address for createadmin
+
+
+def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_path: Path):
+    env, url, _, _ = _environment(tmp_path)
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "scripts/run_local.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        local_server.serving_wait(url=f"{url}/robots.txt", process=process, timeout=STARTED_WITHIN)
+        deadline = time.monotonic() + 10
+        while "Serving the site" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        record = tmp_path / "data" / "endpoint"
+        # createadmin, given the data folder but no endpoint, finds the engine on its odd port.
+        admin_env = {**env, "ADMIN_PASSWORD": PASSWORD}
+        created = subprocess.run(
+            [sys.executable, "manage.py", "createadmin", "alex"],
+            cwd=ROOT,
+            env=admin_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+        listed = subprocess.run(
+            [sys.executable, "manage.py", "createadmin", "--list"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.stdout.startswith("alex\tactive"), listed.stderr
+        assert record.read_text().strip() == f"http://127.0.0.1:{env['DYNAMODB_LOCAL_PORT']}"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=STOPPED_WITHIN) == 0
+    finally:
+        for pid in _tree(process.pid):  # whatever a failed test left running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait()
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    start_up = lines[: next(i for i, line in enumerate(lines) if line.startswith("Serving"))]
+    assert len(set(start_up)) == len(start_up), "\n".join(start_up)
+    assert any('"GET /robots.txt HTTP/1.1" 200' in line for line in start_up)  # it answered
+    assert sum(line.startswith("Serving the site on") for line in lines) == 1
+    assert not record.exists()
