@@ -12,6 +12,17 @@ python=${PYTHON:-python3.13}
 node_min=$(sed -n 's/.*"node": *">=\([0-9.]*\)".*/\1/p' package.json | head -n1)
 missing=0
 say() { echo "missing prerequisite: $*" >&2; missing=1; }
+# at_least v18.19.1 18.16: whether the first version (a leading v allowed) is the second or later.
+at_least() {
+  local IFS=. i have need
+  read -r -a have <<<"${1#v}"
+  read -r -a need <<<"$2"
+  for i in 0 1 2; do
+    [ "${have[i]:-0}" -gt "${need[i]:-0}" ] 2>/dev/null && return 0
+    [ "${have[i]:-0}" -lt "${need[i]:-0}" ] 2>/dev/null && return 1
+  done
+  return 0
+}
 if [ "$(uname -s)" = Darwin ]; then mac=1; else mac=0; fi
 
 if ! command -v "$python" >/dev/null 2>&1 || \
@@ -27,10 +38,7 @@ fi
 if [ $mac = 1 ]; then node_how="brew install node"; else node_how="apt-get install nodejs npm (Debian 12 and Ubuntu 24.04 ship Node.js 18.19 or later, new enough)"; fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   say "Node.js $node_min+ with npm (npm installs DynamoDB Local). Install it: $node_how"
-elif ! node -e '
-    const [have, need] = [process.versions.node, process.argv[1]].map((v) => v.split(".").map(Number));
-    for (let i = 0; i < 3; i++) if ((have[i] || 0) !== (need[i] || 0)) process.exit((have[i] || 0) > (need[i] || 0) ? 0 : 1);
-  ' "$node_min"; then
+elif ! at_least "$(node --version)" "$node_min"; then
   say "Node.js $node_min+ (found $(node --version)). Install a newer one: $node_how"
 fi
 
