@@ -337,11 +337,25 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # "django": Django's own console handler goes (it printed each of its lines a second time,
-    # beside this one's); its records reach the root's handler as every logger's do.
-    "loggers": {"pynamodb": {"level": "WARNING"}, "django": {"handlers": []}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server"},
+    },
+    "loggers": {
+        "pynamodb": {"level": "WARNING"},
+        # Without Django's own console handler, which printed each django.* line a second time
+        # beside the root's; runserver's request lines keep their handler (Django's default).
+        "django": {"handlers": []},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
     "root": {
         "handlers": ["console"],
         "level": _env("DJANGO_LOG_LEVEL", "WARNING" if PRODUCTION else "INFO"),

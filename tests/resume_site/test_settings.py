@@ -137,3 +137,32 @@ def test_a_bad_allowed_origin_stops_start_up_naming_it():
     result = _check({"COUNTER_ALLOWED_ORIGINS": "https://ok.example,https://*.example"})
     assert "COUNTER_ALLOWED_ORIGINS takes origins" in result.stderr
     assert "'https://*.example'" in result.stderr
+
+
+def _endpoint(env: dict[str, str]) -> str:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "DJANGO_ENV"))}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from resume_site import settings; print(settings.DYNAMODB_ENDPOINT_URL)",
+        ],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
+    data = {"DYNAMODB_LOCAL_DATA": str(tmp_path)}
+    assert _endpoint(data) == "http://127.0.0.1:8001"  # no make run: the default port
+    (tmp_path / "endpoint").write_text("http://127.0.0.1:8211\n")
+    assert _endpoint(data) == "http://127.0.0.1:8211"
+    explicit = {**data, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    assert _endpoint(explicit) == "http://127.0.0.1:9000"  # a variable set wins
+    production = {k: v for k, v in PRODUCTION.items() if k != "DYNAMODB_ENDPOINT_URL"}
+    assert _endpoint({**data, **production}) == ""  # production never reads the record
