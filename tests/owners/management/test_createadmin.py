@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
 from owners import services
+from tests.conftest import CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD
 
 
@@ -142,3 +143,15 @@ def test_an_unreachable_table_is_named(monkeypatch, fast_passwords, settings):
     monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
     with pytest.raises(CommandError, match=f"Could not reach table {settings.DYNAMODB_TABLE}"):
         _run("alex")
+
+
+def test_an_unreachable_local_engine_says_how_to_start_it(monkeypatch, fast_passwords, settings):
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    with pytest.raises(CommandError, match=r"Start it with `make run`") as raised:
+        _run("alex")
+    assert CLOSED_ENDPOINT in str(raised.value)
+    settings.PRODUCTION = True  # no make run to point to
+    with pytest.raises(CommandError) as raised:
+        _run("alex")
+    assert "make run" not in str(raised.value)
