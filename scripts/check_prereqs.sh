@@ -30,7 +30,7 @@ if ! command -v "$python" >/dev/null 2>&1 || \
   if [ $mac = 1 ]; then
     how="brew install python@3.13"
   else
-    how="Debian 12's and Ubuntu 24.04's python3 (3.11, 3.12) are too old; get 3.13 with uv: apt-get install pipx && pipx install uv && uv python install 3.13, then make PYTHON=\$(~/.local/bin/uv python find 3.13)"
+    how="Debian 12's and Ubuntu 24.04's python3 (3.11, 3.12) are too old; get 3.13 with uv: apt-get install pipx && pipx install uv && ~/.local/bin/uv python install 3.13, then make PYTHON=\$(~/.local/bin/uv python find 3.13)"
   fi
   say "Python 3.13 ($python). $how; or run make with PYTHON=/path/to/python3.13"
 fi
