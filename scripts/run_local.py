@@ -92,6 +92,9 @@ def main() -> int:
         print(f"Port {SITE_PORT} is already in use: stop what uses it, or run PORT=8080 make run.")
         return 1
     engine_url = f"http://127.0.0.1:{ENGINE_PORT}"
+    if dynamodb_local.port_in_use(ENGINE_PORT):
+        print(f"Port {ENGINE_PORT} is already in use: run DYNAMODB_LOCAL_PORT=8002 make run.")
+        return 1
     other = endpoint_recorded(url=engine_url)
     if other:
         print(f"DynamoDB Local for {DATA_DIR} already runs at {other} (another make run?).")
@@ -103,6 +106,11 @@ def main() -> int:
     shown = DATA_DIR.relative_to(ROOT) if DATA_DIR.is_relative_to(ROOT) else DATA_DIR
     engine = server = None
     try:
+        # The server first: Django starts while the engine's JVM does (the page needs no table).
+        print(f"Starting the site on port {SITE_PORT} ...", flush=True)
+        server = subprocess.Popen(
+            [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"], env=env, start_new_session=True
+        )
         print(f"Starting DynamoDB Local on port {ENGINE_PORT} (data in {shown}/) ...", flush=True)
         engine = dynamodb_local.start(
             ENGINE_PORT, DATA_DIR, timeout=STARTED_WITHIN, own_session=True
@@ -112,10 +120,6 @@ def main() -> int:
         # seconds to answer its first request, and a timed-out request is never sent again.
         patient = {"DYNAMODB_READ_TIMEOUT": "10", **env}
         subprocess.run([python, manage, "create_table"], env=patient, check=True)
-        print(f"Starting the site on port {SITE_PORT} ...", flush=True)
-        server = subprocess.Popen(
-            [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"], env=env, start_new_session=True
-        )
         probe = f"{site_url}/robots.txt"
         local_server.serving_wait(url=probe, process=server, timeout=STARTED_WITHIN)
         print(f"Serving the site on {site_url}/ (Ctrl-C stops everything)", flush=True)
