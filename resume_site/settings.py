@@ -162,6 +162,9 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
 CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 LOGIN_URL = "admin:login"
+# Where sign-in lands when `next` is missing or unsafe (another host): the dashboard, not
+# Django's default /accounts/profile/, which the site does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 # Failed sign-ins before a pause, in a sliding window: per (username, client IP) pair and per
 # client IP, never per username alone (README, Owner accounts).
 LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
