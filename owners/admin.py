@@ -6,6 +6,7 @@ password page are the owners'. It reads the counter only through `counter.dashbo
 dependency stays one-way (owners uses counter; counter knows nothing of owners).
 """
 
+from functools import wraps
 from typing import Any
 
 from django.contrib import admin
@@ -14,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -28,6 +30,20 @@ from owners.forms import OwnerLoginForm
 def _post_only_csrf_protected(view: Any) -> Any:
     """require_POST and csrf_protect for a method view (Django's own logout takes only POST)."""
     return method_decorator(require_POST)(method_decorator(csrf_protect)(view))
+
+
+def _session_unconfirmed(request: HttpRequest) -> bool:
+    """True if the request carries a signed-in session that DynamoDB could not check: the
+    session names an account, the account could not be loaded (owners.auth.get_user treats that
+    as signed out), and loading it again fails too. A session whose account answers but does
+    not match (a cookie from before a logout) is just signed out."""
+    if SESSION_KEY not in request.session or request.user.is_authenticated:
+        return False
+    try:
+        services.account_get(username=str(request.session[SESSION_KEY]))
+    except services.OwnersUnavailable:
+        return True
+    return False
 
 
 def _sign_out_here(request: HttpRequest) -> None:
@@ -49,6 +65,23 @@ class OwnerAdminSite(admin.AdminSite):
             figures = None  # the page still renders and says so
         context = {"figures": figures, **(extra_context or {})}
         return super().index(request, extra_context=context)
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        """Django's guard (signed in, staff, CSRF, never cached), and before it: a session that
+        DynamoDB could not check gets a page saying so (503), not the sign-in page, which would
+        look like a sign-out and whose sign-in would fail the same way."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _session_unconfirmed(request):
+                context = {**self.each_context(request), "title": "The admin is unavailable"}
+                response = TemplateResponse(request, "admin/unavailable.html", context, status=503)
+                add_never_cache_headers(response)
+                return response
+            return guarded(request, *args, **kwargs)
+
+        return inner
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """The stock admin's URLs, but: sign-out is `logout_everywhere`, which must also run
@@ -74,13 +107,14 @@ class OwnerAdminSite(admin.AdminSite):
         try:
             if request.user.is_authenticated:
                 return super().logout(request)
-            # Not confirmed: a stale cookie (the engine answers), or the engine did not answer.
-            services.account_get(username=str(request.session[SESSION_KEY]))
         except services.OwnersUnavailable:
-            _sign_out_here(request)
+            unconfirmed = True  # the session version may not have been raised
+        else:
+            unconfirmed = _session_unconfirmed(request)
+        _sign_out_here(request)
+        if unconfirmed:
             context = {**self.each_context(request), "title": "Signed out on this browser"}
             return TemplateResponse(request, "admin/logout_partial.html", context, status=503)
-        _sign_out_here(request)
         return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
 
     def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
