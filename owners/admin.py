@@ -37,10 +37,11 @@ def _session_unconfirmed(request: HttpRequest) -> bool:
     session names an account, the account could not be loaded (owners.auth.get_user treats that
     as signed out), and loading it again fails too. A session whose account answers but does
     not match (a cookie from before a logout) is just signed out."""
-    if SESSION_KEY not in request.session or request.user.is_authenticated:
+    username = request.session.get(SESSION_KEY)  # read first: a session that fails Django's
+    if username is None or request.user.is_authenticated:  # check is flushed by request.user
         return False
     try:
-        services.account_get(username=str(request.session[SESSION_KEY]))
+        services.account_get(username=str(username))
     except services.OwnersUnavailable:
         return True
     return False

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,7 +133,7 @@ def _answer_check(*, http_response: Any, model: Any, **_: Any) -> None:
 
 
 class DeadlinePassed(BotoCoreError):
-    """The request's time budget for DynamoDB ran out before this call was sent; nothing was
+    """The request's time budget for DynamoDB was spent before this call was sent; nothing was
     sent, so nothing was applied."""
 
     fmt = "The request's time budget for DynamoDB ran out before the call was sent"
@@ -238,7 +239,7 @@ def _resend_delay(
     ):
         return None
     delay = random.uniform(0, RESEND_BACKOFF_SECONDS * 2 ** (attempts - 1))  # noqa: S311
-    remaining = deadline_remaining()
+    remaining = budget_remaining()
     if remaining is not None and delay >= remaining:
         return None  # no time left to send it again and wait for the answer
     return delay
@@ -246,31 +247,63 @@ def _resend_delay(
 
 # --- One time budget per request ----------------------------------------------------------------
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "dynamodb_deadline", default=None
+
+class _Budget:
+    """The seconds a request may still spend waiting on DynamoDB: wall-clock time while at least
+    one of its calls is in flight (calls sent at the same time wait together, so they are
+    counted once), and none of its own work (rendering, hashing a password)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._busy_since = 0.0
+        self._spent = 0.0
+
+    def remaining(self) -> float:
+        with self._lock:
+            busy = time.monotonic() - self._busy_since if self._in_flight else 0.0
+            return self.seconds - self._spent - busy
+
+    def call_started(self) -> None:
+        with self._lock:
+            if not self._in_flight:
+                self._busy_since = time.monotonic()
+            self._in_flight += 1
+
+    def call_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._spent += time.monotonic() - self._busy_since
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "dynamodb_budget", default=None
 )
-DEADLINE_FLOOR_SECONDS = 0.01  # the shortest read timeout a call is sent with
+BUDGET_FLOOR_SECONDS = 0.01  # the shortest read timeout a call is sent with
+_STARTED = "resume_site.budget_started"  # marks a request's context while its call is in flight
 
 
 @contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
+def budget(seconds: float | None) -> Iterator[None]:
     """Give the DynamoDB calls made inside the block (on this thread, and on the threads that
-    `in_context` hands them to) `seconds` in all: each call waits for its answer at most the
-    time left (and at most DYNAMODB_READ_TIMEOUT), and none is sent once it is gone. So a
-    request that makes several calls one after another answers within its budget however late
-    each answer is (docs/architecture.md, "The page never waits on the counter"). None: no
-    budget (commands, the tests' set-up)."""
-    token = _deadline.set(None if seconds is None else time.monotonic() + seconds)
+    `in_context` hands them to) `seconds` of waiting in all: each call waits for its answer at
+    most the time left (and at most DYNAMODB_READ_TIMEOUT), and none is sent once it is spent.
+    So a request that makes several calls one after another answers within its own work plus
+    the budget, however late each answer is (docs/architecture.md, "The page never waits on
+    the counter"). None: no budget (commands, the tests' set-up)."""
+    token = _budget.set(None if seconds is None else _Budget(seconds))
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
 
 
-def deadline_remaining() -> float | None:
+def budget_remaining() -> float | None:
     """Seconds left of the current budget (0 or less: spent), or None without one."""
-    ends = _deadline.get()
-    return None if ends is None else ends - time.monotonic()
+    current = _budget.get()
+    return None if current is None else current.remaining()
 
 
 def in_context[T](call: Callable[[], T]) -> Callable[[], T]:
@@ -280,17 +313,27 @@ def in_context[T](call: Callable[[], T]) -> Callable[[], T]:
     return lambda: context.run(call)
 
 
-def _deadline_apply(*, request: Any, **_: Any) -> None:
+def _budget_apply(*, request: Any, **_: Any) -> None:
     """botocore's `before-send` hook: the read timeout of this one request is the time left of
     the budget (botocore reads `read_timeout` from the request's context); with none left,
     nothing is sent."""
-    remaining = deadline_remaining()
-    if remaining is None:
+    current = _budget.get()
+    if current is None:
         return
+    remaining = current.remaining()
     if remaining <= 0:
         raise DeadlinePassed()
-    timeout = min(settings.DYNAMODB_READ_TIMEOUT, max(remaining, DEADLINE_FLOOR_SECONDS))
+    timeout = min(settings.DYNAMODB_READ_TIMEOUT, max(remaining, BUDGET_FLOOR_SECONDS))
     request.context["read_timeout"] = timeout
+    request.context[_STARTED] = current
+    current.call_started()
+
+
+def _budget_charge(*, request_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's `needs-retry` hook, after every attempt: the wait ends."""
+    current = request_dict.get("context", {}).pop(_STARTED, None)
+    if current is not None:
+        current.call_ended()
 
 
 class TableModel(Model):
@@ -316,7 +359,8 @@ class TableModel(Model):
             events.register(
                 "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
             )
-            events.register("before-send.dynamodb", _deadline_apply, unique_id="deadline")
+            events.register("before-send.dynamodb", _budget_apply, unique_id="budget")
+            events.register("needs-retry.dynamodb", _budget_charge, unique_id="budget-charge")
             events.register("after-call.dynamodb", _answer_check, unique_id="answer-check")
         return connection
 

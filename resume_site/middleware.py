@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from resume_site.dynamodb import deadline
+from resume_site.dynamodb import budget
 
 API_PREFIX = "/api/"
 
@@ -32,14 +32,14 @@ class PermissionsPolicyMiddleware:
 
 class DynamoDBBudgetMiddleware:
     """Every request's DynamoDB calls share one time budget: DYNAMODB_API_BUDGET for the API,
-    DYNAMODB_ADMIN_BUDGET for everything else (the owner's pages; the resume page makes none),
-    from the moment the request reaches Django (resume_site.dynamodb.deadline)."""
+    DYNAMODB_ADMIN_BUDGET for everything else (the owner's pages; the resume page makes none)
+    (resume_site.dynamodb.budget)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         api = request.path_info.startswith(API_PREFIX)
-        budget = settings.DYNAMODB_API_BUDGET if api else settings.DYNAMODB_ADMIN_BUDGET
-        with deadline(budget):
+        seconds = settings.DYNAMODB_API_BUDGET if api else settings.DYNAMODB_ADMIN_BUDGET
+        with budget(seconds):
             return self.get_response(request)

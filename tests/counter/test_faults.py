@@ -8,7 +8,6 @@ page fails fast rather than hangs), and the resume page still renders.
 """
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -73,33 +72,6 @@ def test_a_stopped_engine_gives_503_and_a_restarted_one_lost_nothing(client, set
         assert client.post("/api/count").json() == {"count": 4, "counted": True}
     finally:
         dynamodb_local.stop(engine)
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers: a hung engine."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def test_a_hung_engine_gives_503_within_the_deadline(client, settings, silent_endpoint):
