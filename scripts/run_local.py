@@ -86,8 +86,6 @@ def endpoint_forget(*, url: str) -> None:
 
 
 def main() -> int:
-    for stopping in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stopping, _stop)
     if dynamodb_local.port_in_use(SITE_PORT):
         print(f"Port {SITE_PORT} is already in use: stop what uses it, or run PORT=8080 make run.")
         return 1
@@ -105,6 +103,9 @@ def main() -> int:
     site_url = f"http://127.0.0.1:{SITE_PORT}"
     shown = DATA_DIR.relative_to(ROOT) if DATA_DIR.is_relative_to(ROOT) else DATA_DIR
     engine = server = None
+    # From here on whatever stops make run stops what it started (nothing was, before).
+    for stopping in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stopping, _stop)
     try:
         # The server first: Django starts while the engine's JVM does (the page needs no table).
         print(f"Starting the site on port {SITE_PORT} ...", flush=True)
