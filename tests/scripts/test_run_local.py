@@ -96,7 +96,9 @@ def _environment(tmp_path: Path) -> tuple[dict[str, str], str, int, int]:
         "PORT": str(site_port),
         "DYNAMODB_LOCAL_PORT": str(engine_port),
         "DYNAMODB_LOCAL_DATA": str(tmp_path / "data"),
-        "DYNAMODB_READ_TIMEOUT": "10",  # a cold engine on a busy machine may be slow at first
+        # a cold engine on a busy machine may be slow to answer at first
+        "DYNAMODB_READ_TIMEOUT": "10",
+        "DYNAMODB_API_BUDGET": "10",
     }
     return env, f"http://127.0.0.1:{site_port}", site_port, engine_port
 
@@ -188,7 +190,8 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
         )
     try:
         _serving_wait(log=log, process=process)
-        assert _post_count(url) == 1  # the engine and the table are ready once it says so
+        # Once it says so, the site answers and counts: the engine and the table are ready too.
+        assert _post_count(url) == 1
         record = tmp_path / "data" / "endpoint"
         # createadmin, given the data folder but no endpoint, finds the engine on its odd port.
         admin_env = {**env, "ADMIN_PASSWORD": PASSWORD}
@@ -222,6 +225,5 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     start_up = lines[: next(i for i, line in enumerate(lines) if line.startswith("Serving"))]
     assert len(set(start_up)) == len(start_up), "\n".join(start_up)
-    assert any('"GET /robots.txt HTTP/1.1" 200' in line for line in start_up)  # it answered
     assert sum(line.startswith("Serving the site on") for line in lines) == 1
     assert not record.exists()
