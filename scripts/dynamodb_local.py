@@ -63,12 +63,14 @@ def answers(url: str) -> bool:
 
 
 def start(
-    port: int, data_dir: Path | None = None, timeout: float = 30.0, *, own_session: bool = False
+    port: int, data_dir: Path | None = None, timeout: float = 90.0, *, own_session: bool = False
 ) -> subprocess.Popen:
     """Start the engine on 127.0.0.1:port and wait until it answers; in memory without data_dir.
 
     With own_session (make run) it gets no signal from the terminal: its supervisor stops it.
-    Whatever interrupts the wait (a signal too) stops the engine before it propagates."""
+    Whatever interrupts the wait (a signal too) stops the engine before it propagates. 90 s by
+    default: on a loaded two-core machine the JVM took more than 30 s to answer (the full suite's
+    session engine did not start in 30 s at a load average of 8)."""
     java = shutil.which("java")
     if java is None:
         raise EngineError("Java 17+ is required for DynamoDB Local: apt-get install openjdk-17-jre")
