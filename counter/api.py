@@ -207,8 +207,8 @@ def request_is_automated(*, request: HttpRequest) -> bool:
 
 
 def user_agent_is_browser_shaped(*, user_agent: str) -> bool:
-    """ "Mozilla/5.0 (" followed somewhere by a browser engine's name, as every current browser
-    sends (Chrome, Edge, Safari, Firefox, Samsung Internet, on desktop and phone)."""
+    """True if it starts with "Mozilla/5.0 (" and names a browser engine, as every current
+    browser's does (Chrome, Edge, Safari, Firefox, Samsung Internet, on desktop and phone)."""
     lowered = user_agent.lower()
     return lowered.startswith(BROWSER_PREFIX) and any(
         engine in lowered for engine in BROWSER_ENGINES
