@@ -375,6 +375,7 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
         upload_keys={secret_env.parse_s3_url(lifecycle.stage[secret_env.SETTING])[1]},
         static_keys=set(),
         throttling={},
+        invalidations=[],
     )
     assert lifecycle.after_refused == nothing
 
