@@ -24,6 +24,7 @@ ANSWER_TIMEOUT_SECONDS = 60
 API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
 # An edge server's address: API Gateway's source IP for every request the distribution sends.
 EDGE_IP = "64.252.122.7"
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def runtime_sdk_link(target: Path) -> Path:
@@ -262,11 +263,15 @@ class Site:
         path: str,
         *,
         source_ip: str,
-        user_agent: str,
+        user_agent: str | None = None,
         headers: dict[str, str | None] | None = None,
         forwarded_for: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
+        """The event from a client at `source_ip`; its User-Agent is `user_agent`, or the
+        headers' (None there leaves it out), or a browser's."""
+        if user_agent is None:
+            user_agent = (headers or {}).get("User-Agent", BROWSER_USER_AGENT)
         if self.via == "cloudfront":
             return edge_event(
                 method,
