@@ -31,7 +31,7 @@ from pynamodb.exceptions import PynamoDBException
 from counter.services import days, limits, visitors
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
 from resume_site.clients import Client
-from resume_site.dynamodb import failure_not_applied, failures_raise
+from resume_site.dynamodb import failure_not_applied, failures_raise, in_context
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _at_once[T](calls: list[Callable[[], T]]) -> list[T]:
     order, once all have finished; the first failure is raised after all have finished."""
     if not calls:
         return []
-    futures: list[Future[T]] = [_executor().submit(call) for call in calls[1:]]
+    futures: list[Future[T]] = [_executor().submit(in_context(call)) for call in calls[1:]]
     try:
         first = calls[0]()
     finally:
@@ -123,7 +123,7 @@ def _day_figures(*, digest: str, day: dt.date) -> list[Callable[[], object]]:
 def _count(*, digest: str | None, day: dt.date) -> int:
     """The total's ADD, and with a visitor the day's figures, sent at the same time."""
     bookkeeping = _day_figures(digest=digest, day=day) if digest is not None else []
-    futures = [_executor().submit(call) for call in bookkeeping]
+    futures = [_executor().submit(in_context(call)) for call in bookkeeping]
     try:
         total = _total_add()
     finally:
@@ -161,7 +161,7 @@ def count_view(*, visitor: Client) -> CountOutcome:
     if settings.COUNTER_VISITOR_LIMIT:
         checks.append((f"visitor#{digest}", settings.COUNTER_VISITOR_LIMIT))
     if settings.COUNTER_CLIENT_LIMIT:
-        client = visitors.client_digest(ip=visitor.ip, day=day)
+        client = visitors.client_digest(network=visitor.network, day=day)
         checks.append((f"client#{client}", settings.COUNTER_CLIENT_LIMIT))
     standings = _at_once(
         [

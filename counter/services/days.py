@@ -15,7 +15,7 @@ from counter.services.items import (
     VisitorMarker,
     day_start,
 )
-from resume_site.dynamodb import failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,7 @@ def day_visitor_record(*, digest: str, day: dt.date) -> bool:
             tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
             tx.update(DayItem(_uniques_key(day)), actions=[DayItem.uniques.add(1)])
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        if condition_failed(error):
             return False
         raise
     return True

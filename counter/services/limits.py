@@ -15,7 +15,7 @@ import enum
 from pynamodb.exceptions import UpdateError
 
 from counter.services.items import CounterUnavailable, RateBucket
-from resume_site.dynamodb import failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
 BUCKET_LIFETIME = dt.timedelta(minutes=5)  # kept a few minutes past its minute, then TTL
@@ -39,7 +39,7 @@ def limit_check(*, subject: str, limit: int, minute: int) -> Standing:
             | (RateBucket.attempts < REFUSE_FACTOR * limit),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return Standing.REFUSED
         raise
     return Standing.UNDER if bucket.attempts <= limit else Standing.OVER

@@ -9,15 +9,19 @@ import time
 import pytest
 
 from tests.deploy.lambda_host import Site
-from tests.deploy.test_package import USER_AGENT
 
 pytestmark = pytest.mark.dynamodb_local
 
 VISITOR_LIMIT = 5
 
 
+def browser(name: str) -> str:
+    """A browser's User-Agent, told apart by `name` (one visitor per name and address)."""
+    return f"Mozilla/5.0 (X11; Linux x86_64; {name}) Gecko/20100101 Firefox/133.0"
+
+
 def _total(site: Site) -> int:
-    event = site.event("GET", "/api/count", source_ip="192.0.2.1", user_agent=USER_AGENT)
+    event = site.event("GET", "/api/count", source_ip="192.0.2.1", user_agent=browser("Reader"))
     return json.loads(site.respond(event)["body"])["count"]
 
 
@@ -29,7 +33,7 @@ def _post(site: Site, *, ip: str, user_agent: str) -> dict:
 def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(site) -> None:
     before = _total(site)
     first_minute = int(time.time() // 60)
-    answers = [_post(site, ip="192.0.2.10", user_agent="Burst/1.0") for _ in range(60)]
+    answers = [_post(site, ip="192.0.2.10", user_agent=browser("Burst")) for _ in range(60)]
     minutes = int(time.time() // 60) - first_minute + 1  # a burst may straddle a minute
 
     added = _total(site) - before
@@ -44,8 +48,8 @@ def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(site) -
 
 def test_another_visitor_on_the_same_ip_still_counts(site) -> None:
     for _ in range(VISITOR_LIMIT + 1):
-        _post(site, ip="192.0.2.20", user_agent="Busy/1.0")
-    answer = _post(site, ip="192.0.2.20", user_agent="Quiet/1.0")
+        _post(site, ip="192.0.2.20", user_agent=browser("Busy"))
+    answer = _post(site, ip="192.0.2.20", user_agent=browser("Quiet"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True
 
@@ -54,7 +58,7 @@ def test_another_ip_behind_the_same_edge_server_has_its_own_limit(site) -> None:
     """Through the distribution every request comes from a few edge addresses: the limits are
     per viewer, so one flooding viewer leaves the others counted."""
     for _ in range(VISITOR_LIMIT * 10 + 5):
-        _post(site, ip="192.0.2.40", user_agent="Flood/1.0")
-    answer = _post(site, ip="192.0.2.41", user_agent="Flood/1.0")
+        _post(site, ip="192.0.2.40", user_agent=browser("Flood"))
+    answer = _post(site, ip="192.0.2.41", user_agent=browser("Flood"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True

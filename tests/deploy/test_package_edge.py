@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.deploy import lambda_host
 from tests.deploy.lambda_host import API_HOST, Site, rest_event
 from tests.deploy.test_package import body_text
 
@@ -112,7 +113,11 @@ def test_without_an_origin_secret_the_cloudfront_headers_are_not_believed(site) 
     def post(viewer: str) -> dict:
         headers = {"CloudFront-Viewer-Address": f"{viewer}:443", "X-Origin-Verify": "guess"}
         event = site.event(
-            "POST", "/api/count", source_ip="203.0.113.91", user_agent="Forger/1.0", headers=headers
+            "POST",
+            "/api/count",
+            source_ip="203.0.113.91",
+            user_agent=lambda_host.BROWSER_USER_AGENT,
+            headers=headers,
         )
         return json.loads(site.respond(event)["body"])
 

@@ -94,7 +94,7 @@ def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
     services.count_view(visitor=ALICE)
     minute = int(at_noon // 60)
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
-    client = services.client_digest(ip=ALICE.ip, day=DAY)
+    client = services.client_digest(network=ALICE.network, day=DAY)
     buckets = {item["pk"]["S"]: item for item in _items(table_scan, "rate#")}
     assert set(buckets) == {f"rate#visitor#{visitor}#{minute}", f"rate#client#{client}#{minute}"}
     assert all("expires" in bucket for bucket in buckets.values())
