@@ -138,6 +138,58 @@ def test_an_http_api_event_is_counted_by_its_source_ip(site, figures) -> None:
     assert added(before, figures()) == (3, 3, 2)
 
 
+def _ipv6_post(site, version: str, address: str, user_agent: str = BROWSER) -> dict[str, Any]:
+    if version == "rest":
+        return site.event("POST", "/api/count", source_ip=address, user_agent=user_agent)
+    event = http_api_event("POST", "/api/count", source_ip=address)
+    event["headers"]["user-agent"] = user_agent
+    return event
+
+
+@pytest.mark.parametrize("version", ["rest", "http"])
+def test_addresses_of_one_ipv6_64_are_one_visitor_within_one_limit(site, figures, version) -> None:
+    """One host usually holds a whole /64 and may send each request from another address of
+    it: one visitor, one unique, one per-visitor limit (5 a minute)."""
+    if version == "http" and site.via == "cloudfront":
+        pytest.skip("the distribution's origin is the REST API")
+    prefix = "2001:db8:64:1" if version == "rest" else "2001:db8:64:2"
+    before = figures()
+    first_minute = int(time.time() // 60)
+    answers = [
+        site.respond(_ipv6_post(site, version, f"{prefix}:{n:x}:{n:x}::{n:x}"))
+        for n in range(1, 41)
+    ]
+    minutes = int(time.time() // 60) - first_minute + 1
+
+    total, views, uniques = added(before, figures())
+    counted = sum(
+        answer(response)["counted"] for response in answers if response["statusCode"] == 200
+    )
+    assert counted == total == views
+    assert 1 <= total <= 5 * minutes
+    assert uniques == 1
+
+
+@pytest.mark.parametrize("version", ["rest", "http"])
+def test_addresses_of_one_ipv6_64_share_the_per_client_limit(site, figures, version) -> None:
+    """70 browsers, each at its own address of one /64: at most 60 a minute count."""
+    if version == "http" and site.via == "cloudfront":
+        pytest.skip("the distribution's origin is the REST API")
+    prefix = "2001:db8:65:1" if version == "rest" else "2001:db8:65:2"
+    before = figures()
+    first_minute = int(time.time() // 60)
+    for n in range(1, 71):
+        agent = BROWSER.replace("Safari/537.36", f"Safari/537.36 Device/{n}")
+        site.respond(_ipv6_post(site, version, f"{prefix}::{n:x}", agent))
+    minutes = int(time.time() // 60) - first_minute + 1
+
+    total, _, uniques = added(before, figures())
+    assert uniques == total  # each browser is its own visitor
+    assert total <= 60 * minutes
+    if minutes == 1:
+        assert total == 60
+
+
 # --- What is never counted ----------------------------------------------------------------------
 
 
