@@ -74,9 +74,11 @@ def method_check(*, request: HttpRequest) -> None:
 
 
 def _own_origin(request: HttpRequest) -> str:
-    """The site's origin as this request reached it: scheme and host as Django sees them (in
-    production the scheme comes from API Gateway's X-Forwarded-Proto, SECURE_PROXY_SSL_HEADER,
-    and the host is checked against ALLOWED_HOSTS)."""
+    """The site's canonical origin, SITE_URL (always set in production), never the `Host` API
+    Gateway saw: behind CloudFront that is the origin's `*.execute-api` name, not the address the
+    page was read at. Locally, without SITE_URL, the scheme and host the request came to."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.lower()
     return f"{request.scheme}://{request.get_host()}".lower()
 
 
