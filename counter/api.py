@@ -74,9 +74,11 @@ def method_check(*, request: HttpRequest) -> None:
 
 
 def _own_origin(request: HttpRequest) -> str:
-    """The site's origin as this request reached it: scheme and host as Django sees them (in
-    production the scheme comes from API Gateway's X-Forwarded-Proto, SECURE_PROXY_SSL_HEADER,
-    and the host is checked against ALLOWED_HOSTS)."""
+    """The site's canonical origin, SITE_URL (always set in production), never the `Host` API
+    Gateway saw: behind CloudFront that is the origin's `*.execute-api` name, not the address the
+    page was read at. Locally, without SITE_URL, the scheme and host the request came to."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.lower()
     return f"{request.scheme}://{request.get_host()}".lower()
 
 
@@ -207,8 +209,8 @@ def request_is_automated(*, request: HttpRequest) -> bool:
 
 
 def user_agent_is_browser_shaped(*, user_agent: str) -> bool:
-    """ "Mozilla/5.0 (" followed somewhere by a browser engine's name, as every current browser
-    sends (Chrome, Edge, Safari, Firefox, Samsung Internet, on desktop and phone)."""
+    """True if it starts with "Mozilla/5.0 (" and names a browser engine, as every current
+    browser's does (Chrome, Edge, Safari, Firefox, Samsung Internet, on desktop and phone)."""
     lowered = user_agent.lower()
     return lowered.startswith(BROWSER_PREFIX) and any(
         engine in lowered for engine in BROWSER_ENGINES

@@ -1,4 +1,5 @@
-"""The stage's secrets (SECRET_KEY), read at deploy time and set on the Lambda function's
+"""The stage's secrets (SECRET_KEY, and EDGE_ORIGIN_SECRET once the distribution is in front),
+read at deploy time and set on the Lambda function's
 environment, so the function makes no network call in its init to fetch them.
 
 The stage's `secret_env` (a key of our own in zappa_settings.json, which Zappa ignores) names a

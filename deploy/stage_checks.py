@@ -14,10 +14,11 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
-from deploy import api_throttling, secret_env, stages, static_files
+from deploy import api_throttling, edge_cache, secret_env, stages, static_files
 
 PROJECT_NAME = "resume-site"
 DJANGO_SETTINGS = "resume_site.settings"
@@ -31,13 +32,14 @@ MAX_CONCURRENCY = 100
 INSTANTIATE_ON_IMPORT = "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"
 REQUIRED_ENVIRONMENT = (
     "DYNAMODB_TABLE",
-    "ALLOWED_HOSTS",
     "SITE_URL",
     "STATIC_BUCKET",
     "STATIC_DOMAIN",
 )
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# A CloudFormation stack name (letters, digits, hyphens; a letter first; at most 128).
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
 # Zappa's settings that make its handler fetch environment variables from S3 when it starts
 # (`remote_env`, and the deprecated pair that spells the same URL in two halves).
@@ -133,7 +135,7 @@ def _runtime_problems(*, config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
+def _environment_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     problems = []
     environment = config.get("environment_variables")
     if not isinstance(environment, Mapping):
@@ -161,11 +163,31 @@ def _environment_problems(*, config: Mapping[str, Any]) -> list[str]:
             "environment_variables.STATIC_DOMAIN must be a bare host name such as "
             f"d123.cloudfront.net (no scheme, no path), got {domain!r}"
         )
+    site_url = environment.get("SITE_URL")
+    if isinstance(domain, str) and HOSTNAME.match(domain) and isinstance(site_url, str):
+        site_host = urlsplit(site_url.strip()).netloc
+        if site_host and domain != site_host:
+            problems.append(
+                "environment_variables.STATIC_DOMAIN must be SITE_URL's host "
+                f"({site_host!r}): one distribution serves the page and /static/*, got {domain!r}"
+            )
     secret_url = config.get(secret_env.SETTING)
     if not isinstance(secret_url, str) or not S3_URL.match(secret_url):
         problems.append(
             f"{secret_env.SETTING} must be an s3://bucket/key URL of the private JSON object "
             f"holding SECRET_KEY, got {secret_url!r}"
+        )
+    stack = config.get(edge_cache.INFRA_STACK_SETTING)
+    own_stack = f"{config.get('project_name')}-{stage}"
+    if not isinstance(stack, str) or not STACK_NAME.match(stack):
+        problems.append(
+            f"{edge_cache.INFRA_STACK_SETTING} must name the stage's infra/template.yaml stack "
+            f"(like {own_stack}-infra), whose distribution every deploy invalidates, got {stack!r}"
+        )
+    elif stack == own_stack:
+        problems.append(
+            f"{edge_cache.INFRA_STACK_SETTING} must not be {own_stack!r}: Zappa names its own API "
+            "Gateway stack after the function and would replace that stack's resources"
         )
     for name in REMOTE_ENV_SETTINGS:
         if name in config:
@@ -183,7 +205,7 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     return [
         *_core_problems(stage=stage, config=config),
         *_runtime_problems(config=config),
-        *_environment_problems(config=config),
+        *_environment_problems(stage=stage, config=config),
         *api_throttling.throttling_problems(config=config),
     ]
 

@@ -10,7 +10,8 @@
   prebuilt zip, --zip, is not rebuilt, so it skips this); adds the bytecode of every module
   (deploy/bytecode.py).
 - `post` slot, `finish_deploy`: runs after the function is updated; throttles the API Gateway
-  stage (deploy/api_throttling.py) and publishes the static files.
+  stage (deploy/api_throttling.py), publishes the static files and invalidates the pages the
+  distribution caches (deploy/edge_cache.py).
 
 Zappa loads this file by its path, as a top-level module named `zappa_callbacks`, from its
 working directory (zappa/cli.py `callback`: `pkgutil.get_importer(<cwd>/deploy)`), with the
@@ -37,6 +38,7 @@ from deploy import (  # noqa: E402
     api_throttling,
     build_venv,
     bytecode,
+    edge_cache,
     secret_env,
     stage_checks,
     static_files,
@@ -114,7 +116,9 @@ def add_bytecode(zappa_cli: Any) -> None:
 
 def finish_deploy(zappa_cli: Any) -> None:
     """Zappa's `post` callback: throttle the stage Zappa deployed (Zappa has no setting for
-    it), then publish the static files of the tree it deployed (its working directory, the
-    tracked copy made by `check_and_prepare`)."""
+    it), publish the static files of the tree it deployed (its working directory, the tracked
+    copy made by `check_and_prepare`), then make the distribution drop its cached pages, which
+    link those files (deploy/edge_cache.py)."""
     api_throttling.throttle_stage(zappa_cli)
     static_files.publish_static(zappa_cli, project=Path.cwd())
+    edge_cache.invalidate_after_deploy(zappa_cli)

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from resume_site.edge import edge_request_verified
+
 USER_AGENT_LIMIT = 512  # characters kept; enough to tell browsers apart, bounded for hashing
 # An IPv6 client is keyed by its /64: one host (one home, one phone) is usually given a whole
 # /64 and may use any address in it, as an IPv4 client uses its one address
@@ -44,27 +46,62 @@ class Client:
 
 
 def client_of(request: HttpRequest) -> Client:
-    """The request's client: the source IP address API Gateway saw, and the User-Agent.
+    """The request's client: its IP address, User-Agent and country.
 
-    On Lambda the IP is the one API Gateway itself records for the connection, in the event
-    Zappa hands Django as `request.META["lambda.event"]`: `requestContext.identity.sourceIp` for
-    a REST API (payload v1) or `requestContext.http.sourceIp` for an HTTP API (payload v2).
-    Never a header: Zappa sets REMOTE_ADDR from the second-to-last `X-Forwarded-For` entry, and
-    API Gateway only appends the real address to whatever `X-Forwarded-For` the client sent, so
-    `X-Forwarded-For: 10.9.0.1` would make any client "10.9.0.1" (a new visitor per request,
-    and a fresh sign-in limit per request). Without a Lambda event (`make run`, the tests'
-    server) REMOTE_ADDR is the socket's peer address, which no header can change.
+    Through the site's CloudFront distribution (a request carrying the verified origin secret,
+    `resume_site.edge.edge_request_verified`), the IP is the viewer's address CloudFront itself
+    puts in `CloudFront-Viewer-Address` (`ip:port`, the port dropped) and the country is
+    `CloudFront-Viewer-Country`: API Gateway's source IP there is an edge server's, shared by
+    everyone that edge serves. Only such a request is believed about either header: one sent
+    straight to API Gateway could name any address in it.
 
-    An event without a usable source IP gives an empty IP: every such request is one client,
+    Otherwise, on Lambda, the IP is the one API Gateway itself records for the connection, in
+    the event Zappa hands Django as `request.META["lambda.event"]`:
+    `requestContext.identity.sourceIp` for a REST API (payload v1) or
+    `requestContext.http.sourceIp` for an HTTP API (payload v2); and the country is unknown.
+
+    Never `X-Forwarded-For`: Zappa sets REMOTE_ADDR from its second-to-last entry, and API
+    Gateway (and CloudFront) only append the real address to whatever `X-Forwarded-For` the
+    client sent, so `X-Forwarded-For: 10.9.0.1` would make any client "10.9.0.1" (a new visitor
+    per request, and a fresh sign-in limit per request). Without a Lambda event (`make run`, the
+    tests' server) REMOTE_ADDR is the socket's peer address, which no header can change.
+
+    A request without a usable address gives an empty IP: every such request is one client,
     rather than one the request's headers choose. See docs/architecture.md, "The client's IP
-    address", for what changes if CloudFront is put in front of the API.
+    address".
     """
-    event = request.META.get("lambda.event")
-    raw = _event_source_ip(event) if event is not None else request.META.get("REMOTE_ADDR", "")
+    country = UNKNOWN_COUNTRY
+    if edge_request_verified(request=request):
+        raw = _viewer_address_ip(request.META.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS", ""))
+        country = _country_code(request.META.get("HTTP_CLOUDFRONT_VIEWER_COUNTRY", ""))
+    elif (event := request.META.get("lambda.event")) is not None:
+        raw = _event_source_ip(event)
+    else:
+        raw = request.META.get("REMOTE_ADDR", "")
     return Client(
         ip=_normalised_ip(raw),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LIMIT],
+        country=country,
     )
+
+
+def _viewer_address_ip(value: str) -> str:
+    """The IP of `CloudFront-Viewer-Address`: `198.51.100.10:46532` and, for IPv6, the address
+    and port unbracketed (`2001:db8::1:46532`) or bracketed (`[2001:db8::1]:46532`)."""
+    value = value.strip()
+    if value.startswith("["):
+        address, _, _ = value[1:].partition("]")
+        return address
+    address, separator, port = value.rpartition(":")
+    return address if separator and port.isdigit() else ""
+
+
+def _country_code(value: str) -> str:
+    """A two-letter ISO 3166 code, upper-case, as CloudFront sends it; anything else is unknown."""
+    value = value.strip()
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    return UNKNOWN_COUNTRY
 
 
 def _event_source_ip(event: Any) -> str:

@@ -88,7 +88,29 @@ SECRET_KEY = _env("SECRET_KEY", None if PRODUCTION else "local-development-key-n
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
 DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", None if PRODUCTION else "127.0.0.1,localhost")
+
+# --- The public address: one setting for the domain -----------------------------------------
+# The site's canonical origin, like https://resume.example.com (the owner's domain on the
+# CloudFront distribution, or its cloudfront.net name). It drives the page's canonical URL (also
+# in its OpenGraph tags and JSON-LD), the hosts Django answers, the origins CSRF trusts and the
+# counter's own origin, and it is the host every request that came through the distribution is
+# answered as (resume_site/edge.py). Locally it may stay unset: the page then names the address
+# the request came to.
+SITE_URL = _env_site_url("SITE_URL")
+SITE_HOST = urlsplit(SITE_URL).netloc if SITE_URL else ""
+AWS_REGION = _env("AWS_REGION", "us-east-1")
+# The hosts Django answers: SITE_URL's, and in production API Gateway's own names in the region
+# (CloudFront sends the origin's host, and the edge middleware then answers as SITE_URL's
+# host); ALLOWED_HOSTS adds more, comma-separated. Never `*`.
+ALLOWED_HOSTS = list(
+    dict.fromkeys(
+        ([SITE_HOST] if SITE_HOST else [])
+        + ([f".execute-api.{AWS_REGION}.amazonaws.com"] if PRODUCTION else [])
+        + _env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
+    )
+)
+if "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must not hold '*': name the hosts.")
 
 INSTALLED_APPS = [
     "owners.apps.OwnerAdminConfig",  # django.contrib.admin with the owner's dashboard site
@@ -102,6 +124,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "resume_site.edge.EdgeOriginMiddleware",  # first: it sets the host and path all others see
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
@@ -209,18 +232,12 @@ if STATIC_BUCKET:
         },
     }
 
-# --- The public address ---------------------------------------------------------------------
-# The canonical URL of the resume page, also used by its OpenGraph tags and JSON-LD. Locally it
-# may stay unset: the page then names the address the request came to.
-SITE_URL = _env_site_url("SITE_URL")
-
 # --- The resume -----------------------------------------------------------------------------
 RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume_site" / "data" / "resume.json")))
 RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
 
 # --- DynamoDB -------------------------------------------------------------------------------
 DYNAMODB_TABLE = _env("DYNAMODB_TABLE", None if PRODUCTION else "resume-site-local")
-AWS_REGION = _env("AWS_REGION", "us-east-1")
 # Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local: when unset, the
 # engine a running `make run` recorded in <data folder>/endpoint (scripts/run_local.py), so
 # createadmin finds it whatever its port, else port 8001.
@@ -339,9 +356,27 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", "true")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    CSRF_TRUSTED_ORIGINS = _env_list(
-        "CSRF_TRUSTED_ORIGINS", ",".join(f"https://{host}" for host in ALLOWED_HOSTS)
+    # The site's own origin; CSRF_TRUSTED_ORIGINS adds more (full origins, comma-separated).
+    CSRF_TRUSTED_ORIGINS = list(dict.fromkeys([SITE_URL, *_env_list("CSRF_TRUSTED_ORIGINS", "")]))
+
+# --- The edge: the site's CloudFront distribution in front of API Gateway -------------------
+# The value(s) of the secret header the distribution adds to every request it sends to API
+# Gateway (docs/deploy.md, "The origin secret"). When set, /api/ and /admin/ answer only requests
+# that carry one of them (403 otherwise), and only such requests are believed about the
+# viewer's address and country (resume_site/edge.py, resume_site/clients.py). Two values,
+# comma-separated, during a rotation: the new one first. Unset (locally, or a stage served by
+# API Gateway alone) nothing is refused and the client is API Gateway's source IP.
+EDGE_ORIGIN_SECRETS = _env_list("EDGE_ORIGIN_SECRET", "")
+if len(EDGE_ORIGIN_SECRETS) > 2:
+    raise ImproperlyConfigured(
+        "EDGE_ORIGIN_SECRET holds one value, or two (new,old) during a rotation."
     )
+if PRODUCTION and any(len(value) < 32 for value in EDGE_ORIGIN_SECRETS):
+    raise ImproperlyConfigured("EDGE_ORIGIN_SECRET values must be at least 32 characters.")
+# Cache-Control of the answers the distribution caches (the page, robots.txt, /favicon.ico):
+# the edge keeps them for a day (every deploy invalidates them), browsers for five minutes.
+EDGE_CACHE_SECONDS = _env_int("EDGE_CACHE_SECONDS", "86400")
+BROWSER_CACHE_SECONDS = _env_int("BROWSER_CACHE_SECONDS", "300")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -1,3 +1,7 @@
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -5,7 +9,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.cache import cache_control
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from resume_site import seo
@@ -35,6 +39,26 @@ def page_html(*, url: str) -> str:
     return _rendered[2]
 
 
+def edge_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Marks an answer that depends on nothing in the request as cacheable at the edge for
+    EDGE_CACHE_SECONDS (a day: every deploy invalidates it, deploy/edge_cache.py) and in
+    browsers for BROWSER_CACHE_SECONDS (five minutes, then they revalidate). The distribution's
+    cache policy for these paths forwards no cookie, so no answer of theirs may depend on one."""
+
+    @wraps(view)
+    def cached(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=settings.BROWSER_CACHE_SECONDS,
+            s_maxage=settings.EDGE_CACHE_SECONDS,
+        )
+        return response
+
+    return cached
+
+
 @receiver(setting_changed, dispatch_uid="resume_site.views.forget_page")
 def _forget_page(**kwargs: object) -> None:
     global _rendered
@@ -42,7 +66,7 @@ def _forget_page(**kwargs: object) -> None:
 
 
 @require_safe
-@cache_control(public=True, max_age=300)
+@edge_cached
 def resume(request: HttpRequest) -> HttpResponse:
     """The resume page (GET and HEAD), rendered from resume.json; never touches DynamoDB."""
     url = seo.page_url_get(request=request, path=reverse("resume"))
@@ -50,14 +74,14 @@ def resume(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_control(public=True, max_age=86400)
+@edge_cached
 def robots_txt(request: HttpRequest) -> HttpResponse:
     """Crawlers may read the resume; the owner's admin and the counter API are not for them."""
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
 
 
 @require_safe
-@cache_control(public=True, max_age=86400)
+@edge_cached
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico by convention: send them to the static icon."""
     return HttpResponseRedirect(static("favicon.ico"))

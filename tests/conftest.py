@@ -30,6 +30,17 @@ BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 from scripts import dynamodb_local, local_server  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def patient_budgets(settings) -> None:
+    """Patient DynamoDB budgets for every test: on a loaded machine DynamoDB Local can take a
+    few tenths of a second per call, and a view's three calls would spend the shipped second
+    (DynamoDB itself answers in milliseconds). The tests that prove the budgets set the shipped
+    values themselves (tests/counter/test_faults.py, tests/owners/test_admin.py,
+    tests/deploy/test_package_faults.py)."""
+    settings.DYNAMODB_API_BUDGET = 10.0
+    settings.DYNAMODB_ADMIN_BUDGET = 10.0
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     """One in-memory DynamoDB Local for the whole session, on a free port."""

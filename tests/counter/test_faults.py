@@ -30,6 +30,13 @@ def _timed(call):
     return result, time.monotonic() - started
 
 
+@pytest.fixture(autouse=True)
+def shipped_budgets(settings) -> None:
+    """The budgets the site ships with (tests/conftest.py makes them patient elsewhere)."""
+    settings.DYNAMODB_API_BUDGET = 1.0
+    settings.DYNAMODB_ADMIN_BUDGET = 2.0
+
+
 @pytest.fixture
 def no_limits(settings) -> None:
     settings.COUNTER_VISITOR_LIMIT = 0

@@ -5,6 +5,7 @@ it); a warm `handler` process on DynamoDB Local."""
 import secrets
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,29 +57,37 @@ def secret_key() -> str:
 def lambda_environment(
     task_dir: Path, secret_key: str, stage_config: dict[str, Any]
 ) -> Callable[[str], dict[str, str]]:
-    """The function's environment, given the DynamoDB endpoint it should use."""
+    """The function's environment, given the DynamoDB endpoint it should use.
 
-    def environment(dynamodb_endpoint: str) -> dict[str, str]:
-        return lambda_host.lambda_environment(
+    With patient DynamoDB budgets unless `shipped_budgets`: on a loaded test machine DynamoDB
+    Local can take a few tenths of a second per call, and the three calls of a fresh process's
+    first view would then spend the shipped second (DynamoDB answers in milliseconds). The fault
+    matrix (test_package_faults.py), which proves the budgets, runs with the shipped ones."""
+
+    def environment(dynamodb_endpoint: str, *, shipped_budgets: bool = False) -> dict[str, str]:
+        env = lambda_host.lambda_environment(
             task=task_dir,
             secret_key=secret_key,
             dynamodb_endpoint=dynamodb_endpoint,
             config=stage_config,
         )
+        if not shipped_budgets:
+            env |= {"DYNAMODB_API_BUDGET": "10", "DYNAMODB_ADMIN_BUDGET": "10"}
+        return env
 
     return environment
 
 
-@pytest.fixture(scope="module")
-def lambda_process(
-    task_dir: Path,
-    runtime_sdk_dir: Path,
-    lambda_environment: Callable[[str], dict[str, str]],
-    dynamodb_endpoint: str,
-    stage_config: dict[str, Any],
-) -> Iterator[LambdaProcess]:
-    """The unzipped package answering events in a fresh Python 3.13 process, on the stage's
-    table (created empty in DynamoDB Local, dropped afterwards)."""
+@pytest.fixture(scope="session")
+def edge_secret() -> str:
+    """A fresh origin secret, standing for the EDGE_ORIGIN_SECRET the deploy read from the
+    stage's secret_env object, and the value the distribution adds to its requests."""
+    return secrets.token_urlsafe(48)
+
+
+@contextmanager
+def stage_table(*, dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Iterator[str]:
+    """The stage's table, created empty in DynamoDB Local and dropped afterwards."""
     from django.test import override_settings
 
     from counter import services
@@ -95,6 +104,26 @@ def lambda_process(
         dynamodb.table_ensure()
         services.count_get()  # the engine is warm before the package's 1-second timeouts apply
     try:
+        yield table
+    finally:
+        with override_settings(
+            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
+        ):
+            TotalItem.delete_table()
+
+
+@pytest.fixture(scope="module")
+def lambda_process(
+    task_dir: Path,
+    runtime_sdk_dir: Path,
+    lambda_environment: Callable[[str], dict[str, str]],
+    dynamodb_endpoint: str,
+    stage_config: dict[str, Any],
+) -> Iterator[LambdaProcess]:
+    """The unzipped package answering events in a fresh Python 3.13 process, on the stage's
+    table (created empty in DynamoDB Local, dropped afterwards); no origin secret set, as a
+    stage that API Gateway alone serves."""
+    with stage_table(dynamodb_endpoint=dynamodb_endpoint, stage_config=stage_config):
         runtime = LambdaProcess(
             task=task_dir, sdk=runtime_sdk_dir, env=lambda_environment(dynamodb_endpoint)
         )
@@ -102,8 +131,34 @@ def lambda_process(
             yield runtime
         finally:
             runtime.close()
-    finally:
-        with override_settings(
-            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
-        ):
-            TotalItem.delete_table()
+
+
+@pytest.fixture(scope="module", params=["api-gateway", "cloudfront"])
+def site(
+    request: pytest.FixtureRequest,
+    task_dir: Path,
+    runtime_sdk_dir: Path,
+    lambda_environment: Callable[[str], dict[str, str]],
+    dynamodb_endpoint: str,
+    stage_config: dict[str, Any],
+    edge_secret: str,
+) -> Iterator[lambda_host.Site]:
+    """A fresh process of the package on a fresh stage table, reached one of two ways (see
+    lambda_host.Site): every test that takes it runs once straight through API Gateway and once
+    through the distribution, the latter with EDGE_ORIGIN_SECRET in the function's environment
+    as the deploy sets it. Pytest finishes one way (and drops its table) before the other."""
+    environment = lambda_environment(dynamodb_endpoint)
+    if request.param == "cloudfront":
+        environment["EDGE_ORIGIN_SECRET"] = edge_secret
+    with stage_table(dynamodb_endpoint=dynamodb_endpoint, stage_config=stage_config):
+        runtime = LambdaProcess(task=task_dir, sdk=runtime_sdk_dir, env=environment)
+        try:
+            yield lambda_host.Site(
+                process=runtime,
+                via=request.param,
+                secret=edge_secret,
+                site_url=stage_config["environment_variables"]["SITE_URL"],
+                stage=STAGE,
+            )
+        finally:
+            runtime.close()

@@ -22,6 +22,9 @@ RUNTIME = Path(__file__).with_name("lambda_runtime.py")
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 ANSWER_TIMEOUT_SECONDS = 60
 API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+# An edge server's address: API Gateway's source IP for every request the distribution sends.
+EDGE_IP = "64.252.122.7"
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def runtime_sdk_link(target: Path) -> Path:
@@ -134,6 +137,45 @@ def rest_event(
     }
 
 
+def edge_event(
+    method: str,
+    path: str,
+    *,
+    viewer_ip: str,
+    user_agent: str,
+    secret: str,
+    country: str = "NL",
+    forwarded_for: str | None = None,
+    headers: dict[str, str | None] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A REST (v1) event as API Gateway receives it from the site's CloudFront distribution
+    (infra/template.yaml) for a viewer at `viewer_ip`: API Gateway's source IP is an edge
+    server's, the Host is API Gateway's own, CloudFront adds the origin secret header, the
+    viewer's `ip:port` and country, and appends the viewer to whatever X-Forwarded-For the viewer
+    sent (API Gateway then appends the edge). `options` as rest_event."""
+    chain = f"{forwarded_for}, {viewer_ip}" if forwarded_for else viewer_ip
+    port = 51234
+    viewer_address = f"{viewer_ip}:{port}"
+    edge_headers = {
+        "X-Origin-Verify": secret,
+        "CloudFront-Viewer-Address": viewer_address,
+        "CloudFront-Viewer-Country": country,
+        "Via": "2.0 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)",
+        "X-Amz-Cf-Id": uuid.uuid4().hex,
+        **(headers or {}),
+    }
+    return rest_event(
+        method,
+        path,
+        source_ip=EDGE_IP,
+        user_agent=user_agent,
+        forwarded_for=chain,
+        headers=edge_headers,
+        **options,
+    )
+
+
 class LambdaProcess:
     """One Lambda container: a fresh `python -S` process running the runtime stand-in on the
     unzipped package (`task`), with only the runtime's SDK (`sdk`) beside it. Started, it has
@@ -193,3 +235,67 @@ class LambdaProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class Site:
+    """The package's function as one way of reaching it sees it: straight from API Gateway
+    ("api-gateway": no origin secret set, the client is API Gateway's source IP), or through the
+    site's CloudFront distribution ("cloudfront": EDGE_ORIGIN_SECRET set, every event from an
+    edge server carrying the secret and the viewer's address). The tests of a rule take a Site
+    and run once each way; `event` builds the event for a client at `source_ip` either way."""
+
+    def __init__(
+        self, *, process: "LambdaProcess", via: str, secret: str, site_url: str, stage: str
+    ) -> None:
+        self.process = process
+        self.via = via
+        self.secret = secret
+        self.site_url = site_url
+        # What the function names in its URLs: the stage through API Gateway, nothing through
+        # the distribution (resume_site/edge.py).
+        self.prefix = "" if via == "cloudfront" else f"/{stage}"
+        # The origin a browser sends from the site's own page: the address it read it at.
+        self.page_origin = site_url if via == "cloudfront" else f"https://{API_HOST}"
+
+    def event(
+        self,
+        method: str,
+        path: str,
+        *,
+        source_ip: str,
+        user_agent: str | None = None,
+        headers: dict[str, str | None] | None = None,
+        forwarded_for: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The event from a client at `source_ip`; its User-Agent is `user_agent`, or the
+        headers' (None there leaves it out), or a browser's."""
+        if user_agent is None:
+            user_agent = (headers or {}).get("User-Agent", BROWSER_USER_AGENT)
+        if self.via == "cloudfront":
+            return edge_event(
+                method,
+                path,
+                viewer_ip=source_ip,
+                user_agent=user_agent,
+                secret=self.secret,
+                forwarded_for=forwarded_for,
+                headers=headers,
+                **options,
+            )
+        return rest_event(
+            method,
+            path,
+            source_ip=source_ip,
+            user_agent=user_agent,
+            forwarded_for=forwarded_for,
+            headers=headers,
+            **options,
+        )
+
+    def respond(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The handler's response; raises if the handler raised instead."""
+        answer = self.process.invoke(event)
+        if "response" not in answer:
+            raise AssertionError(answer.get("raised"))
+        return answer["response"]

@@ -108,3 +108,53 @@ def running() -> Iterator[str]:
 def function_code(*, name: str, region: str) -> bytes:
     """The zip the function's $LATEST runs, as the moto server (in this process) holds it."""
     return lambda_backends[DEFAULT_ACCOUNT_ID][region].get_function(name).code_bytes
+
+
+def infra_stack_create(*, cloudformation: Any, cloudfront: Any, stack: str) -> str:
+    """What the deploy needs of the stage's infra stack: a distribution (moto's
+    CreateDistribution) and a stack named `stack` whose `DistributionId` output names it (moto
+    cannot build infra/template.yaml's distribution itself). Returns the distribution's id."""
+    distribution = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": stack,
+            "Comment": stack,
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "api",
+                        "DomainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "api",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            },
+        }
+    )["Distribution"]
+    template = {
+        "Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"DistributionId": {"Value": distribution["Id"]}},
+    }
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    return distribution["Id"]
+
+
+def invalidated_paths(*, cloudfront: Any, distribution_id: str) -> list[list[str]]:
+    """The paths of each invalidation of the distribution, oldest first."""
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    batches = [
+        cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])["Invalidation"][
+            "InvalidationBatch"
+        ]
+        for item in listed.get("Items", [])
+    ]
+    return [batch["Paths"]["Items"] for batch in reversed(batches)]

@@ -1,13 +1,14 @@
-"""The counter's limits in the built package: API Gateway REST (v1) events sent to Zappa's
-handler from the unzipped zip in a fresh process, on DynamoDB Local (tests/deploy/conftest.py),
-with the limits the package ships with (5 views a minute per visitor, 60 per client IP)."""
+"""The counter's limits in the built package: events sent to Zappa's handler from the unzipped
+zip in a fresh process, on DynamoDB Local (tests/deploy/conftest.py), with the limits the
+package ships with (5 views a minute per visitor, 60 per client IP); each test runs straight
+through API Gateway and through the site's CloudFront distribution (the `site` fixture)."""
 
 import json
 import time
 
 import pytest
 
-from tests.deploy.test_package import respond, rest_event
+from tests.deploy.lambda_host import Site
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -19,25 +20,23 @@ def browser(name: str) -> str:
     return f"Mozilla/5.0 (X11; Linux x86_64; {name}) Gecko/20100101 Firefox/133.0"
 
 
-def _total(lambda_process) -> int:
-    return json.loads(respond(lambda_process, rest_event("GET", "/api/count"))["body"])["count"]
+def _total(site: Site) -> int:
+    event = site.event("GET", "/api/count", source_ip="192.0.2.1", user_agent=browser("Reader"))
+    return json.loads(site.respond(event)["body"])["count"]
 
 
-def _post(lambda_process, *, ip: str, user_agent: str) -> dict:
-    """POST /api/count from a client API Gateway saw at `ip`."""
-    event = rest_event("POST", "/api/count", source_ip=ip, headers={"User-Agent": user_agent})
-    return respond(lambda_process, event)
+def _post(site: Site, *, ip: str, user_agent: str) -> dict:
+    """POST /api/count from a client at `ip`."""
+    return site.respond(site.event("POST", "/api/count", source_ip=ip, user_agent=user_agent))
 
 
-def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(lambda_process) -> None:
-    before = _total(lambda_process)
+def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(site) -> None:
+    before = _total(site)
     first_minute = int(time.time() // 60)
-    answers = [
-        _post(lambda_process, ip="192.0.2.10", user_agent=browser("Burst")) for _ in range(60)
-    ]
+    answers = [_post(site, ip="192.0.2.10", user_agent=browser("Burst")) for _ in range(60)]
     minutes = int(time.time() // 60) - first_minute + 1  # a burst may straddle a minute
 
-    added = _total(lambda_process) - before
+    added = _total(site) - before
     assert 1 <= added <= VISITOR_LIMIT * minutes
     bodies = [json.loads(answer["body"]) for answer in answers if answer["statusCode"] == 200]
     assert sum(body["counted"] for body in bodies) == added
@@ -47,9 +46,19 @@ def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(lambda_
         assert 1 <= int(refused[0]["headers"]["Retry-After"]) <= 60
 
 
-def test_another_visitor_on_the_same_ip_still_counts(lambda_process) -> None:
+def test_another_visitor_on_the_same_ip_still_counts(site) -> None:
     for _ in range(VISITOR_LIMIT + 1):
-        _post(lambda_process, ip="192.0.2.20", user_agent=browser("Busy"))
-    answer = _post(lambda_process, ip="192.0.2.20", user_agent=browser("Quiet"))
+        _post(site, ip="192.0.2.20", user_agent=browser("Busy"))
+    answer = _post(site, ip="192.0.2.20", user_agent=browser("Quiet"))
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["counted"] is True
+
+
+def test_another_ip_behind_the_same_edge_server_has_its_own_limit(site) -> None:
+    """Through the distribution every request comes from a few edge addresses: the limits are
+    per viewer, so one flooding viewer leaves the others counted."""
+    for _ in range(VISITOR_LIMIT * 10 + 5):
+        _post(site, ip="192.0.2.40", user_agent=browser("Flood"))
+    answer = _post(site, ip="192.0.2.41", user_agent=browser("Flood"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True

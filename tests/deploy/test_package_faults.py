@@ -284,9 +284,8 @@ def start_process(task_dir, runtime_sdk_dir, lambda_environment, proxy, stage_ta
     started: list[LambdaProcess] = []
 
     def start() -> LambdaProcess:
-        process = LambdaProcess(
-            task=task_dir, sdk=runtime_sdk_dir, env=lambda_environment(proxy.url)
-        )
+        environment = lambda_environment(proxy.url, shipped_budgets=True)
+        process = LambdaProcess(task=task_dir, sdk=runtime_sdk_dir, env=environment)
         started.append(process)
         return process
 

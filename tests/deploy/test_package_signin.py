@@ -1,6 +1,8 @@
 """The owner's sign-in through the built package: API Gateway REST (v1) proxy events sent to
 Zappa's handler from the unzipped zip in a fresh process (tests/deploy/conftest.py), on
-DynamoDB Local.
+DynamoDB Local; every rule once straight through API Gateway and once through the site's
+CloudFront distribution (the `site` fixture), where the client is the viewer's address that
+CloudFront sends and the function answers as the site's own host, without the stage prefix.
 
 Each event's client IP is in `requestContext.identity.sourceIp`, where API Gateway puts the
 address it saw; `X-Forwarded-For` carries the same address, as API Gateway sends it for a client
@@ -23,7 +25,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
-from tests.deploy.test_package import API_HOST, USER_AGENT, body_text, respond, rest_event
+from tests.deploy.lambda_host import Site
+from tests.deploy.test_package import USER_AGENT, body_text
 from tests.owners.conftest import PASSWORD
 
 pytestmark = pytest.mark.dynamodb_local
@@ -35,6 +38,7 @@ PAUSED = "Too many failed sign-in attempts"
 
 
 def event(
+    site: Site,
     method: str,
     path: str,
     *,
@@ -50,11 +54,11 @@ def event(
     if form is not None:
         jar["csrftoken"] = CSRF_SECRET
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-        headers["Origin"] = f"https://{API_HOST}"
+        headers["Origin"] = site.page_origin
         body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET})
     if jar:
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
-    return rest_event(method, path, source_ip=ip, headers=headers, body=body)
+    return site.event(method, path, source_ip=ip, user_agent=user_agent, headers=headers, body=body)
 
 
 def cookies_set(response: dict[str, Any]) -> dict[str, str]:
@@ -64,16 +68,17 @@ def cookies_set(response: dict[str, Any]) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def sign_in(lambda_process, *, ip: str, password: str, user_agent: str = USER_AGENT):
-    # `next` as the rendered login page's hidden field holds it (the stage is the script name).
-    form = {"username": OWNER, "password": password, "next": "/prod/admin/"}
-    return respond(
-        lambda_process, event("POST", "/admin/login/", ip=ip, user_agent=user_agent, form=form)
+def sign_in(site: Site, *, ip: str, password: str, user_agent: str = USER_AGENT):
+    # `next` as the rendered login page's hidden field holds it (through API Gateway the stage
+    # is the script name; through the distribution there is none).
+    form = {"username": OWNER, "password": password, "next": f"{site.prefix}/admin/"}
+    return site.respond(
+        event(site, "POST", "/admin/login/", ip=ip, user_agent=user_agent, form=form)
     )
 
 
-def dashboard(lambda_process, *, ip: str, session: str) -> dict[str, Any]:
-    return respond(lambda_process, event("GET", "/admin/", ip=ip, cookies={"sessionid": session}))
+def dashboard(site: Site, *, ip: str, session: str) -> dict[str, Any]:
+    return site.respond(event(site, "GET", "/admin/", ip=ip, cookies={"sessionid": session}))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +93,7 @@ def stage_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def first_sign_in(lambda_process, stage_table: str) -> tuple[Any, dict[str, Any]]:
+def first_sign_in(site: Site, stage_table: str) -> tuple[Site, dict[str, Any]]:
     """The owner's account, then the fresh process's very first event: the sign-in POST.
 
     Every test of this module uses the process through this fixture, so no other event can
@@ -96,39 +101,41 @@ def first_sign_in(lambda_process, stage_table: str) -> tuple[Any, dict[str, Any]
     from owners import services
 
     services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
-    return lambda_process, sign_in(lambda_process, ip="198.51.100.1", password=PASSWORD)
+    return site, sign_in(site, ip="198.51.100.1", password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
-def site(first_sign_in):
+def signed(first_sign_in) -> Site:
     return first_sign_in[0]
 
 
 def test_the_first_event_of_a_fresh_process_may_be_a_sign_in(first_sign_in) -> None:
-    lambda_process, response = first_sign_in
+    site, response = first_sign_in
 
     assert response["statusCode"] == 302, body_text(response)[:2000]
-    assert response["headers"]["Location"] == "/prod/admin/"
+    assert response["headers"]["Location"] == f"{site.prefix}/admin/"
     session = cookies_set(response)["sessionid"]
-    page = dashboard(lambda_process, ip="198.51.100.1", session=session)
+    page = dashboard(site, ip="198.51.100.1", session=session)
     assert page["statusCode"] == 200
     assert 'id="total-views"' in body_text(page)
 
 
-def test_a_session_cookie_replayed_after_logout_is_sent_to_sign_in(site) -> None:
+def test_a_session_cookie_replayed_after_logout_is_sent_to_sign_in(signed) -> None:
+    site = signed
     ip = "198.51.100.2"
     session = cookies_set(sign_in(site, ip=ip, password=PASSWORD))["sessionid"]
     assert dashboard(site, ip=ip, session=session)["statusCode"] == 200
 
-    logout = event("POST", "/admin/logout/", ip=ip, cookies={"sessionid": session}, form={})
-    assert respond(site, logout)["statusCode"] == 200
+    logout = event(site, "POST", "/admin/logout/", ip=ip, cookies={"sessionid": session}, form={})
+    assert site.respond(logout)["statusCode"] == 200
 
     replayed = dashboard(site, ip="192.0.2.50", session=session)  # the copy, used elsewhere
     assert replayed["statusCode"] == 302
     assert "/admin/login/?next=" in replayed["headers"]["Location"]
 
 
-def test_five_failures_from_client_a_leave_the_owner_free_to_sign_in_from_client_b(site) -> None:
+def test_five_failures_from_client_a_leave_the_owner_free_to_sign_in_from_client_b(signed) -> None:
+    site = signed
     client_a, client_b = "203.0.113.30", "198.51.100.31"
     for _ in range(5):
         assert WRONG in body_text(sign_in(site, ip=client_a, password="wrong-guess"))
@@ -140,9 +147,10 @@ def test_five_failures_from_client_a_leave_the_owner_free_to_sign_in_from_client
     assert dashboard(site, ip=client_b, session=session)["statusCode"] == 200
 
 
-def test_failures_from_addresses_of_one_ipv6_64_pause_the_whole_64(site) -> None:
+def test_failures_from_addresses_of_one_ipv6_64_pause_the_whole_64(signed) -> None:
     """One host usually holds a whole /64: six addresses of it are one client, so five wrong
     passwords from five of them pause the sixth, the right password included."""
+    site = signed
     for n in range(1, 6):
         ip = f"2001:db8:77:1::{n:x}"
         assert WRONG in body_text(sign_in(site, ip=ip, password="wrong-guess"))
@@ -153,7 +161,8 @@ def test_failures_from_addresses_of_one_ipv6_64_pause_the_whole_64(site) -> None
     assert neighbour["statusCode"] == 302
 
 
-def test_a_new_user_agent_does_not_reopen_sign_in_for_the_paused_client(site) -> None:
+def test_a_new_user_agent_does_not_reopen_sign_in_for_the_paused_client(signed) -> None:
+    site = signed
     client_a = "203.0.113.40"
     for _ in range(5):
         assert WRONG in body_text(sign_in(site, ip=client_a, password="wrong-guess"))
@@ -166,12 +175,13 @@ def test_a_new_user_agent_does_not_reopen_sign_in_for_the_paused_client(site) ->
 
 
 def test_the_table_holds_no_typed_username_or_client_ip(
-    site, stage_table: str, dynamodb_endpoint: str
+    signed, stage_table: str, dynamodb_endpoint: str
 ) -> None:
+    site = signed
     guessed = "Mallory.Guessed-Name"
-    respond(
-        site,
+    site.respond(
         event(
+            site,
             "POST",
             "/admin/login/",
             ip="2001:db8::77",

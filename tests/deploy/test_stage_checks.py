@@ -178,6 +178,28 @@ def test_static_domain_must_be_a_bare_host_name(domain: str) -> None:
     assert problem.startswith("environment_variables.STATIC_DOMAIN must be a bare host name")
 
 
+def test_static_files_come_from_the_sites_own_distribution() -> None:
+    (problem,) = problems_of(prod_env(STATIC_DOMAIN="static.alexrivera.example.com"))
+    assert problem.startswith("environment_variables.STATIC_DOMAIN must be SITE_URL's host")
+
+
+def test_allowed_hosts_is_no_longer_needed_siteurl_gives_the_host() -> None:
+    assert problems_of(prod_env(ALLOWED_HOSTS=None)) == []
+
+
+@pytest.mark.parametrize("value", [None, "", "bad name", "1-starts-with-a-digit", 7])
+def test_the_infra_stack_must_be_named(value: Any) -> None:
+    (problem,) = problems_of(prod(infra_stack=value))
+    assert problem.startswith("infra_stack must name the stage's infra/template.yaml stack")
+
+
+def test_the_infra_stack_must_not_be_zappas_own_stack() -> None:
+    """Zappa creates and updates a CloudFormation stack named after the function
+    (resume-site-prod) for API Gateway: an infra stack of that name would be replaced."""
+    (problem,) = problems_of(prod(infra_stack="resume-site-prod"))
+    assert problem.startswith("infra_stack must not be 'resume-site-prod'")
+
+
 def test_wildcard_allowed_hosts_is_refused() -> None:
     assert problems_of(prod_env(ALLOWED_HOSTS="*")) == [
         "environment_variables.ALLOWED_HOSTS must not be '*'"

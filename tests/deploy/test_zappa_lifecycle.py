@@ -41,7 +41,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy import build_venv, secret_env, stages, tracked_files
+from deploy import build_venv, edge_cache, secret_env, stages, tracked_files
 from tests.deploy import moto_harness
 
 pytestmark = pytest.mark.slow
@@ -164,10 +164,18 @@ class Aws:
         self.lambda_ = session.client("lambda", endpoint_url=endpoint)
         self.apigateway = session.client("apigateway", endpoint_url=endpoint)
         self.cloudformation = session.client("cloudformation", endpoint_url=endpoint)
+        self.cloudfront = session.client("cloudfront", endpoint_url=endpoint)
+        self.distribution_id = ""
 
     def create_prerequisites(self, *, stage: dict[str, Any], secret_key: str) -> None:
         """What exists before `zappa deploy dev`: the upload bucket holding the secret_env
-        object, and what the infra stack makes (execution role, static bucket)."""
+        object, and what the infra stack makes (execution role, static bucket, the distribution
+        named by its DistributionId output)."""
+        self.distribution_id = moto_harness.infra_stack_create(
+            cloudformation=self.cloudformation,
+            cloudfront=self.cloudfront,
+            stack=stage[edge_cache.INFRA_STACK_SETTING],
+        )
         self.s3.create_bucket(Bucket=stage["s3_bucket"])
         self.put_secret(stage=stage, secret_key=secret_key)
         self.s3.create_bucket(Bucket=stage["environment_variables"]["STATIC_BUCKET"])
@@ -193,6 +201,7 @@ class Aws:
         for api_id in self.rest_api_ids(name=name):
             self.apigateway.delete_rest_api(restApiId=api_id)
         self.cloudformation.delete_stack(StackName=name)
+        self.cloudformation.delete_stack(StackName=stage[edge_cache.INFRA_STACK_SETTING])
         for bucket in (stage["s3_bucket"], stage["environment_variables"]["STATIC_BUCKET"]):
             for key in self.object_keys(bucket=bucket):
                 self.s3.delete_object(Bucket=bucket, Key=key)
@@ -245,6 +254,7 @@ class Snapshot:
     upload_keys: set[str]
     static_keys: set[str]
     throttling: dict[str, Any]
+    invalidations: list[list[str]]
 
 
 def snapshot(*, aws: Aws, name: str, stage: dict[str, Any]) -> Snapshot:
@@ -258,6 +268,9 @@ def snapshot(*, aws: Aws, name: str, stage: dict[str, Any]) -> Snapshot:
         static_keys=aws.object_keys(bucket=stage["environment_variables"]["STATIC_BUCKET"]),
         throttling=(
             aws.stage_throttling(api_id=api_ids[0], stage=STAGE) if STAGE in stages else {}
+        ),
+        invalidations=moto_harness.invalidated_paths(
+            cloudfront=aws.cloudfront, distribution_id=aws.distribution_id
         ),
     )
 
@@ -362,6 +375,7 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
         upload_keys={secret_env.parse_s3_url(lifecycle.stage[secret_env.SETTING])[1]},
         static_keys=set(),
         throttling={},
+        invalidations=[],
     )
     assert lifecycle.after_refused == nothing
 
@@ -409,6 +423,16 @@ def test_deploy_publishes_the_packaged_manifest_files_to_the_static_bucket(
     hashed_keys = {f"static/{hashed}" for hashed in manifest["paths"].values()}
     assert hashed_keys
     assert hashed_keys <= lifecycle.after_deploy.static_keys
+
+
+def test_deploy_and_update_each_invalidate_the_pages_the_distribution_caches(
+    lifecycle: Lifecycle,
+) -> None:
+    cached = ["/", "/robots.txt", "/favicon.ico"]
+
+    assert lifecycle.after_refused.invalidations == []
+    assert lifecycle.after_deploy.invalidations == [cached]
+    assert lifecycle.after_update.invalidations == [cached, cached]
 
 
 def test_status_reports_the_function_and_its_api(lifecycle: Lifecycle) -> None:

@@ -66,24 +66,260 @@ def test_only_the_distribution_may_read_the_bucket(template) -> None:
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
     source = allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
-    assert source.endswith(":distribution/${StaticDistribution}")
+    assert source.endswith(":distribution/${Distribution}")
 
 
-def test_distribution_uses_oac_https_and_a_year_of_cache_for_static(template) -> None:
-    config = resource(template, "StaticDistribution")["DistributionConfig"]
-    (origin,) = config["Origins"]
-    (static,) = config["CacheBehaviors"]
-    policy = resource(template, "StaticCachePolicy")["CachePolicyConfig"]
+# --- The one distribution -------------------------------------------------------------------
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
 
-    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["StaticOriginAccessControl", "Id"]}
-    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
-    assert static["PathPattern"] == "static/*"
-    assert static["CachePolicyId"] == {"Ref": "StaticCachePolicy"}
-    assert policy["DefaultTTL"] == policy["MaxTTL"] == 31536000
-    for behavior in (static, config["DefaultCacheBehavior"]):
+
+def distribution(template) -> dict[str, Any]:
+    return resource(template, "Distribution")["DistributionConfig"]
+
+
+def when_api(value: Any) -> Any:
+    """The branch a `!If [HasApi, then, else]` takes once the API exists."""
+    condition, then, _ = value["Fn::If"]
+    assert condition == "HasApi"
+    return then
+
+
+def behaviors(template) -> dict[str, dict[str, Any]]:
+    """Each cache behaviour with the API deployed, by path pattern ("*" for the default)."""
+    config = distribution(template)
+    found = {}
+    for behavior in config["CacheBehaviors"]:
+        behavior = when_api(behavior) if "Fn::If" in behavior else behavior
+        found[behavior["PathPattern"]] = behavior
+    found["*"] = when_api(config["DefaultCacheBehavior"])
+    return found
+
+
+def test_there_is_one_distribution_for_the_whole_site(template) -> None:
+    kinds = [item["Type"] for item in template["Resources"].values()]
+
+    assert kinds.count("AWS::CloudFront::Distribution") == 1
+    assert "StaticDistribution" not in template["Resources"]
+
+
+def test_each_behaviour_has_its_path_origin_and_cache_policy(template) -> None:
+    found = behaviors(template)
+
+    assert set(found) == {"static/*", "api/*", "admin/*", "*"}
+    assert found["static/*"]["TargetOriginId"] == "static-bucket"
+    assert found["static/*"]["CachePolicyId"] == {"Ref": "StaticCachePolicy"}
+    assert found["*"]["TargetOriginId"] == "api-gateway"
+    assert found["*"]["CachePolicyId"] == {"Ref": "PageCachePolicy"}
+    for path in ("api/*", "admin/*"):
+        assert found[path]["TargetOriginId"] == "api-gateway"
+        assert found[path]["CachePolicyId"] == CACHING_DISABLED
+        assert found[path]["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+        assert set(found[path]["AllowedMethods"]) == ALL_METHODS
+    for path in ("static/*", "*"):
+        assert set(found[path]["AllowedMethods"]) == {"GET", "HEAD"}
+        assert "OriginRequestPolicyId" not in found[path]  # nothing of the viewer forwarded
+
+
+def test_https_only_http2_and_3_compressed_ipv6(template) -> None:
+    config = distribution(template)
+
+    assert config["HttpVersion"] == "http2and3"
+    assert config["IPV6Enabled"] is True
+    for behavior in behaviors(template).values():
         assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["Compress"] is True
+    with_domain, without = config["ViewerCertificate"]["Fn::If"][1:]
+    assert with_domain["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert with_domain["SslSupportMethod"] == "sni-only"
+    assert with_domain["AcmCertificateArn"] == {"Ref": "CertificateArn"}
+    assert without == {"CloudFrontDefaultCertificate": True}
+    assert config["Aliases"]["Fn::If"][1] == [{"Ref": "DomainName"}]
+
+
+def test_the_page_policy_keeps_nothing_of_the_request_and_follows_the_origins_max_age(
+    template,
+) -> None:
+    policy = resource(template, "PageCachePolicy")["CachePolicyConfig"]
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+
+    assert policy["MaxTTL"] == 86400  # the function's s-maxage (a day)
+    assert policy["MinTTL"] == 0
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+    static = resource(template, "StaticCachePolicy")["CachePolicyConfig"]
+    assert static["DefaultTTL"] == static["MaxTTL"] == 31536000
+
+
+def test_the_api_origin_is_the_stage_over_https_with_the_origin_secret(template) -> None:
+    origins = distribution(template)["Origins"]
+    bucket = origins[0]
+    api = when_api(origins[1])
+
+    assert bucket["OriginAccessControlId"] == {"Fn::GetAtt": ["StaticOriginAccessControl", "Id"]}
+    assert bucket["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert api["Id"] == "api-gateway"
+    assert api["DomainName"] == {"Fn::Sub": "${ApiId}.execute-api.${AWS::Region}.amazonaws.com"}
+    assert api["OriginPath"] == {"Fn::Sub": "/${Stage}"}
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert api["OriginCustomHeaders"] == [
+        {"HeaderName": "X-Origin-Verify", "HeaderValue": {"Ref": "OriginSecret"}}
+    ]
     oac = resource(template, "StaticOriginAccessControl")["OriginAccessControlConfig"]
     assert (oac["SigningBehavior"], oac["OriginAccessControlOriginType"]) == ("always", "s3")
+
+
+def test_the_origin_header_is_the_one_the_site_checks(template) -> None:
+    from resume_site.edge import ORIGIN_HEADER
+
+    api = when_api(distribution(template)["Origins"][1])
+    assert api["OriginCustomHeaders"][0]["HeaderName"] == ORIGIN_HEADER
+
+
+def test_the_origin_secret_is_a_no_echo_parameter_without_a_default(template) -> None:
+    secret = template["Parameters"]["OriginSecret"]
+
+    assert secret["NoEcho"] is True
+    assert "Default" not in secret
+    assert secret["MinLength"] >= 32
+
+
+def test_failed_answers_are_not_kept_at_the_edge(template) -> None:
+    errors = distribution(template)["CustomErrorResponses"]
+
+    assert {error["ErrorCode"]: error["ErrorCachingMinTTL"] for error in errors} == {
+        500: 0,
+        502: 0,
+        503: 0,
+        504: 0,
+    }
+
+
+def test_before_the_first_deploy_the_distribution_serves_only_the_bucket(template) -> None:
+    config = distribution(template)
+    _, _, before = config["DefaultCacheBehavior"]["Fn::If"]
+
+    assert before["TargetOriginId"] == "static-bucket"
+    assert config["Origins"][1]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+
+
+def test_the_domain_gets_alias_a_and_aaaa_records_in_its_zone(template) -> None:
+    records = {
+        name: item
+        for name, item in template["Resources"].items()
+        if item["Type"] == "AWS::Route53::RecordSet"
+    }
+
+    assert {item["Properties"]["Type"] for item in records.values()} == {"A", "AAAA"}
+    for item in records.values():
+        assert item["Condition"] == "HasZone"
+        alias = item["Properties"]["AliasTarget"]
+        assert alias["DNSName"] == {"Fn::GetAtt": ["Distribution", "DomainName"]}
+        assert alias["HostedZoneId"] == "Z2FDTNDATAQYW2"
+        assert item["Properties"]["Name"] == {"Ref": "DomainName"}
+
+
+def test_outputs_give_site_url_and_static_domain_from_the_domain(template) -> None:
+    outputs = template["Outputs"]
+
+    assert outputs["SiteUrl"]["Value"]["Fn::If"][1] == {"Fn::Sub": "https://${DomainName}"}
+    assert outputs["StaticDomain"]["Value"]["Fn::If"][1] == {"Ref": "DomainName"}
+    assert outputs["DistributionId"]["Value"] == {"Ref": "Distribution"}
+
+
+# --- Guards ---------------------------------------------------------------------------------
+def alarms(template) -> dict[str, dict[str, Any]]:
+    return {
+        name: item["Properties"]
+        for name, item in template["Resources"].items()
+        if item["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_alarms_watch_errors_throttles_5xx_and_table_throttling(template) -> None:
+    found = alarms(template)
+    watched = set()
+    for alarm in found.values():
+        if "MetricName" in alarm:
+            watched.add((alarm["Namespace"], alarm["MetricName"]))
+        for metric in alarm.get("Metrics", []):
+            if "MetricStat" in metric:
+                stat = metric["MetricStat"]["Metric"]
+                watched.add((stat["Namespace"], stat["MetricName"]))
+
+    assert watched == {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/ApiGateway", "5XXError"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+    }
+    for alarm in found.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_alerts_are_emailed_to_the_address_parameter(template) -> None:
+    topic = resource(template, "AlertTopic")
+
+    assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}]
+    assert "Default" not in template["Parameters"]["AlertEmail"]
+
+
+def test_the_budget_alerts_at_80_and_100_percent_of_the_monthly_amount(template) -> None:
+    budget = resource(template, "CostBudget")
+
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudgetUsd"}, "Unit": "USD"}
+    assert budget["Budget"]["TimeUnit"] == "MONTHLY"
+    thresholds = set()
+    for entry in budget["NotificationsWithSubscribers"]:
+        assert entry["Subscribers"] == [
+            {"SubscriptionType": "EMAIL", "Address": {"Ref": "AlertEmail"}}
+        ]
+        assert entry["Notification"]["ThresholdType"] == "PERCENTAGE"
+        thresholds.add(entry["Notification"]["Threshold"])
+    assert thresholds == {80, 100}
+
+
+def test_waf_is_off_by_default_priced_and_has_the_three_rules(template) -> None:
+    parameter = template["Parameters"]["EnableWaf"]
+    acl = template["Resources"]["WebAcl"]
+    rules = {rule["Name"]: rule["Statement"] for rule in acl["Properties"]["Rules"]}
+
+    assert parameter["Default"] == "false"
+    assert "USD a month" in parameter["Description"]
+    assert acl["Condition"] == "HasWaf"
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+    assert rules["ip-reputation"]["ManagedRuleGroupStatement"]["Name"] == (
+        "AWSManagedRulesAmazonIpReputationList"
+    )
+    assert rules["known-bad-inputs"]["ManagedRuleGroupStatement"]["Name"] == (
+        "AWSManagedRulesKnownBadInputsRuleSet"
+    )
+    assert rules["rate-per-ip"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert distribution(template)["WebACLId"]["Fn::If"][:2] == [
+        "HasWaf",
+        {"Fn::GetAtt": ["WebAcl", "Arn"]},
+    ]
+
+
+# --- The deploying identity's invalidation right --------------------------------------------
+def test_the_deployer_may_invalidate_this_distribution_and_read_this_stack_only(template) -> None:
+    statements = resource(template, "DeployInvalidatePolicy")["PolicyDocument"]["Statement"]
+
+    assert {s["Sid"]: (s["Action"], s["Resource"]) for s in statements} == {
+        "ReadInfraStack": ("cloudformation:DescribeStacks", {"Ref": "AWS::StackId"}),
+        "InvalidateDistribution": (
+            "cloudfront:CreateInvalidation",
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}"
+                ":distribution/${Distribution}"
+            },
+        ),
+    }
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
 
 
 def test_role_is_named_for_zappa_and_trusts_only_lambda(template) -> None:
@@ -131,7 +367,10 @@ def test_outputs_name_what_zappa_settings_needs(template) -> None:
         "TableName",
         "StaticBucketName",
         "StaticDomain",
+        "SiteUrl",
         "DistributionDomain",
+        "DistributionId",
+        "DeployInvalidatePolicyArn",
         "LambdaRoleArn",
         "LambdaRoleName",
     }

@@ -194,6 +194,7 @@ def test_sign_out_with_the_engine_down_clears_this_browser_and_says_so(
     alex, browser, settings, silent_endpoint, engine
 ):
     _sign_in(browser, alex, PASSWORD)
+    settings.DYNAMODB_ADMIN_BUDGET = 2.0  # as shipped
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
     started = time.monotonic()
     response = _sign_out(browser)
@@ -209,6 +210,7 @@ def test_the_dashboard_with_the_engine_down_says_the_sign_in_could_not_be_checke
     alex, browser, settings, silent_endpoint, engine
 ):
     _sign_in(browser, alex, PASSWORD)
+    settings.DYNAMODB_ADMIN_BUDGET = 2.0  # as shipped
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
     started = time.monotonic()
     page = browser.get("/admin/")

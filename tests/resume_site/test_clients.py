@@ -1,5 +1,6 @@
 """resume_site/clients.py: who sent a request."""
 
+import pytest
 from django.test import RequestFactory
 
 from resume_site.clients import USER_AGENT_LIMIT, Client, client_of
@@ -86,3 +87,92 @@ def test_an_ipv4_mapped_ipv6_client_is_its_ipv4_address():
 
 def test_no_client_has_no_network():
     assert Client(ip="", user_agent="").network == ""
+
+
+# --- Behind the site's CloudFront distribution ---------------------------------------------
+EDGE_SECRET = "s" * 40
+
+
+def edge_request(*, secret: str | None = EDGE_SECRET, **meta: str):
+    """A REST event as CloudFront forwards it: API Gateway saw an edge server's address."""
+    if secret is not None:
+        meta["HTTP_X_ORIGIN_VERIFY"] = secret
+    return lambda_request(rest_event("130.176.1.1"), **meta)
+
+
+@pytest.mark.parametrize(
+    ("viewer_address", "ip"),
+    [
+        ("198.51.100.10:46532", "198.51.100.10"),
+        ("2001:db8:0:0:0:0:0:1:46532", "2001:db8::1"),
+        ("2001:db8::1:443", "2001:db8::1"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+    ],
+)
+def test_through_the_distribution_the_ip_is_cloudfronts_viewer_address(
+    settings, viewer_address, ip
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS=viewer_address,
+        HTTP_CLOUDFRONT_VIEWER_COUNTRY="DE",
+        HTTP_X_FORWARDED_FOR="10.9.0.1, 198.51.100.10, 130.176.1.1",
+    )
+
+    assert client_of(request).ip == ip
+    assert client_of(request).country == "DE"
+
+
+@pytest.mark.parametrize("secret", [None, "", "t" * 40, EDGE_SECRET + "x"])
+def test_without_the_secret_the_cloudfront_headers_are_not_believed(settings, secret):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(
+        secret=secret,
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:46532",
+        HTTP_CLOUDFRONT_VIEWER_COUNTRY="DE",
+    )
+
+    assert client_of(request) == Client(ip="130.176.1.1", user_agent="", country="unknown")
+
+
+def test_with_no_secret_set_nothing_is_believed_even_an_empty_header(settings):
+    settings.EDGE_ORIGIN_SECRETS = []
+    request = edge_request(secret="", HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:1")
+
+    assert client_of(request).ip == "130.176.1.1"
+
+
+def test_during_a_rotation_either_secret_is_believed(settings):
+    old, new = "o" * 40, "n" * 40
+    settings.EDGE_ORIGIN_SECRETS = [new, old]
+    for secret in (old, new):
+        request = edge_request(secret=secret, HTTP_CLOUDFRONT_VIEWER_ADDRESS="192.0.2.5:80")
+        assert client_of(request).ip == "192.0.2.5"
+
+
+@pytest.mark.parametrize("country", ["", "USA", "u1", "--", "ÄÖ", "XX-1"])
+def test_a_country_that_is_not_two_letters_is_unknown(settings, country):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="192.0.2.5:80", HTTP_CLOUDFRONT_VIEWER_COUNTRY=country
+    )
+
+    assert client_of(request).country == "unknown"
+
+
+def test_a_lower_case_country_is_upper_cased(settings):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="192.0.2.5:80", HTTP_CLOUDFRONT_VIEWER_COUNTRY="fr"
+    )
+
+    assert client_of(request).country == "FR"
+
+
+@pytest.mark.parametrize("viewer_address", ["", "garbage", "198.51.100.10", "999.1.1.1:80"])
+def test_a_verified_request_without_a_usable_viewer_address_is_no_client(settings, viewer_address):
+    """Not the edge server's address: that would make everyone one edge's visitors."""
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(HTTP_CLOUDFRONT_VIEWER_ADDRESS=viewer_address)
+
+    assert client_of(request).ip == ""

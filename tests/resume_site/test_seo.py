@@ -194,7 +194,7 @@ def test_favicon_ico_sends_browsers_to_the_static_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
     assert response["Location"] == static("favicon.ico")
-    assert "max-age=86400" in response["Cache-Control"]
+    assert "s-maxage=86400" in response["Cache-Control"]
 
 
 def test_the_static_icons_exist():

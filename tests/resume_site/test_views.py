@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.templatetags.static import static
 from django.urls import reverse
 
@@ -59,11 +60,23 @@ def test_visitor_counter_is_hidden_until_the_script_fills_it(client) -> None:
     ) in html
 
 
-def test_resume_page_is_publicly_cacheable_for_a_short_time(client) -> None:
-    response = client.get("/")
+@pytest.mark.parametrize("path", ["/", "/robots.txt", "/favicon.ico"])
+def test_edge_cached_answers_stay_a_day_at_the_edge_and_minutes_in_browsers(client, path) -> None:
+    response = client.get(path)
 
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
-    assert directives == {"public", "max-age=300"}
+    assert directives == {"public", "max-age=300", "s-maxage=86400"}
+    assert "Set-Cookie" not in response
+    assert "Cookie" not in response.get("Vary", "")
+
+
+def test_edge_cached_answers_follow_the_settings(client, settings) -> None:
+    settings.EDGE_CACHE_SECONDS = 3600
+    settings.BROWSER_CACHE_SECONDS = 60
+
+    directives = {part.strip() for part in client.get("/")["Cache-Control"].split(",")}
+
+    assert directives == {"public", "max-age=60", "s-maxage=3600"}
 
 
 def test_head_gets_the_page_headers_without_a_body(client) -> None:
