@@ -30,6 +30,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from counter.services import days, limits, visitors
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
+from counter.visits import Visit
 from resume_site.clients import Client
 from resume_site.dynamodb import failure_not_applied, failures_raise
 
@@ -113,16 +114,16 @@ def _total_add() -> int:
     return int(item.count) if len(keys) == 1 else count_get()
 
 
-def _day_figures(*, digest: str, day: dt.date) -> list[Callable[[], object]]:
+def _day_figures(*, digest: str, day: dt.date, visit: Visit | None) -> list[Callable[[], object]]:
     return [
-        lambda: days.day_view_add(day=day),
+        lambda: days.day_view_add(day=day, visit=visit),
         lambda: days.day_visitor_record(digest=digest, day=day),
     ]
 
 
-def _count(*, digest: str | None, day: dt.date) -> int:
+def _count(*, digest: str | None, day: dt.date, visit: Visit | None = None) -> int:
     """The total's ADD, and with a visitor the day's figures, sent at the same time."""
-    bookkeeping = _day_figures(digest=digest, day=day) if digest is not None else []
+    bookkeeping = _day_figures(digest=digest, day=day, visit=visit) if digest is not None else []
     futures = [_executor().submit(call) for call in bookkeeping]
     try:
         total = _total_add()
@@ -134,7 +135,9 @@ def _count(*, digest: str | None, day: dt.date) -> int:
 
 
 @failures_raise(CounterUnavailable)
-def count_increment(*, visitor: Client | None = None, today: dt.date | None = None) -> int:
+def count_increment(
+    *, visitor: Client | None = None, visit: Visit | None = None, today: dt.date | None = None
+) -> int:
     """Count one page view, without the limits, and return the total after it.
 
     With a visitor, the day's views and (once per visitor and day) unique visitors are counted
@@ -142,13 +145,13 @@ def count_increment(*, visitor: Client | None = None, today: dt.date | None = No
     """
     day = today or visitors.today()
     digest = visitors.visitor_digest(visitor=visitor, day=day) if visitor is not None else None
-    return _count(digest=digest, day=day)
+    return _count(digest=digest, day=day, visit=visit)
 
 
 @failures_raise(CounterUnavailable)
-def count_view(*, visitor: Client) -> CountOutcome:
+def count_view(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
-    Limits).
+    Limits), and with `visit` under its labels in the day's figures.
 
     Raises CounterUnavailable when DynamoDB fails; nothing was counted then, unless the log
     says the view may have been counted.
@@ -172,7 +175,7 @@ def count_view(*, visitor: Client) -> CountOutcome:
         ]
     )
     if all(standing is limits.Standing.UNDER for standing in standings):
-        total = _count(digest=digest, day=day)
+        total = _count(digest=digest, day=day, visit=visit)
         return CountOutcome(count=total, counted=True, refused=False, retry_after=0)
     return CountOutcome(
         count=count_get(),
