@@ -43,6 +43,12 @@ SOURCES_SET = "sources"
 CAMPAIGNS_SET = "campaigns"
 
 
+# This process's copy of the named sources and campaigns of a day whose set was found full
+# (they only grow during a day): a new name is then "other" without a failing write first, so a
+# flood of new names costs each process one extra request, not one per view. Today's only.
+_full: dict[tuple[dt.date, str], frozenset[str]] = {}
+
+
 @dataclass(frozen=True)
 class DayStats:
     day: dt.date
@@ -112,9 +118,19 @@ def _condition_failed_item(error: UpdateError) -> dict[str, Any] | None:
     return response.get("Item") or {}
 
 
-def _kept(name: str, item: dict[str, Any], set_name: str, limit: int) -> str:
+def _kept(name: str, item: dict[str, Any], set_name: str, limit: int, day: dt.date) -> str:
     names = item.get(set_name, {}).get("SS", [])
-    return name if name in names or (names and len(names) < limit) else visits.OTHER
+    if len(names) >= limit:
+        if not any(key[0] == day for key in _full):
+            _full.clear()  # a new day: forget the last one's
+        _full[day, set_name] = frozenset(names)
+    return name if name in names or len(names) < limit else visits.OTHER
+
+
+def _known(name: str, set_name: str, day: dt.date) -> str:
+    """The name, or "other" if this process already saw the day's set full without it."""
+    full = _full.get((day, set_name))
+    return visits.OTHER if full is not None and name not in full else name
 
 
 @failures_raise(CounterUnavailable)
@@ -124,10 +140,15 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> None:
     When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
     one is not among them, the condition fails, nothing is written, and the view is sent again
     with that label as "other" (at most twice more; the last send names neither, so it has no
-    condition and cannot fail for it).
+    condition and cannot fail for it). The process then remembers the day's full set, and sends
+    later new names as "other" at once.
     """
     source = visit.source if visit else visits.DIRECT
     campaign = visit.campaign if visit else ""
+    if source not in (visits.DIRECT, visits.OTHER):
+        source = _known(source, SOURCES_SET, day)
+    if campaign not in ("", visits.OTHER):
+        campaign = _known(campaign, CAMPAIGNS_SET, day)
     for attempt in range(3):
         if attempt == 2:
             source = visits.OTHER if source != visits.DIRECT else source
@@ -140,9 +161,9 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> None:
             if item is None:
                 raise
             if source not in (visits.DIRECT, visits.OTHER):
-                source = _kept(source, item, SOURCES_SET, SOURCES_LIMIT)
+                source = _kept(source, item, SOURCES_SET, SOURCES_LIMIT, day)
             if campaign not in ("", visits.OTHER):
-                campaign = _kept(campaign, item, CAMPAIGNS_SET, CAMPAIGNS_LIMIT)
+                campaign = _kept(campaign, item, CAMPAIGNS_SET, CAMPAIGNS_LIMIT, day)
 
 
 @failures_raise(CounterUnavailable)
