@@ -5,6 +5,7 @@ the one JSON shape of every error. docs/architecture.md, "Request flow", gives t
 """
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -13,11 +14,23 @@ from django.http import HttpRequest, JsonResponse
 
 METHODS = ("GET", "POST", "OPTIONS")
 BODY_LIMIT = 1024  # bytes; a body is empty or a JSON object of at most this size
-# The crawler list is ~1,500 patterns tried at every position of the text: 256 crafted characters
-# cost about 16 ms to match, 1 KiB about 0.4 s (bench/crawler_detection.py). A crawler names
-# itself within the first 256 characters of its User-Agent (docs/architecture.md, "Only people's
-# views count").
-DETECTOR_TEXT_LIMIT = 256
+# Who is a person (docs/architecture.md, "Only people's views count"). The crawler list is
+# ~1,500 patterns tried at every position of the text, and crafted text costs more than linear
+# time (bench/crawler_detection.py), so the whole User-Agent is matched in windows of 256
+# characters that overlap by half: any name of up to 128 characters lies whole in one window, and
+# the cost grows linearly, bounded by USER_AGENT_MAX.
+DETECTOR_WINDOW = 256
+DETECTOR_STRIDE = 128
+USER_AGENT_MAX = 1024  # characters; no browser sends more, and a longer one is not counted
+# Every current browser's User-Agent starts with "Mozilla/5.0 (" and names its engine: Blink and
+# WebKit say AppleWebKit/, Gecko says Gecko/ (and Trident/ for the last Internet Explorer).
+# Anything else is a tool, a library or a script: `node`, `Deno/1.40`, `k6/0.49`, a bare
+# `Mozilla/5.0`, `Mozilla/5.0 (compatible; MyScanner/1.0)`, one-character agents.
+BROWSER_PREFIX = "mozilla/5.0 ("
+BROWSER_ENGINES = ("applewebkit/", "gecko/", "trident/")
+# Browser engines driven by a program, which name themselves in an otherwise browser-like
+# User-Agent and are not on the crawler list.
+AUTOMATION_PATTERN = re.compile(r"\b(?:electron|cypress|jsdom)/", re.IGNORECASE)
 HEADLESS_MARKERS = ("headless", "phantomjs", "slimerjs")  # also in Sec-CH-UA, beyond the list
 # A prefetch or a preview is the browser guessing, not a person reading the page:
 # `Sec-Purpose: prefetch` (and `prefetch;prerender`), `Purpose: prefetch`, `X-Moz: prefetch`,
@@ -173,10 +186,12 @@ def _crawler_detector() -> Any:
 
 def request_is_automated(*, request: HttpRequest) -> bool:
     """True for a request no person is behind, which is answered but never counted: an empty
-    User-Agent, a known crawler or tool (crawlerdetect's maintained list: Googlebot, bingbot,
-    curl, python-requests, ...), a headless browser, or a prefetch/preview."""
+    User-Agent, a prefetch or preview, a headless browser, anything not shaped like a browser's
+    User-Agent, a browser engine driven by a program (Electron, Cypress, jsdom), or a known crawler
+    or tool anywhere in the User-Agent (crawlerdetect's maintained list: Googlebot, bingbot, curl,
+    python-requests, ...)."""
     user_agent = request.headers.get("User-Agent", "").strip()
-    if not user_agent:
+    if not user_agent or len(user_agent) > USER_AGENT_MAX:
         return True
     for header in PURPOSE_HEADERS:
         if any(word in request.META.get(header, "").lower() for word in PURPOSE_WORDS):
@@ -184,4 +199,27 @@ def request_is_automated(*, request: HttpRequest) -> bool:
     hints = f"{user_agent} {request.headers.get('Sec-CH-UA', '')}".lower()
     if any(marker in hints for marker in HEADLESS_MARKERS):
         return True
-    return bool(_crawler_detector().is_crawler(user_agent[:DETECTOR_TEXT_LIMIT]))
+    if not user_agent_is_browser_shaped(user_agent=user_agent):
+        return True
+    if AUTOMATION_PATTERN.search(user_agent):
+        return True
+    return user_agent_is_listed(user_agent=user_agent)
+
+
+def user_agent_is_browser_shaped(*, user_agent: str) -> bool:
+    """ "Mozilla/5.0 (" followed somewhere by a browser engine's name, as every current browser
+    sends (Chrome, Edge, Safari, Firefox, Samsung Internet, on desktop and phone)."""
+    lowered = user_agent.lower()
+    return lowered.startswith(BROWSER_PREFIX) and any(
+        engine in lowered for engine in BROWSER_ENGINES
+    )
+
+
+def user_agent_is_listed(*, user_agent: str) -> bool:
+    """True if the crawler list matches anywhere in the User-Agent, in windows of
+    DETECTOR_WINDOW characters overlapping by half: linear time in the length, which
+    request_is_automated bounds by USER_AGENT_MAX."""
+    detector = _crawler_detector()
+    last = max(len(user_agent) - DETECTOR_WINDOW, 0)
+    starts = [*range(0, last, DETECTOR_STRIDE), last]
+    return any(detector.is_crawler(user_agent[start : start + DETECTOR_WINDOW]) for start in starts)

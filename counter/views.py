@@ -80,3 +80,16 @@ def openapi(request: HttpRequest) -> HttpResponse:
             )
         )
     return HttpResponse(OPENAPI_DOCUMENT.read_bytes(), content_type="application/json")
+
+
+@csrf_exempt
+@never_cache
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Any other path under /api/: 404 in the one error shape, whatever the method."""
+    return api.error_response(
+        error=api.ApiError(
+            status=404,
+            code="not_found",
+            message="There is no API at this address; see /api/openapi.json.",
+        )
+    )

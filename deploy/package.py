@@ -44,6 +44,8 @@ RUNTIME_PROJECT_PATHS = ("manage.py", "resume_site", "counter", "owners", "templ
 ZAPPA_ENTRIES = frozenset(
     {"handler.py", "zappa_settings.py", "django_zappa_app.py", "package_info.json", "__init__.py"}
 )
+# Tracked files under RUNTIME_PROJECT_PATHS that the site never reads.
+NEVER_SHIPPED = frozenset({".gitignore"})
 # Tracked paths that neither ship nor are read while building, so editing them never makes
 # the next build start over.
 NOT_BUILD_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", "README.md")
@@ -138,10 +140,29 @@ def check_package(*, path: Path) -> int:
     return size
 
 
+def missing_entries(*, names: Iterable[str], project_files: set[str]) -> list[str]:
+    """The project's runtime files the zip lacks, sorted: an `exclude` pattern meant for
+    installed packages (say `*.txt`) must never drop a file the site reads (templates/robots.txt).
+    Only git's own `.gitignore` files stay out."""
+    present = set(names)
+    return sorted(
+        name
+        for name in project_files
+        if name not in present and PurePosixPath(name).name not in NEVER_SHIPPED
+    )
+
+
 def check_contents(*, path: Path, project_files: set[str], runtime_names: set[str]) -> None:
-    """Refuse a zip holding anything outside the allow-list (see `unexpected_entries`)."""
+    """Refuse a zip that lacks one of the project's runtime files, or holds anything outside
+    the allow-list (see `missing_entries` and `unexpected_entries`)."""
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
+    missing = missing_entries(names=names, project_files=project_files)
+    if missing:
+        raise BuildError(
+            f"{path.name} lacks {len(missing)} of the project's runtime files, left out by the "
+            f"stage's exclude or exclude_glob: {', '.join(missing[:10])}"
+        )
     unexpected = unexpected_entries(
         names=names, project_files=project_files, runtime_names=runtime_names
     )
@@ -192,7 +213,7 @@ def build(*, stage: str = "prod", output: Path | None = None, force: bool = Fals
         _run_zappa(stage=stage, output=output)
         stamp.write_text(digest)
 
-    _step(3, 3, "Zip check: size, handler, allow-list")
+    _step(3, 3, "Zip check: size, handler, every runtime file, allow-list")
     size = check_package(path=output)
     check_contents(
         path=output,

@@ -6,16 +6,51 @@ password page are the owners'. It reads the counter only through `counter.dashbo
 dependency stays one-way (owners uses counter; counter knows nothing of owners).
 """
 
+from functools import wraps
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
 
 from counter import dashboard
 from counter.services import CounterUnavailable
 from owners import services
 from owners.forms import OwnerLoginForm
+
+
+def _post_only_csrf_protected(view: Any) -> Any:
+    """require_POST and csrf_protect for a method view (Django's own logout takes only POST)."""
+    return method_decorator(require_POST)(method_decorator(csrf_protect)(view))
+
+
+def _session_unconfirmed(request: HttpRequest) -> bool:
+    """True if the request carries a signed-in session that DynamoDB could not check: the
+    session names an account, the account could not be loaded (owners.auth.get_user treats that
+    as signed out), and loading it again fails too. A session whose account answers but does
+    not match (a cookie from before a logout) is just signed out."""
+    username = request.session.get(SESSION_KEY)  # read first: a session that fails Django's
+    if username is None or request.user.is_authenticated:  # check is flushed by request.user
+        return False
+    try:
+        services.account_get(username=str(username))
+    except services.OwnersUnavailable:
+        return True
+    return False
+
+
+def _sign_out_here(request: HttpRequest) -> None:
+    """Clear this browser's session (its cookie is deleted with the answer)."""
+    request.session.flush()
+    request.user = AnonymousUser()
 
 
 class OwnerAdminSite(admin.AdminSite):
@@ -32,14 +67,56 @@ class OwnerAdminSite(admin.AdminSite):
         context = {"figures": figures, **(extra_context or {})}
         return super().index(request, extra_context=context)
 
-    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
-        """Logout ends every session of the account (owners.auth.end_sessions); when that
-        write fails, say so and leave this session open rather than seem signed out."""
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        """Django's guard (signed in, staff, CSRF, never cached), and before it: a session that
+        DynamoDB could not check gets a page saying so (503), not the sign-in page, which would
+        look like a sign-out and whose sign-in would fail the same way."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _session_unconfirmed(request):
+                context = {**self.each_context(request), "title": "The admin is unavailable"}
+                response = TemplateResponse(request, "admin/unavailable.html", context, status=503)
+                add_never_cache_headers(response)
+                return response
+            return guarded(request, *args, **kwargs)
+
+        return inner
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """The stock admin's URLs, but: sign-out is `logout_everywhere`, which must also run
+        when DynamoDB cannot confirm the session (the stock one then only redirects, ending
+        nothing); and there is no "view on site" shortcut (`r/<type>/<id>/`), which reads
+        content types from a SQL database the site does not have."""
+        kept = [url for url in super().get_urls() if url.name not in {"logout", "view_on_site"}]
+        logout = path("logout/", never_cache(self.logout_everywhere), name="logout")
+        return [logout, *kept]
+
+    @_post_only_csrf_protected
+    def logout_everywhere(self, request: HttpRequest) -> HttpResponse:
+        """Sign out: end every session of the account (owners.auth.end_sessions raises its
+        session version), then clear this browser's.
+
+        When DynamoDB does not answer, this browser's session is cleared all the same and the
+        page says that sessions elsewhere (other devices, a copied cookie) were not ended. A
+        session DynamoDB could not check is never used to end the account's sessions: an old
+        cookie must not be able to sign the owner out everywhere.
+        """
+        if SESSION_KEY not in request.session:
+            return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
         try:
-            return super().logout(request, extra_context=extra_context)
+            if request.user.is_authenticated:
+                return super().logout(request)
         except services.OwnersUnavailable:
-            context = {**self.each_context(request), "title": "Sign-out failed"}
-            return TemplateResponse(request, "admin/logout_failed.html", context, status=503)
+            unconfirmed = True  # the session version may not have been raised
+        else:
+            unconfirmed = _session_unconfirmed(request)
+        _sign_out_here(request)
+        if unconfirmed:
+            context = {**self.each_context(request), "title": "Signed out on this browser"}
+            return TemplateResponse(request, "admin/logout_partial.html", context, status=503)
+        return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
 
     def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         """Saving a password is a DynamoDB write done from the command line, not a form."""

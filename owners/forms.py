@@ -30,7 +30,9 @@ class OwnerLoginForm(AdminAuthenticationForm):
         if not username or self.request is None:
             return super().clean()
         try:
-            attempt = services.login_attempt_start(username=username, ip=client_of(self.request).ip)
+            attempt = services.login_attempt_start(
+                username=username, network=client_of(self.request).network
+            )
             if attempt.retry_after:
                 raise ValidationError(
                     self.error_messages["locked"],

@@ -32,7 +32,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from resume_site.dynamodb import TableModel, TableUnavailable, failures_raise
+from resume_site.dynamodb import TableModel, TableUnavailable, condition_failed, failures_raise
 
 ACCOUNT_INDEX_KEY = "owners"
 
@@ -133,8 +133,7 @@ def account_create(*, username: str, password_hash: str) -> Account:
                 AccountIndex(ACCOUNT_INDEX_KEY), actions=[AccountIndex.usernames.add({username})]
             )
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        if condition_failed(error):
             raise AccountExists(username) from error
         raise
     return _account(item)
@@ -147,7 +146,7 @@ def _account_update(username: str, actions: list[Action]) -> Account:
     try:
         item.update(actions=actions, condition=AccountItem.pk.exists())  # reads back ALL_NEW
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             raise AccountNotFound(username) from error
         raise
     return _account(item)
@@ -206,10 +205,11 @@ def _username_normal(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-def _attempt_keys(username: str, ip: str) -> tuple[str, str]:
-    """The (username, client IP) pair's item and the client IP's item."""
+def _attempt_keys(username: str, network: str) -> tuple[str, str]:
+    """The (username, client network) pair's item and the client network's item (`network` is
+    Client.network: an IPv4 address, or an IPv6 address's /64)."""
     user = _keyed_hash("login-username", _username_normal(username))
-    client = _keyed_hash("login-client-ip", ip)
+    client = _keyed_hash("login-client-ip", network)
     return f"login-failures#pair#{user}#{client}", f"login-failures#client#{client}"
 
 
@@ -233,7 +233,7 @@ class LoginAttempt:
 
 
 @failures_raise(OwnersUnavailable)
-def login_attempt_start(*, username: str, ip: str, now: float | None = None) -> LoginAttempt:
+def login_attempt_start(*, username: str, network: str, now: float | None = None) -> LoginAttempt:
     """Start a sign-in attempt: add it to the pair's and the client's items (one atomic ADD
     each, which returns the item), then count the failures of the last window in each.
 
@@ -250,7 +250,7 @@ def login_attempt_start(*, username: str, ip: str, now: float | None = None) -> 
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     entry = f"{now:.6f} {secrets.token_hex(8)}"
     expires = dt.datetime.fromtimestamp(now + 2 * window, dt.UTC)  # housekeeping only
-    keys = _attempt_keys(username, ip)
+    keys = _attempt_keys(username, network)
     opens_at = now
     stale = []
     for key, limit in zip(keys, _limits(), strict=True):

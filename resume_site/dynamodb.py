@@ -18,10 +18,14 @@ client resends a throttled request or one whose connection was refused, never on
 or lost its connection after it was sent, which DynamoDB may have applied.
 """
 
+import contextvars
+import json
 import logging
 import os
 import random
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,7 +35,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
 logger = logging.getLogger(__name__)
@@ -107,6 +111,34 @@ class _FromSettings(type):
     aws_session_token = None
 
 
+class MalformedAnswer(BotoCoreError):
+    """DynamoDB (or something posing as it) answered a call with a body that is not JSON; the
+    call may have been applied."""
+
+    fmt = "DynamoDB's answer to {operation} was not a JSON object"
+
+
+def _answer_check(*, http_response: Any, model: Any, **_: Any) -> None:
+    """botocore's `after-call` hook: a successful answer must be a JSON object. botocore reads
+    an unparseable body as an empty answer, which PynamoDB then fails on with a KeyError (a 500);
+    this turns it into a failure like any other."""
+    if http_response is None or http_response.status_code >= 300:
+        return  # an error answer: botocore has made it a ClientError already
+    try:
+        body = json.loads(http_response.content or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise MalformedAnswer(operation=model.name)
+
+
+class DeadlinePassed(BotoCoreError):
+    """The request's time budget for DynamoDB was spent before this call was sent; nothing was
+    sent, so nothing was applied."""
+
+    fmt = "The request's time budget for DynamoDB ran out before the call was sent"
+
+
 # DynamoDB refused these requests before applying anything (throttled, or in conflict with a
 # transaction in progress on the same item), so sending one again cannot apply it twice.
 NOT_APPLIED_CODES = frozenset(
@@ -144,13 +176,45 @@ def failure_not_applied(error: BaseException) -> bool:
     must answer within about a second (docs/architecture.md, Decisions).
     """
     cause = error.cause if isinstance(error, PynamoDBException) else error
-    if isinstance(cause, EndpointConnectionError):
+    if isinstance(cause, EndpointConnectionError | DeadlinePassed):
         return True
     if isinstance(cause, ClientError):
-        return _not_applied(
-            error_code=cause.response.get("Error", {}).get("Code"), response=cause.response
-        )
+        return _not_applied(error_code=failure_code(cause), response=cause.response)
     return False
+
+
+def failure_code(error: BaseException) -> str | None:
+    """DynamoDB's error code (`ConditionalCheckFailedException`, ...) of a failed call, or None
+    when DynamoDB gave none: a timeout, a dropped connection, a malformed answer.
+
+    PynamoDB's `cause_response_code` assumes every cause has a `response`; botocore's
+    ReadTimeoutError and ConnectionClosedError have `response = None`, and reading it raised
+    AttributeError past every handler (a 500 instead of a 503). Every service reads the code
+    here instead.
+    """
+    cause = error.cause if isinstance(error, PynamoDBException) else error
+    return _response_code(getattr(cause, "response", None))
+
+
+def _response_code(response: object) -> str | None:
+    if not isinstance(response, dict):
+        return None
+    error_part = response.get("Error")
+    code = error_part.get("Code") if isinstance(error_part, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """True if a conditional write failed on its condition (nothing was written): an
+    UpdateItem's or PutItem's, or the first item's of a transaction (the one that carries it)."""
+    if isinstance(error, TransactWriteError):
+        reasons = error.cancellation_reasons
+        return (
+            bool(reasons)
+            and reasons[0] is not None
+            and reasons[0].code == ("ConditionalCheckFailed")
+        )
+    return failure_code(error) == "ConditionalCheckFailedException"
 
 
 def _resend_delay(
@@ -166,13 +230,110 @@ def _resend_delay(
     if attempts > settings.DYNAMODB_MAX_RETRIES:
         return None
     if caught_exception is not None:
-        if not failure_not_applied(caught_exception):
+        if isinstance(caught_exception, DeadlinePassed) or not failure_not_applied(
+            caught_exception
+        ):
             return None
     elif response is None or not _not_applied(
-        error_code=response[1].get("Error", {}).get("Code"), response=response[1]
+        error_code=_response_code(response[1]), response=response[1]
     ):
         return None
-    return random.uniform(0, RESEND_BACKOFF_SECONDS * 2 ** (attempts - 1))  # noqa: S311
+    delay = random.uniform(0, RESEND_BACKOFF_SECONDS * 2 ** (attempts - 1))  # noqa: S311
+    remaining = budget_remaining()
+    if remaining is not None and delay >= remaining:
+        return None  # no time left to send it again and wait for the answer
+    return delay
+
+
+# --- One time budget per request ----------------------------------------------------------------
+
+
+class _Budget:
+    """The seconds a request may still spend waiting on DynamoDB: wall-clock time while at least
+    one of its calls is in flight (calls sent at the same time wait together, so they are
+    counted once), and none of its own work (rendering, hashing a password)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._busy_since = 0.0
+        self._spent = 0.0
+
+    def remaining(self) -> float:
+        with self._lock:
+            busy = time.monotonic() - self._busy_since if self._in_flight else 0.0
+            return self.seconds - self._spent - busy
+
+    def call_started(self) -> None:
+        with self._lock:
+            if not self._in_flight:
+                self._busy_since = time.monotonic()
+            self._in_flight += 1
+
+    def call_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._spent += time.monotonic() - self._busy_since
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "dynamodb_budget", default=None
+)
+BUDGET_FLOOR_SECONDS = 0.01  # the shortest read timeout a call is sent with
+_STARTED = "resume_site.budget_started"  # marks a request's context while its call is in flight
+
+
+@contextmanager
+def budget(seconds: float | None) -> Iterator[None]:
+    """Give the DynamoDB calls made inside the block (on this thread, and on the threads that
+    `in_context` hands them to) `seconds` of waiting in all: each call waits for its answer at
+    most the time left (and at most DYNAMODB_READ_TIMEOUT), and none is sent once it is spent.
+    So a request that makes several calls one after another answers within its own work plus
+    the budget, however late each answer is (docs/architecture.md, "The page never waits on
+    the counter"). None: no budget (commands, the tests' set-up)."""
+    token = _budget.set(None if seconds is None else _Budget(seconds))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def budget_remaining() -> float | None:
+    """Seconds left of the current budget (0 or less: spent), or None without one."""
+    current = _budget.get()
+    return None if current is None else current.remaining()
+
+
+def in_context[T](call: Callable[[], T]) -> Callable[[], T]:
+    """`call`, to run on another thread within this thread's budget (a worker thread does not
+    inherit context variables)."""
+    context = contextvars.copy_context()
+    return lambda: context.run(call)
+
+
+def _budget_apply(*, request: Any, **_: Any) -> None:
+    """botocore's `before-send` hook: the read timeout of this one request is the time left of
+    the budget (botocore reads `read_timeout` from the request's context); with none left,
+    nothing is sent."""
+    current = _budget.get()
+    if current is None:
+        return
+    remaining = current.remaining()
+    if remaining <= 0:
+        raise DeadlinePassed()
+    timeout = min(settings.DYNAMODB_READ_TIMEOUT, max(remaining, BUDGET_FLOOR_SECONDS))
+    request.context["read_timeout"] = timeout
+    request.context[_STARTED] = current
+    current.call_started()
+
+
+def _budget_charge(*, request_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's `needs-retry` hook, after every attempt: the wait ends."""
+    current = request_dict.get("context", {}).pop(_STARTED, None)
+    if current is not None:
+        current.call_ended()
 
 
 class TableModel(Model):
@@ -194,9 +355,13 @@ class TableModel(Model):
             connection = Model._get_connection.__func__(TableModel)  # sets TableModel._connection
             # The client is made here, on first use, never at import. PynamoDB replaces it only
             # if it lost its credentials; the new one has no hook, so it sends nothing again.
-            connection.connection.client.meta.events.register(
+            events = connection.connection.client.meta.events
+            events.register(
                 "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
             )
+            events.register("before-send.dynamodb", _budget_apply, unique_id="budget")
+            events.register("needs-retry.dynamodb", _budget_charge, unique_id="budget-charge")
+            events.register("after-call.dynamodb", _answer_check, unique_id="answer-check")
         return connection
 
 

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
+    "resume_site.middleware.DynamoDBBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,6 +162,9 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
 CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 LOGIN_URL = "admin:login"
+# Where sign-in lands when `next` is missing or unsafe (another host): the dashboard, not
+# Django's default /accounts/profile/, which the site does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 # Failed sign-ins before a pause, in a sliding window: per (username, client IP) pair and per
 # client IP, never per username alone (README, Owner accounts).
 LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", "5", minimum=1)
@@ -225,6 +229,12 @@ DYNAMODB_ENDPOINT_URL = os.environ.get(
 # waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
+# One time budget per request for waiting on all its DynamoDB calls together, in seconds: each
+# call waits at most the time left, and none is sent once it is spent (resume_site/dynamodb.py).
+# The API answers within about a second, the owner's admin pages (whose own work, hashing a
+# password, takes a few tenths more) within three, however late each answer.
+DYNAMODB_API_BUDGET = _env_float("DYNAMODB_API_BUDGET", "1.0")
+DYNAMODB_ADMIN_BUDGET = _env_float("DYNAMODB_ADMIN_BUDGET", "2.0")
 # How many times a request DynamoDB certainly did not apply (throttled, connection refused) is
 # sent again; a request that may have been applied (a timeout) is never sent again
 # (resume_site/dynamodb.py).

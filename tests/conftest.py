@@ -1,6 +1,8 @@
 """Shared fixtures: a real DynamoDB Local engine for the session, fresh tables, moto for units."""
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,6 +59,33 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     # Dropped with its own client: the test may have pointed the settings elsewhere.
     engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     engine.delete_table(TableName=name)
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers: a hung engine."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
 
 
 class _InlineExecutor:

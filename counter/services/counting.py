@@ -35,7 +35,7 @@ from counter.services import days, limits, visitors
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
 from counter.visits import Visit
 from resume_site.clients import Client
-from resume_site.dynamodb import failure_not_applied, failures_raise
+from resume_site.dynamodb import failure_not_applied, failures_raise, in_context
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _day_figures(*, digest: str, day: dt.date, visit: Visit | None) -> list[Call
 def _count(*, digest: str | None, day: dt.date, visit: Visit | None = None) -> int:
     """The total's ADD, and with a visitor the day's figures, sent at the same time."""
     bookkeeping = _day_figures(digest=digest, day=day, visit=visit) if digest is not None else []
-    futures = [_executor().submit(call) for call in bookkeeping]
+    futures = [_executor().submit(in_context(call)) for call in bookkeeping]
     try:
         total = _total_add()
     finally:
@@ -142,7 +142,7 @@ def _limits_check(*, visitor: Client, digest: str, day: dt.date, minute: int) ->
     in it; only the visitor's own bucket when the client limit is off; none with both off."""
     client_limit, visitor_limit = settings.COUNTER_CLIENT_LIMIT, settings.COUNTER_VISITOR_LIMIT
     if client_limit:
-        client = visitors.client_digest(ip=visitor.network, day=day)
+        client = visitors.client_digest(network=visitor.network, day=day)
         return limits.limit_check(
             subject=f"client#{client}",
             limit=client_limit,

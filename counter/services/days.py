@@ -29,7 +29,7 @@ from counter.services.items import (
     VisitorMarker,
     day_start,
 )
-from resume_site.dynamodb import failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise
 
 SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
 CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same
@@ -110,12 +110,11 @@ def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campai
 def _condition_failed_item(error: UpdateError) -> dict[str, Any] | None:
     """The item as it was when the condition failed, {} if the engine did not return it; None
     if the update failed for another reason."""
+    if not condition_failed(error):
+        return None
     response = getattr(error.cause, "response", None)
-    if not isinstance(response, dict):
-        return None
-    if response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-        return None
-    return response.get("Item") or {}
+    item = response.get("Item") if isinstance(response, dict) else None
+    return item if isinstance(item, dict) else {}
 
 
 def _kept(name: str, item: dict[str, Any], set_name: str, limit: int, day: dt.date) -> str:
@@ -184,8 +183,7 @@ def day_visitor_record(*, digest: str, day: dt.date) -> bool:
             tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
             tx.update(DayItem(_uniques_key(day)), actions=[DayItem.uniques.add(1)])
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        if condition_failed(error):
             return False
         raise
     return True

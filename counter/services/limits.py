@@ -20,7 +20,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 
 from counter.services.items import CounterUnavailable, RateBucket
-from resume_site.dynamodb import failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
 BUCKET_LIFETIME = dt.timedelta(minutes=5)  # kept a few minutes past its minute, then TTL
@@ -64,10 +64,10 @@ def limit_check(
     try:
         answer = table.connection.dispatch("UpdateItem", request)
     except BOTOCORE_EXCEPTIONS as error:
-        response = getattr(error, "response", None) or {}
-        if response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        failure = UpdateError(f"Failed to update item: {error}", error)
+        if condition_failed(failure):
             return Standing.REFUSED
-        raise UpdateError(f"Failed to update item: {error}", error) from error
+        raise failure from error
     stored = answer.get("Attributes", {})
     under = int(stored["attempts"]["N"]) <= limit
     if visitor:

@@ -58,8 +58,9 @@ def _digest(key: bytes, message: str) -> str:
 
 
 def visitor_hash(*, visitor: Client, key: bytes) -> str:
-    """A keyed hash of (IP, user agent)."""
-    return _digest(key, f"{visitor.ip}\n{visitor.user_agent}")
+    """A keyed hash of (client network, user agent): the network is the IPv4 address, or the
+    IPv6 address's /64 (Client.network), so one host rotating through its /64 is one visitor."""
+    return _digest(key, f"{visitor.network}\n{visitor.user_agent}")
 
 
 @failures_raise(CounterUnavailable)
@@ -70,7 +71,7 @@ def visitor_digest(*, visitor: Client, day: dt.date | None = None) -> str:
 
 
 @failures_raise(CounterUnavailable)
-def client_digest(*, ip: str, day: dt.date | None = None) -> str:
-    """The client IP's keyed hash of the day (today by default): what the per-client limit is
-    keyed by, so the table never holds the IP itself."""
-    return _digest(day_key(day or today()), f"client\n{ip}")
+def client_digest(*, network: str, day: dt.date | None = None) -> str:
+    """The client network's keyed hash of the day (today by default; `network` is
+    Client.network): what the per-client limit is keyed by, so the table never holds the IP."""
+    return _digest(day_key(day or today()), f"client\n{network}")

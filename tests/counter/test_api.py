@@ -22,6 +22,20 @@ PEOPLE = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
     "Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/442.0.0.38.112;FBBV/552474869;FBDV/iPhone14,5;"
     "FBMD/iPhone;FBSN/iOS;FBSV/17.1.2;FBSS/3;FBID/phone;FBLC/en_GB;FBOP/5;FBRV/554166425]",
+    # Safari on a Mac, Firefox and Chrome on Android, Chrome and Firefox on iPhone, Edge on
+    # Android, Internet Explorer 11: the browser-shape rule must pass every one.
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (Android 15; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) FxiOS/133.0 Mobile/15E148 Safari/605.1.15",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36 EdgA/131.0.0.0",
+    "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko",
 ]
 MACHINES = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -43,6 +57,23 @@ MACHINES = [
     "PhantomJS/2.1.1 Safari/538.1",
     "",
     "   ",
+    # Browser engines driven by programs, runtimes and load tools, and agents no browser sends.
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Cypress/13.6.0 "
+    "Chrome/118.0.5993.159 Electron/27.1.3 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) my-app/1.0.0 "
+    "Chrome/120.0.6099.56 Electron/28.0.0 Safari/537.36",
+    "Mozilla/5.0 (linux) AppleWebKit/537.36 (KHTML, like Gecko) jsdom/22.1.0",
+    "k6/0.49.0 (https://k6.io/)",
+    "Deno/1.40.2",
+    "Bun/1.0.25",
+    "insomnia/8.6.1",
+    "node",
+    "Mozilla/5.0",
+    "Mozilla/5.0 (compatible)",
+    "Mozilla/5.0 (compatible; MyScanner/1.0)",
+    "a",
+    "-",
+    "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230901.001)",
 ]
 
 
@@ -84,13 +115,47 @@ def test_prefetches_and_previews_are_machines(header):
     assert api.request_is_automated(request=request(HTTP_USER_AGENT=PEOPLE[0], **header))
 
 
-def test_only_the_start_of_a_long_user_agent_is_matched_against_the_list():
-    padding = " ".join(["Chrome/131.0.0.0"] * 40)  # a browser-like run past the limit
-    late = f"Mozilla/5.0 ({padding}) Googlebot/2.1"
-    early = f"Mozilla/5.0 (compatible; Googlebot/2.1) {padding}"
-    assert len(late) > api.DETECTOR_TEXT_LIMIT
-    assert not api.request_is_automated(request=request(HTTP_USER_AGENT=late))
-    assert api.request_is_automated(request=request(HTTP_USER_AGENT=early))
+def test_a_crawler_named_anywhere_in_a_long_user_agent_is_found():
+    padding = " ".join(["Chrome/131.0.0.0"] * 40)  # a browser-like run past one window
+    for position in range(0, len(padding), 97):
+        user_agent = (
+            f"Mozilla/5.0 (X11) AppleWebKit/537.36 {padding[:position]} Googlebot/2.1 "
+            f"{padding[position:]}"
+        )[: api.USER_AGENT_MAX]
+        if "Googlebot" not in user_agent:
+            continue
+        assert len(user_agent) > api.DETECTOR_WINDOW
+        assert api.request_is_automated(request=request(HTTP_USER_AGENT=user_agent)), position
+
+
+def test_a_long_browser_user_agent_without_a_crawler_is_a_person():
+    padding = " ".join(["Chrome/131.0.0.0"] * 50)
+    user_agent = f"{PEOPLE[0]} {padding}"[: api.USER_AGENT_MAX]
+    assert len(user_agent) > 3 * api.DETECTOR_WINDOW
+    assert not api.request_is_automated(request=request(HTTP_USER_AGENT=user_agent))
+
+
+def test_a_user_agent_longer_than_any_browser_sends_is_not_counted():
+    user_agent = f"{PEOPLE[0]} {'x' * api.USER_AGENT_MAX}"
+    assert api.request_is_automated(request=request(HTTP_USER_AGENT=user_agent))
+
+
+def test_every_window_is_matched_and_the_windows_overlap_by_half(monkeypatch):
+    matched = []
+
+    class Recorder:
+        def is_crawler(self, text: str) -> bool:
+            matched.append(text)
+            return False
+
+    monkeypatch.setattr(api, "_crawler_detector", Recorder)
+    user_agent = "Mozilla/5.0 (X11) AppleWebKit/1 " + "".join(f"{n:04d}" for n in range(180))
+    assert not api.user_agent_is_listed(user_agent=user_agent)
+    assert matched[0] == user_agent[: api.DETECTOR_WINDOW]
+    assert matched[-1] == user_agent[-api.DETECTOR_WINDOW :]
+    assert all(len(text) == api.DETECTOR_WINDOW for text in matched)
+    starts = [user_agent.index(text) for text in matched[:-1]]
+    assert starts == list(range(0, len(starts) * api.DETECTOR_STRIDE, api.DETECTOR_STRIDE))
 
 
 def test_the_crawler_list_is_loaded_on_first_use_not_at_import():

@@ -20,8 +20,11 @@ REFERRER = "https://www.linkedin.com/in/privacy-path/?token=privacy-query"
 CAMPAIGN = "acme-privacy"
 CLIENTS = [
     ("203.0.113.77", "Mozilla/5.0 (Privacy Test; rv:1) Gecko/20100101 Firefox/140.0"),
-    ("198.51.100.23", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) PrivacyTestSafari/605.1"),
-    ("2001:db8::7", "curl-like PrivacyTestAgent/8.0"),
+    (
+        "198.51.100.23",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) AppleWebKit/605.1.15 PrivacyTestSafari/605.1",
+    ),
+    ("2001:db8::7", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 PrivacyTestAgent/8.0"),
 ]
 
 

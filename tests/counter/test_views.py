@@ -13,6 +13,8 @@ import pytest
 from counter import services
 from tests.counter.conftest import BROWSER, BrowserClient
 
+BROWSER_A = BROWSER.replace("rv:133.0", "rv:133.0; Browser A")
+
 pytestmark = pytest.mark.dynamodb_local
 
 OWN = "http://testserver"  # the origin of Django's test client
@@ -59,9 +61,9 @@ def test_the_query_string_is_ignored(client, ddb_table):
 
 
 def test_post_records_the_visitor_by_source_address(client, ddb_table):
-    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
-    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
-    client.post("/api/count", REMOTE_ADDR="203.0.113.10", HTTP_USER_AGENT="Browser A")
+    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
+    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
+    client.post("/api/count", REMOTE_ADDR="203.0.113.10", HTTP_USER_AGENT=BROWSER_A)
     today = services.days_stats(days=1)[0]
     assert (today.views, today.uniques) == (3, 2)
 
@@ -107,8 +109,8 @@ def test_the_view_gives_count_view_the_requests_client(client, monkeypatch):
         return services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
 
     monkeypatch.setattr(services, "count_view", count_view)
-    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser A")
-    assert [(v.ip, v.user_agent) for v in seen] == [("203.0.113.9", "Browser A")]
+    client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
+    assert [(v.ip, v.user_agent) for v in seen] == [("203.0.113.9", BROWSER_A)]
 
 
 # --- Errors: one shape, never cached --------------------------------------------------------

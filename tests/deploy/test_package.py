@@ -28,7 +28,10 @@ from tests.deploy import lambda_host
 ROOT = Path(__file__).resolve().parent.parent.parent
 API_HOST = lambda_host.API_HOST
 CLIENT_IP = "203.0.113.7"
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) package-test"
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+    "Safari/537.36 package-test"
+)
 REQUIRED = package.REQUIRED_ENTRIES
 PROJECT_FILES = {"manage.py", "resume_site/__init__.py", "resume_site/views.py", "templates/a.html"}
 RUNTIME_NAMES = {"django", "six.py"}
@@ -145,11 +148,24 @@ def test_tooling_folders_are_refused(top: str) -> None:
 
 def test_check_contents_names_the_unexpected_entries(tmp_path: Path) -> None:
     entries = {"handler.py": b"", "dynamodb-local-metadata.json": b"{}", "deploy/x.py": b""}
+    entries |= dict.fromkeys(PROJECT_FILES, b"")
     zipped = write_zip(tmp_path / "stray.zip", entries=entries)
     with pytest.raises(package.BuildError, match=r"holds 2 entries .*: deploy/x\.py, dynamodb-"):
         package.check_contents(
             path=zipped, project_files=PROJECT_FILES, runtime_names=RUNTIME_NAMES
         )
+
+
+def test_check_contents_refuses_a_zip_that_lacks_a_runtime_file(tmp_path: Path) -> None:
+    """An exclude pattern meant for installed packages (`*.txt`) once dropped templates/robots.txt
+    from the zip, and /robots.txt answered 500 on Lambda only."""
+    project_files = {*PROJECT_FILES, "templates/robots.txt", "resume_site/data/.gitignore"}
+    entries = dict.fromkeys(PROJECT_FILES - {"resume_site/views.py"}, b"")
+    zipped = write_zip(tmp_path / "short.zip", entries=entries)
+    with pytest.raises(
+        package.BuildError, match=r"lacks 2 .*: resume_site/views\.py, templates/robots\.txt$"
+    ):
+        package.check_contents(path=zipped, project_files=project_files, runtime_names=set())
 
 
 def test_an_unknown_or_base_stage_is_refused_naming_the_stages() -> None:

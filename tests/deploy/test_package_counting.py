@@ -14,6 +14,11 @@ pytestmark = pytest.mark.dynamodb_local
 VISITOR_LIMIT = 5
 
 
+def browser(name: str) -> str:
+    """A browser's User-Agent, told apart by `name` (one visitor per name and address)."""
+    return f"Mozilla/5.0 (X11; Linux x86_64; {name}) Gecko/20100101 Firefox/133.0"
+
+
 def _total(lambda_process) -> int:
     return json.loads(respond(lambda_process, rest_event("GET", "/api/count"))["body"])["count"]
 
@@ -27,7 +32,9 @@ def _post(lambda_process, *, ip: str, user_agent: str) -> dict:
 def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(lambda_process) -> None:
     before = _total(lambda_process)
     first_minute = int(time.time() // 60)
-    answers = [_post(lambda_process, ip="192.0.2.10", user_agent="Burst/1.0") for _ in range(60)]
+    answers = [
+        _post(lambda_process, ip="192.0.2.10", user_agent=browser("Burst")) for _ in range(60)
+    ]
     minutes = int(time.time() // 60) - first_minute + 1  # a burst may straddle a minute
 
     added = _total(lambda_process) - before
@@ -42,7 +49,7 @@ def test_a_burst_from_one_visitor_adds_at_most_the_limit_then_is_refused(lambda_
 
 def test_another_visitor_on_the_same_ip_still_counts(lambda_process) -> None:
     for _ in range(VISITOR_LIMIT + 1):
-        _post(lambda_process, ip="192.0.2.20", user_agent="Busy/1.0")
-    answer = _post(lambda_process, ip="192.0.2.20", user_agent="Quiet/1.0")
+        _post(lambda_process, ip="192.0.2.20", user_agent=browser("Busy"))
+    answer = _post(lambda_process, ip="192.0.2.20", user_agent=browser("Quiet"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True

@@ -103,9 +103,11 @@ def exercise_runtime_services(settings) -> None:
 
     owners.account_end_sessions(username="owner")
     settings.LOGIN_MAX_FAILURES = 1
-    failed = owners.login_attempt_start(username="owner", ip=visitor.ip)
+    failed = owners.login_attempt_start(username="owner", network=visitor.network)
     owners.login_attempt_finish(attempt=failed, failed=True)
-    owners.login_attempt_start(username="owner", ip=visitor.ip)  # refused: withdrawn at once
+    owners.login_attempt_start(
+        username="owner", network=visitor.network
+    )  # refused: withdrawn at once
 
 
 def role_statements() -> list[dict[str, Any]]:

@@ -39,7 +39,10 @@ def test_table_is_on_demand_recoverable_protected_encrypted_with_ttl(template) -
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True,
+        "RecoveryPeriodInDays": 1,  # a salt stays restorable one day past its deletion
+    }
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
     assert table["DeletionProtectionEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True

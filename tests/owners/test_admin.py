@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -162,20 +163,109 @@ def test_a_session_cookie_copied_before_logout_no_longer_opens_the_dashboard(ale
     assert response["Location"] == "/admin/login/?next=/admin/"
 
 
-def test_a_logout_that_cannot_end_the_sessions_says_so_and_keeps_this_one(
+def _sign_out(browser: Client):
+    token = browser.cookies["csrftoken"].value
+    return browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
+
+
+def test_a_logout_that_cannot_end_the_sessions_signs_out_here_and_says_so(
     alex, browser, monkeypatch
 ):
     _sign_in(browser, alex, PASSWORD)
+    copied = browser.cookies["sessionid"].value
 
     def unavailable(**kwargs):
         raise services.OwnersUnavailable()
 
     monkeypatch.setattr(services, "account_end_sessions", unavailable)
-    token = browser.cookies["csrftoken"].value
-    response = browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
+    response = _sign_out(browser)
     assert response.status_code == 503
-    assert "You are still signed in" in response.text
-    assert browser.get("/admin/").status_code == 200
+    assert "You are signed out on this browser" in response.text
+    assert "may still be open" in response.text
+    assert browser.cookies["sessionid"].value == ""  # this browser's cookie is deleted
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    replay = Client()
+    replay.cookies["sessionid"] = copied  # as the page says: other sessions stay open
+    assert replay.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("engine", ["refused", "hung"])
+def test_sign_out_with_the_engine_down_clears_this_browser_and_says_so(
+    alex, browser, settings, silent_endpoint, engine
+):
+    _sign_in(browser, alex, PASSWORD)
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
+    started = time.monotonic()
+    response = _sign_out(browser)
+    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 1.5  # margin for load
+    assert response.status_code == 503
+    assert "You are signed out on this browser" in response.text
+    assert browser.cookies["sessionid"].value == ""
+    assert "Cache-Control" in response and "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("engine", ["refused", "hung"])
+def test_the_dashboard_with_the_engine_down_says_the_sign_in_could_not_be_checked(
+    alex, browser, settings, silent_endpoint, engine
+):
+    _sign_in(browser, alex, PASSWORD)
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
+    started = time.monotonic()
+    page = browser.get("/admin/")
+    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 1.5
+    assert page.status_code == 503
+    assert "your sign-in could not be checked" in page.text
+    assert "no-cache" in page["Cache-Control"]
+    assert browser.cookies["sessionid"].value  # still signed in, as the page says
+
+
+def test_a_stale_session_cookie_is_just_signed_out(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    copied = browser.cookies["sessionid"].value
+    assert _sign_out(browser).status_code == 200
+    stale = Client(enforce_csrf_checks=True)
+    stale.cookies["sessionid"] = copied
+    stale.get("/admin/login/")
+    response = _sign_out(stale)  # a cookie from before the logout signs out no one else
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/"
+    assert services.account_get(username=alex).session_version == 1
+
+
+def test_an_unsafe_next_lands_on_the_dashboard(alex, browser):
+    page = browser.get("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    for unsafe in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = browser.post(
+            "/admin/login/",
+            {"username": alex, "password": PASSWORD, "next": unsafe, "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/admin/"
+        token = browser.cookies["csrftoken"].value
+
+
+def test_no_admin_url_answers_500(alex, browser):
+    """Every URL the admin routes, signed in and not: none may query the (absent) ORM."""
+    paths = [
+        "/admin/",
+        "/admin/login/",
+        "/admin/password_change/",
+        "/admin/password_change/done/",
+        "/admin/jsi18n/",
+        "/admin/autocomplete/",
+        "/admin/r/1/1/",
+        "/admin/owners/",
+        "/admin/auth/",
+        "/admin/nonexistent/",
+    ]
+    for signed_in in (False, True):
+        if signed_in:
+            _sign_in(browser, alex, PASSWORD)
+        for path in paths:
+            status = browser.get(path).status_code
+            assert status < 500, (path, signed_in, status)
+    assert browser.get("/admin/r/1/1/").status_code == 404
 
 
 def test_the_dashboard_says_so_when_figures_are_unavailable(alex, browser, monkeypatch):

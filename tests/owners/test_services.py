@@ -126,14 +126,14 @@ def limits(settings) -> None:
 
 
 def _fail(username: str, ip: str, *, at: float) -> None:
-    attempt = services.login_attempt_start(username=username, ip=ip, now=at)
+    attempt = services.login_attempt_start(username=username, network=ip, now=at)
     assert attempt.retry_after == 0
     services.login_attempt_finish(attempt=attempt, failed=True)
 
 
 def _retry_after(username: str, ip: str, *, at: float) -> int:
     """The pause an attempt at `at` meets; an allowed attempt is finished as a success."""
-    attempt = services.login_attempt_start(username=username, ip=ip, now=at)
+    attempt = services.login_attempt_start(username=username, network=ip, now=at)
     if not attempt.retry_after:
         services.login_attempt_finish(attempt=attempt, failed=False)
     return attempt.retry_after
@@ -238,7 +238,7 @@ def test_attempt_calls_raise_owners_unavailable_when_the_engine_is_unreachable(s
         keys=("login-failures#client#x",), entry="1 x", stale=(frozenset(),), retry_after=0
     )
     for call in (
-        lambda: services.login_attempt_start(username="alex", ip=ALICE.ip),
+        lambda: services.login_attempt_start(username="alex", network=ALICE.network),
         lambda: services.login_attempt_finish(attempt=attempt, failed=False),
     ):
         with pytest.raises(services.OwnersUnavailable):
@@ -253,7 +253,7 @@ def test_attempts_arriving_together_let_through_at_most_the_limit(ddb_table, lim
 
     def attempt(_: int) -> bool:
         barrier.wait()
-        started = services.login_attempt_start(username="alex", ip=ALICE.ip)
+        started = services.login_attempt_start(username="alex", network=ALICE.network)
         if started.retry_after:
             return False
         services.login_attempt_finish(attempt=started, failed=True)  # each guess was wrong
@@ -263,5 +263,5 @@ def test_attempts_arriving_together_let_through_at_most_the_limit(ddb_table, lim
         let_through = sum(pool.map(attempt, range(threads)))
     assert 1 <= let_through <= 5
     # What stays are the failures of the attempts let through: paused exactly when they are 5.
-    paused = services.login_attempt_start(username="alex", ip=ALICE.ip).retry_after > 0
+    paused = services.login_attempt_start(username="alex", network=ALICE.network).retry_after > 0
     assert paused == (let_through == 5)

@@ -1,6 +1,9 @@
 """resume_site/dynamodb.py: the models' base class, the error translation and table set-up."""
 
 import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -227,3 +230,121 @@ def test_table_ensure_switches_ttl_back_on(moto_table):
 def test_table_ensure_raises_table_unavailable_when_unreachable():
     with pytest.raises(dynamodb.TableUnavailable):
         dynamodb.table_ensure()
+
+
+# --- Reading a failure, whatever botocore raised ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        ReadTimeoutError(endpoint_url="http://engine"),
+        ConnectionClosedError(endpoint_url="http://engine"),
+        ConnectTimeoutError(endpoint_url="http://engine"),
+        EndpointConnectionError(endpoint_url="http://engine"),
+        dynamodb.MalformedAnswer(operation="UpdateItem"),
+    ],
+    ids=lambda cause: type(cause).__name__,
+)
+def test_a_failure_without_an_answer_has_no_code_and_is_no_failed_condition(cause):
+    """PynamoDB's cause_response_code raised AttributeError on these (their `response` is None
+    or missing), which escaped every handler as a 500."""
+    error = UpdateError("Failed to update item", cause)
+    assert dynamodb.failure_code(error) is None
+    assert not dynamodb.condition_failed(error)
+
+
+def test_a_failed_condition_is_read_from_the_answer():
+    answer = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}}
+    error = UpdateError("Failed to update item", ClientError(answer, "UpdateItem"))
+    assert dynamodb.failure_code(error) == "ConditionalCheckFailedException"
+    assert dynamodb.condition_failed(error)
+
+
+@pytest.mark.parametrize("answer", [{}, {"Error": None}, {"Error": {"Code": 7}}, None])
+def test_a_strange_error_answer_has_no_code(answer):
+    cause = ClientError({"Error": {}}, "UpdateItem")
+    cause.response = answer
+    assert dynamodb.failure_code(UpdateError("Failed", cause)) is None
+
+
+# --- One time budget per request ----------------------------------------------------------------
+
+
+def test_calls_sent_together_spend_the_budget_once():
+    budget = dynamodb._Budget(10.0)
+    budget.call_started()
+    budget.call_started()  # two calls in flight at once
+    time.sleep(0.2)
+    budget.call_ended()
+    budget.call_ended()
+    assert 9.7 < budget.remaining() <= 9.8 + 0.01
+
+
+def test_time_between_calls_is_not_spent():
+    budget = dynamodb._Budget(1.0)
+    budget.call_started()
+    budget.call_ended()
+    time.sleep(0.3)  # the request's own work: a password hash, a template
+    assert budget.remaining() > 0.95
+
+
+def test_a_budget_cuts_each_wait_and_then_sends_nothing(settings, silent_endpoint):
+    """A hung engine: the first call waits the budget, not DYNAMODB_READ_TIMEOUT; the next
+    call is not sent at all."""
+    settings.DYNAMODB_ENDPOINT_URL = silent_endpoint
+    settings.DYNAMODB_READ_TIMEOUT = 5.0
+    sent = []
+    events = counter_items.TotalItem._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb", lambda **_: sent.append(1))
+    with dynamodb.budget(0.5):
+        started = time.monotonic()
+        with pytest.raises(counter.CounterUnavailable):
+            counter.count_get()
+        assert 0.4 < time.monotonic() - started < 2.0
+        started = time.monotonic()
+        with pytest.raises(counter.CounterUnavailable) as raised:
+            counter.count_get()
+        assert time.monotonic() - started < 0.2
+    assert isinstance(raised.value.__cause__.cause, dynamodb.DeadlinePassed)
+    assert len(sent) == 1  # registered after the budget's hook: the second call stopped there
+
+
+def test_worker_threads_share_the_requests_budget():
+    seen = []
+    with dynamodb.budget(0.75):
+        call = dynamodb.in_context(lambda: seen.append(dynamodb.budget_remaining()))
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join()
+    assert seen and 0.7 < seen[0] <= 0.75
+    assert dynamodb.budget_remaining() is None  # no budget outside a request
+
+
+class _Malformed(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<html>a proxy's error page</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_malformed_answer_is_a_failure_not_a_crash(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Malformed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with pytest.raises(counter.CounterUnavailable) as raised:
+            counter.count_increment()
+        with pytest.raises(owners.OwnersUnavailable):
+            owners.account_get(username="alex")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert isinstance(raised.value.__cause__, counter.CounterUnavailable | UpdateError)

@@ -95,7 +95,7 @@ def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
     services.count_view(visitor=ALICE)
     minute = int(at_noon // 60)
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
-    client = services.client_digest(ip=ALICE.network, day=DAY)
+    client = services.client_digest(network=ALICE.network, day=DAY)
     (bucket,) = _items(table_scan, "rate#")
     assert bucket["pk"]["S"] == f"rate#client#{client}#{minute}"  # both limits, one item
     assert set(bucket) == {"pk", "attempts", f"visitor:{visitor}", "expires"}

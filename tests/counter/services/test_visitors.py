@@ -73,7 +73,7 @@ def test_a_warm_process_hashes_without_calling_dynamodb(moto_table, settings):
     digest = visitors.visitor_digest(visitor=ALICE, day=DAY)
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     assert visitors.visitor_digest(visitor=ALICE, day=DAY) == digest
-    assert visitors.client_digest(ip=ALICE.ip, day=DAY)
+    assert visitors.client_digest(network=ALICE.network, day=DAY)
 
 
 def test_hashes_tell_visitors_and_clients_apart(moto_table):
@@ -81,9 +81,9 @@ def test_hashes_tell_visitors_and_clients_apart(moto_table):
     assert alice != visitors.visitor_digest(visitor=BOB, day=DAY)
     same_ip_other_browser = ALICE.__class__(ip=ALICE.ip, user_agent="Another browser")
     assert alice != visitors.visitor_digest(visitor=same_ip_other_browser, day=DAY)
-    client = visitors.client_digest(ip=ALICE.ip, day=DAY)
-    assert client == visitors.client_digest(ip=same_ip_other_browser.ip, day=DAY)
-    assert client != visitors.client_digest(ip=BOB.ip, day=DAY)
+    client = visitors.client_digest(network=ALICE.network, day=DAY)
+    assert client == visitors.client_digest(network=same_ip_other_browser.network, day=DAY)
+    assert client != visitors.client_digest(network=BOB.network, day=DAY)
     assert len(alice) == len(client) == visitors.DIGEST_LENGTH
 
 
@@ -91,4 +91,4 @@ def test_an_unreachable_engine_raises_counter_unavailable():
     with pytest.raises(services.CounterUnavailable):
         visitors.visitor_digest(visitor=ALICE)
     with pytest.raises(services.CounterUnavailable):
-        visitors.client_digest(ip=ALICE.ip)
+        visitors.client_digest(network=ALICE.network)

@@ -1,0 +1,383 @@
+"""The fault matrix, through the built zip: every fault DynamoDB or the network between can show
+(tests/fault_proxy.py) against every path the site serves, in a warm process and in a fresh one
+started while the fault is on, with the limits the package ships with.
+
+Each cell checks the answer's status and shape, the handler's time, and, for the fault as a
+whole, the stored total against the views the site acknowledged: a POST answered 200 with
+`counted: true` is stored, a POST answered 503 is stored at most once, and a fault that never
+lets a request reach the engine stores nothing. After the engine recovers, the same warm process
+works on its next request.
+
+Handler time: the fault may add at most the request's DynamoDB budget (DYNAMODB_API_BUDGET,
+DYNAMODB_ADMIN_BUDGET) to what the same path costs with the engine healthy in this process; on a
+loaded machine that healthy cost is noisy, so it is allowed twice over, plus a fixed slack.
+"""
+
+import json
+import secrets
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import override_settings
+
+from tests.deploy.lambda_host import API_HOST, LambdaProcess
+from tests.deploy.test_package import body_text, rest_event
+from tests.fault_proxy import FaultProxy
+from tests.owners.conftest import PASSWORD
+
+pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
+
+OWNER = "owner"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+CSRF_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+API_BUDGET, ADMIN_BUDGET = 1.0, 2.0  # the settings' defaults, which the package ships with
+SLACK_SECONDS = 0.3
+LATE_SHORT = 0.5  # seconds: an answer late by less than the 1 s read timeout
+LATE_LONG = 2.0  # and by more
+# Faults whose requests never reach the engine: a failed POST stored nothing.
+NOTHING_APPLIED = {"refused", "hung", "throttled", "error500", "malformed"}
+FAULTS = ["refused", "hung", "late-short", "late-long", "dropped", "throttled", "error500",
+          "malformed"]  # fmt: skip
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Ledger:
+    """What the site told visitors: views acknowledged, and POSTs whose count is unknown."""
+
+    acknowledged: int = 0
+    ambiguous: int = 0
+    sessions: dict[str, str] = field(default_factory=dict)
+
+
+def invoke(process: LambdaProcess, event: dict[str, Any]) -> Answer:
+    answer = process.invoke(event)
+    assert "response" in answer, answer.get("raised")
+    response = answer["response"]
+    headers = {name.lower(): value for name, value in response.get("headers", {}).items()}
+    for name, values in response.get("multiValueHeaders", {}).items():
+        headers[name.lower()] = "\n".join(values)
+    return Answer(response["statusCode"], headers, body_text(response), answer["handler_ms"] / 1000)
+
+
+def event(method: str, path: str, *, ip: str, session: str | None = None, form=None):
+    headers = {"User-Agent": BROWSER}
+    cookies = {"sessionid": session} if session else {}
+    body = None
+    if form is not None:
+        cookies["csrftoken"] = CSRF_SECRET
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Origin"] = f"https://{API_HOST}"
+        body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET})
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return rest_event(method, path, source_ip=ip, headers=headers, body=body)
+
+
+def session_of(answer: Answer) -> str:
+    for line in answer.headers.get("set-cookie", "").split("\n"):
+        if line.startswith("sessionid="):
+            return line.split(";", 1)[0].removeprefix("sessionid=")
+    return ""
+
+
+# --- The paths --------------------------------------------------------------------------------
+
+
+def post_count(process, *, ip: str, ledger: Ledger, **_) -> Answer:
+    answer = invoke(process, event("POST", "/api/count", ip=ip))
+    if answer.status == 200 and answer.json()["counted"]:
+        ledger.acknowledged += 1
+    elif answer.status == 503:
+        ledger.ambiguous += 1
+    return answer
+
+
+def get_count(process, *, ip: str, **_) -> Answer:
+    return invoke(process, event("GET", "/api/count", ip=ip))
+
+
+def page(process, *, ip: str, **_) -> Answer:
+    return invoke(process, event("GET", "/", ip=ip))
+
+
+def robots(process, *, ip: str, **_) -> Answer:
+    return invoke(process, event("GET", "/robots.txt", ip=ip))
+
+
+def sign_in(process, *, ip: str, **_) -> Answer:
+    form = {"username": OWNER, "password": PASSWORD, "next": "/prod/admin/"}
+    return invoke(process, event("POST", "/admin/login/", ip=ip, form=form))
+
+
+def dashboard(process, *, ip: str, session: str, **_) -> Answer:
+    return invoke(process, event("GET", "/admin/", ip=ip, session=session))
+
+
+def sign_out(process, *, ip: str, session: str, **_) -> Answer:
+    return invoke(process, event("POST", "/admin/logout/", ip=ip, session=session, form={}))
+
+
+PATHS: dict[str, tuple[Callable[..., Answer], float]] = {
+    "POST /api/count": (post_count, API_BUDGET),
+    "GET /api/count": (get_count, API_BUDGET),
+    "GET /": (page, 0.0),
+    "GET /robots.txt": (robots, 0.0),
+    "sign-in": (sign_in, ADMIN_BUDGET),
+    "dashboard": (dashboard, ADMIN_BUDGET),
+    "sign-out": (sign_out, ADMIN_BUDGET),
+}
+
+
+SIGNED_IN_PATHS = {"dashboard", "sign-out"}
+
+
+# --- What each path must answer ---------------------------------------------------------------
+
+
+def api_unavailable(answer: Answer) -> None:
+    assert answer.status == 503, answer.body[:300]
+    assert answer.headers["content-type"] == "application/json"
+    error = answer.json()["error"]
+    assert error["code"] == "counter_unavailable" and error["message"]
+    assert int(answer.headers["retry-after"]) > 0
+    assert "no-store" in answer.headers["cache-control"]
+
+
+def count_answered(answer: Answer) -> None:
+    assert answer.status == 200, answer.body[:300]
+    assert set(answer.json()) == {"count", "counted"}
+
+
+def sign_in_unavailable(answer: Answer) -> None:
+    assert answer.status == 200, answer.body[:300]
+    assert "Sign-in is unavailable right now" in answer.body
+    assert not session_of(answer)
+
+
+def signed_in(answer: Answer) -> None:
+    assert answer.status == 302 and answer.headers["location"] == "/prod/admin/"
+    assert session_of(answer)
+
+
+def admin_unavailable(answer: Answer) -> None:
+    assert answer.status == 503, answer.body[:300]
+    assert "your sign-in could not be checked" in answer.body
+    assert "no-cache" in answer.headers["cache-control"]
+
+
+def dashboard_shown(answer: Answer) -> None:
+    assert answer.status == 200, answer.body[:300]
+    assert 'id="total-views"' in answer.body or "figures are unavailable" in answer.body
+
+
+def signed_out_here(answer: Answer) -> None:
+    assert answer.status == 503, answer.body[:300]
+    assert "You are signed out on this browser" in answer.body
+    assert session_of(answer) == '""' or session_of(answer) == ""
+    assert "sessionid=" in answer.headers.get("set-cookie", "")  # the cookie is deleted
+
+
+def signed_out(answer: Answer) -> None:
+    assert answer.status == 200, answer.body[:300]
+    assert "sessionid=" in answer.headers.get("set-cookie", "")
+
+
+def page_rendered(answer: Answer) -> None:
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+def robots_rendered(answer: Answer) -> None:
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert "Disallow: /admin/" in answer.body
+
+
+def one_of(*checks: Callable[[Answer], None]) -> Callable[[Answer], None]:
+    """Answers that depend on where the budget runs out (late answers): any listed one."""
+
+    def check(answer: Answer) -> None:
+        failures = []
+        for candidate in checks:
+            try:
+                candidate(answer)
+            except AssertionError as error:
+                failures.append(f"{candidate.__name__}: {error}")
+            else:
+                return
+        raise AssertionError("; ".join(failures))
+
+    return check
+
+
+def expected(fault: str, path: str) -> Callable[[Answer], None]:
+    if path == "GET /":
+        return page_rendered
+    if path == "GET /robots.txt":
+        return robots_rendered
+    if fault == "late-short":  # one late answer fits the budget; a few in a row do not
+        return {
+            "POST /api/count": api_unavailable,
+            "GET /api/count": count_answered,
+            "sign-in": one_of(sign_in_unavailable, signed_in),
+            "dashboard": one_of(dashboard_shown, admin_unavailable),
+            "sign-out": one_of(signed_out, signed_out_here),
+        }[path]
+    return {
+        "POST /api/count": api_unavailable,
+        "GET /api/count": api_unavailable,
+        "sign-in": sign_in_unavailable,
+        "dashboard": admin_unavailable,
+        "sign-out": signed_out_here,
+    }[path]
+
+
+# --- Fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def proxy(dynamodb_endpoint: str) -> Iterator[FaultProxy]:
+    running = FaultProxy(dynamodb_endpoint)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def stage_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterator[str]:
+    from counter.services.items import TotalItem
+    from owners import services
+    from resume_site import dynamodb
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    patient = {"DYNAMODB_CONNECT_TIMEOUT": 10.0, "DYNAMODB_READ_TIMEOUT": 30.0}
+    with override_settings(
+        DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
+    ):
+        dynamodb.table_ensure()
+        services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
+        try:
+            yield table
+        finally:
+            TotalItem.delete_table()
+
+
+@pytest.fixture(scope="module")
+def start_process(task_dir, runtime_sdk_dir, lambda_environment, proxy, stage_table):
+    started: list[LambdaProcess] = []
+
+    def start() -> LambdaProcess:
+        process = LambdaProcess(
+            task=task_dir, sdk=runtime_sdk_dir, env=lambda_environment(proxy.url)
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.close()
+
+
+@pytest.fixture(scope="module")
+def warm(start_process, proxy) -> LambdaProcess:
+    process = start_process()
+    for name in PATHS:  # every path once, so the process is warm for all of them
+        if name not in SIGNED_IN_PATHS:
+            PATHS[name][0](process, ip="192.0.2.250", ledger=Ledger())
+    return process
+
+
+@pytest.fixture(scope="module")
+def healthy_seconds(warm) -> dict[str, float]:
+    """What each path costs in the warm process with the engine healthy (best of three)."""
+    costs = {}
+    for name, (path, _) in PATHS.items():
+        times = []
+        for attempt in range(3):
+            ip = f"192.0.2.{240 + attempt}"
+            session = session_of(sign_in(warm, ip=ip)) if name in SIGNED_IN_PATHS else ""
+            times.append(path(warm, ip=ip, session=session, ledger=Ledger()).seconds)
+        costs[name] = min(times)
+    return costs
+
+
+def stored_total(dynamodb_endpoint: str, table: str) -> int:
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    item = engine.get_item(TableName=table, Key={"pk": {"S": "total"}}, ConsistentRead=True)
+    return int(item.get("Item", {}).get("count", {"N": "0"})["N"])
+
+
+# --- The matrix -------------------------------------------------------------------------------
+
+
+def run_paths(process, *, fault: str, base_ip: str, session: str, ledger: Ledger, healthy):
+    """Every path once under the fault; POST first, so a fresh process meets it cold."""
+    for number, (name, (path, budget)) in enumerate(PATHS.items()):
+        ip = f"{base_ip}.{number + 1}"
+        answer = path(process, ip=ip, session=session, ledger=ledger)
+        expected(fault, name)(answer)
+        allowed = budget + 2 * healthy[name] + SLACK_SECONDS
+        assert answer.seconds <= allowed, (fault, name, answer.seconds, allowed)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_every_path_keeps_its_promise_under_the_fault(
+    fault, proxy, warm, start_process, healthy_seconds, dynamodb_endpoint, stage_table
+):
+    octet = 10 + FAULTS.index(fault) * 10
+    ledger = Ledger()
+    before = stored_total(dynamodb_endpoint, stage_table)
+    session_warm = session_of(sign_in(warm, ip=f"203.0.113.{octet}"))
+    session_fresh = session_of(sign_in(warm, ip=f"203.0.113.{octet + 1}"))
+    assert session_warm and session_fresh
+
+    proxy.delay = LATE_SHORT if fault == "late-short" else LATE_LONG
+    proxy.fault = fault.removesuffix("-short").removesuffix("-long")
+    try:
+        fresh = start_process()  # started while the fault is on: its first event meets it
+        run_paths(
+            fresh,
+            fault=fault,
+            base_ip=f"198.51.{octet}",
+            session=session_fresh,
+            ledger=ledger,
+            healthy=healthy_seconds,
+        )
+        run_paths(
+            warm,
+            fault=fault,
+            base_ip=f"198.51.{octet + 1}",
+            session=session_warm,
+            ledger=ledger,
+            healthy=healthy_seconds,
+        )
+    finally:
+        proxy.fault = None
+
+    # The same warm process works on its next request.
+    recovered = post_count(warm, ip=f"192.0.{octet}.1", ledger=ledger)
+    assert recovered.status == 200 and recovered.json()["counted"] is True
+    signed = sign_in(warm, ip=f"192.0.{octet}.2")
+    signed_in(signed)
+    assert dashboard(warm, ip=f"192.0.{octet}.2", session=session_of(signed)).status == 200
+
+    added = stored_total(dynamodb_endpoint, stage_table) - before
+    assert ledger.acknowledged <= added <= ledger.acknowledged + ledger.ambiguous
+    if fault in NOTHING_APPLIED:
+        assert added == ledger.acknowledged
