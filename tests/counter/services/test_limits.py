@@ -91,17 +91,31 @@ def test_a_concurrent_burst_gets_exactly_the_limit_and_exactly_the_refusals(pati
 
 
 @pytest.mark.dynamodb_local
-def test_a_concurrent_burst_of_visitors_in_one_client_gets_each_limit_exactly(patient_engine):
+def test_a_concurrent_burst_of_visitors_in_one_client_numbers_every_attempt(patient_engine):
+    """20 visitors of one client at once, each once: the client's limit (12) binds exactly."""
+
     def check(number: int) -> limits.Standing:
         return limits.limit_check(
-            subject="client#abc",
-            limit=12,
-            minute=MINUTE,
-            visitor=f"v{number % 3}",
-            visitor_limit=5,
+            subject="client#abc", limit=12, minute=MINUTE, visitor=f"v{number}", visitor_limit=5
         )
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        standings = list(pool.map(check, range(30)))  # ten attempts of each of three visitors
-    assert standings.count(limits.Standing.UNDER) == 12  # the client's limit binds first
-    assert standings.count(limits.Standing.REFUSED) == 0
+        standings = list(pool.map(check, range(20)))
+    assert standings.count(limits.Standing.UNDER) == 12
+    assert standings.count(limits.Standing.OVER) == 8
+
+
+@pytest.mark.dynamodb_local
+def test_a_concurrent_burst_of_one_visitor_in_its_clients_bucket_gets_its_own_limit(
+    patient_engine,
+):
+    def check(_: int) -> limits.Standing:
+        return limits.limit_check(
+            subject="client#abc", limit=60, minute=MINUTE, visitor="v0", visitor_limit=3
+        )
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        standings = list(pool.map(check, range(40)))
+    assert standings.count(limits.Standing.UNDER) == 3
+    assert standings.count(limits.Standing.OVER) == 27
+    assert standings.count(limits.Standing.REFUSED) == 10
