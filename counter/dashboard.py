@@ -13,6 +13,7 @@ CHART_WIDTH = 600
 CHART_HEIGHT = 160
 MIN_BAR_HEIGHT = 2.0  # a day with any views stays visible next to a much busier one
 TICK_EVERY_DAYS = 7  # the axis names today's date and every 7th day before it
+DATED_DAYS = 7  # a chart of this many days or fewer dates every day
 # Each day's slot: the views' bar and the uniques' bar side by side, never over each other.
 BAR_SHARE = 0.38  # of the slot, each bar
 PAIR_GAP_SHARE = 0.04  # of the slot, between a day's two bars; the rest is between days
@@ -70,10 +71,12 @@ def _height(value: int, peak: int) -> float:
 
 def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
     """One pair of bars per day, side by side, scaled so the busiest day fills the chart; and
-    that peak. Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis."""
+    that peak. Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis; every
+    day does on a chart of DATED_DAYS or fewer."""
     peak = max((day.views for day in days), default=0)
     slot = CHART_WIDTH / max(len(days), 1)
     width = round(slot * BAR_SHARE, 2)
+    every = 1 if len(days) <= DATED_DAYS else TICK_EVERY_DAYS
     bars = []
     for index, day in enumerate(days):
         views_height = _height(day.views, peak)
@@ -89,7 +92,7 @@ def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
                 views_height=round(views_height, 2),
                 uniques_y=round(CHART_HEIGHT - uniques_height, 2),
                 uniques_height=round(uniques_height, 2),
-                tick=(len(days) - 1 - index) % TICK_EVERY_DAYS == 0,
+                tick=(len(days) - 1 - index) % every == 0,
             )
         )
     return bars, peak

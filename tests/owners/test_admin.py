@@ -108,7 +108,8 @@ def test_the_dashboard_lists_where_the_views_came_from(alex, browser):
     _sign_in(browser, alex, PASSWORD)
     page = browser.get("/admin/?period=7d").text
     rows = re.findall(
-        r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td><td class="num">([\d.]+) %',
+        r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>'
+        r'<td class="num">([\d.]+)&nbsp;%',
         page,
     )
     assert rows == [
