@@ -535,3 +535,44 @@ def test_the_process_keeps_serving_after_malformed_events(lambda_process) -> Non
 
     assert lambda_process.alive()
     assert respond(lambda_process, rest_event("GET", "/api/count"))["statusCode"] == 200
+
+
+# Every route the URL conf names outside the admin, and what the package must answer to a GET:
+# (path, status, content type). The admin's own routes are covered by its sign-in tests.
+ROUTES = {
+    "resume": ("/", 200, "text/html; charset=utf-8"),
+    "robots_txt": ("/robots.txt", 200, "text/plain; charset=utf-8"),
+    "favicon": ("/favicon.ico", 302, None),
+    "counter:count": ("/api/count", 200, "application/json"),
+    "counter:openapi": ("/api/openapi.json", 200, "application/json"),
+    "counter:not_found": ("/api/elsewhere", 404, "application/json"),
+    "admin:login": ("/admin/login/", 200, "text/html; charset=utf-8"),
+}
+
+
+def _named_routes() -> set[str]:
+    from django.urls import URLResolver, get_resolver
+
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            names |= {f"{pattern.namespace}:{sub.name}" for sub in pattern.url_patterns}
+        else:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_route_answers_from_the_zip_as_it_does_under_runserver(lambda_process) -> None:
+    """The zip once lacked templates/robots.txt (an exclude pattern), and /robots.txt answered
+    500 on Lambda alone: every route of the URL conf is requested from the package."""
+    assert _named_routes() | {"admin:login"} == set(ROUTES)
+    for name, (path, status, content_type) in ROUTES.items():
+        response = respond(lambda_process, rest_event("GET", path))
+        assert response["statusCode"] == status, (name, body_text(response)[:300])
+        headers = response["headers"]
+        if content_type is not None:
+            assert headers["Content-Type"] == content_type, name
+        else:
+            assert "/static/" in headers["Location"] and headers["Location"].endswith(".ico")

@@ -137,6 +137,60 @@ def test_an_http_api_event_is_counted_by_its_source_ip(lambda_process, figures) 
     assert added(before, figures()) == (3, 3, 2)
 
 
+def _ipv6_post(version: str, address: str, user_agent: str = BROWSER) -> dict[str, Any]:
+    if version == "rest":
+        return rest_event(
+            "POST", "/api/count", source_ip=address, headers={"User-Agent": user_agent}
+        )
+    event = http_api_event("POST", "/api/count", source_ip=address)
+    event["headers"]["user-agent"] = user_agent
+    return event
+
+
+@pytest.mark.parametrize("version", ["rest", "http"])
+def test_addresses_of_one_ipv6_64_are_one_visitor_within_one_limit(
+    lambda_process, figures, version
+) -> None:
+    """One host usually holds a whole /64 and may send each request from another address of
+    it: one visitor, one unique, one per-visitor limit (5 a minute)."""
+    prefix = "2001:db8:64:1" if version == "rest" else "2001:db8:64:2"
+    before = figures()
+    first_minute = int(time.time() // 60)
+    answers = [
+        respond(lambda_process, _ipv6_post(version, f"{prefix}:{n:x}:{n:x}::{n:x}"))
+        for n in range(1, 41)
+    ]
+    minutes = int(time.time() // 60) - first_minute + 1
+
+    total, views, uniques = added(before, figures())
+    counted = sum(
+        answer(response)["counted"] for response in answers if response["statusCode"] == 200
+    )
+    assert counted == total == views
+    assert 1 <= total <= 5 * minutes
+    assert uniques == 1
+
+
+@pytest.mark.parametrize("version", ["rest", "http"])
+def test_addresses_of_one_ipv6_64_share_the_per_client_limit(
+    lambda_process, figures, version
+) -> None:
+    """70 browsers, each at its own address of one /64: at most 60 a minute count."""
+    prefix = "2001:db8:65:1" if version == "rest" else "2001:db8:65:2"
+    before = figures()
+    first_minute = int(time.time() // 60)
+    for n in range(1, 71):
+        agent = BROWSER.replace("Safari/537.36", f"Safari/537.36 Device/{n}")
+        respond(lambda_process, _ipv6_post(version, f"{prefix}::{n:x}", agent))
+    minutes = int(time.time() // 60) - first_minute + 1
+
+    total, _, uniques = added(before, figures())
+    assert uniques == total  # each browser is its own visitor
+    assert total <= 60 * minutes
+    if minutes == 1:
+        assert total == 60
+
+
 # --- What is never counted ----------------------------------------------------------------------
 
 

@@ -53,3 +53,45 @@ def test_another_visitor_on_the_same_ip_still_counts(lambda_process) -> None:
     answer = _post(lambda_process, ip="192.0.2.20", user_agent=browser("Quiet"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True
+
+
+def _today(stage_config, dynamodb_endpoint):
+    """Today's figures as the owner's dashboard reads them, from the package's table."""
+    from django.test import override_settings
+
+    from counter import services
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    with override_settings(DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table):
+        return services.days_stats(days=1)[0]
+
+
+def test_a_views_source_campaign_and_device_come_from_its_body_and_user_agent(
+    lambda_process, stage_config, dynamodb_endpoint
+) -> None:
+    """The page script's body through API Gateway: the referrer reduced to its site's domain,
+    the tag kept, the device from the User-Agent. A CloudFront-Viewer-Country header sent
+    straight to the API is the client's own and is not believed."""
+    before = _today(stage_config, dynamodb_endpoint)
+    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+    body = json.dumps({"referrer": "https://www.linkedin.com/in/someone/", "campaign": "ACME"})
+    event = rest_event(
+        "POST",
+        "/api/count",
+        source_ip="192.0.2.30",
+        headers={
+            "User-Agent": phone,
+            "Content-Type": "application/json",
+            "CloudFront-Viewer-Country": "NZ",
+        },
+        body=body,
+    )
+    answer = respond(lambda_process, event)
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["counted"] is True
+    after = _today(stage_config, dynamodb_endpoint)
+    assert after.views == before.views + 1
+    assert after.sources.get("linkedin.com", 0) == before.sources.get("linkedin.com", 0) + 1
+    assert after.campaigns.get("acme", 0) == before.campaigns.get("acme", 0) + 1
+    assert after.devices.get("phone", 0) == before.devices.get("phone", 0) + 1
+    assert "NZ" not in after.countries

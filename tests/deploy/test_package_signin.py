@@ -140,6 +140,19 @@ def test_five_failures_from_client_a_leave_the_owner_free_to_sign_in_from_client
     assert dashboard(site, ip=client_b, session=session)["statusCode"] == 200
 
 
+def test_failures_from_addresses_of_one_ipv6_64_pause_the_whole_64(site) -> None:
+    """One host usually holds a whole /64: six addresses of it are one client, so five wrong
+    passwords from five of them pause the sixth, the right password included."""
+    for n in range(1, 6):
+        ip = f"2001:db8:77:1::{n:x}"
+        assert WRONG in body_text(sign_in(site, ip=ip, password="wrong-guess"))
+    paused = sign_in(site, ip="2001:db8:77:1:ffff::6", password=PASSWORD)
+    assert PAUSED in body_text(paused)
+    assert "sessionid" not in cookies_set(paused)
+    neighbour = sign_in(site, ip="2001:db8:77:2::1", password=PASSWORD)  # another /64
+    assert neighbour["statusCode"] == 302
+
+
 def test_a_new_user_agent_does_not_reopen_sign_in_for_the_paused_client(site) -> None:
     client_a = "203.0.113.40"
     for _ in range(5):

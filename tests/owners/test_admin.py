@@ -244,7 +244,7 @@ def test_sign_out_with_the_engine_down_clears_this_browser_and_says_so(
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
     started = time.monotonic()
     response = _sign_out(browser)
-    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 1.5  # margin for load
+    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 3.0  # a loaded machine
     assert response.status_code == 503
     assert "You are signed out on this browser" in response.text
     assert browser.cookies["sessionid"].value == ""
@@ -259,7 +259,7 @@ def test_the_dashboard_with_the_engine_down_says_the_sign_in_could_not_be_checke
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT if engine == "refused" else silent_endpoint
     started = time.monotonic()
     page = browser.get("/admin/")
-    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 1.5
+    assert time.monotonic() - started < settings.DYNAMODB_ADMIN_BUDGET + 3.0
     assert page.status_code == 503
     assert "your sign-in could not be checked" in page.text
     assert "no-cache" in page["Cache-Control"]
