@@ -251,7 +251,10 @@ def test_an_empty_body_or_a_small_json_object_counts(client, ddb_table):
 
 def test_the_body_says_where_the_view_came_from(client, ddb_table):
     body = {"referrer": "https://www.linkedin.com/feed/", "campaign": "Acme"}
-    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+    )
     assert post_json(client, json.dumps(body), HTTP_USER_AGENT=phone).json()["counted"]
     assert post_json(client, "").json()["counted"]
     today = services.days_stats(days=1)[0]

@@ -73,7 +73,10 @@ def test_a_views_source_campaign_and_device_come_from_its_body_and_user_agent(
     the tag kept, the device from the User-Agent. A CloudFront-Viewer-Country header sent
     straight to the API is the client's own and is not believed."""
     before = _today(stage_config, dynamodb_endpoint)
-    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+    )
     body = json.dumps({"referrer": "https://www.linkedin.com/in/someone/", "campaign": "ACME"})
     event = rest_event(
         "POST",
