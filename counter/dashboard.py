@@ -1,8 +1,11 @@
-"""The owner's figures, shaped for the admin index: totals and a server-rendered SVG chart."""
+"""The owner's figures, shaped for the admin index: a period's totals, a server-rendered SVG
+chart of its days, where its views came from, and its daily figures as CSV."""
 
+import csv
+import io
 from dataclasses import dataclass
 
-from counter import services
+from counter import services, visits
 
 # The bars' own coordinate system: the SVG stretches it to the box CSS gives the chart, so the
 # labels (dates, the maximum) are HTML around it and keep their size on any screen.
@@ -10,12 +13,22 @@ CHART_WIDTH = 600
 CHART_HEIGHT = 160
 MIN_BAR_HEIGHT = 2.0  # a day with any views stays visible next to a much busier one
 TICK_EVERY_DAYS = 7  # the axis names today's date and every 7th day before it
+DATED_DAYS = 7  # a chart of this many days or fewer dates every day
+# Each day's slot: the views' bar and the uniques' bar side by side, never over each other.
+BAR_SHARE = 0.38  # of the slot, each bar
+PAIR_GAP_SHARE = 0.04  # of the slot, between a day's two bars; the rest is between days
+# The periods the dashboard offers: the query's value, the days it covers, its name.
+PERIODS = {"today": (1, "Today"), "7d": (7, "Last 7 days"), "30d": (30, "Last 30 days")}
+DEFAULT_PERIOD = "30d"
+NOT_RECORDED = "not recorded"  # views counted before their labels were (or without them)
+NO_TAG = "no tag"
 
 
 @dataclass(frozen=True)
 class Bar:
     stats: services.DayStats
-    x: float
+    x: float  # the views' bar; the uniques' bar starts at uniques_x
+    uniques_x: float
     width: float
     views_y: float
     views_height: float
@@ -25,12 +38,27 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Row:
+    name: str
+    views: int
+    share: float  # of the period's views, 0-100
+
+
+@dataclass(frozen=True)
 class Figures:
     total: int
+    period: str
+    period_name: str
     today: services.DayStats
     days: list[services.DayStats]
+    views: int  # in the period
+    uniques: int  # in the period: each day's unique visitors, summed
     bars: list[Bar]
     peak: int
+    sources: list[Row]
+    campaigns: list[Row]
+    countries: list[Row]
+    devices: list[Row]
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
 
@@ -42,34 +70,86 @@ def _height(value: int, peak: int) -> float:
 
 
 def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
-    """One bar pair per day, scaled so the busiest day fills the chart; and that peak.
-
-    Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis.
-    """
+    """One pair of bars per day, side by side, scaled so the busiest day fills the chart; and
+    that peak. Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis; every
+    day does on a chart of DATED_DAYS or fewer."""
     peak = max((day.views for day in days), default=0)
     slot = CHART_WIDTH / max(len(days), 1)
+    width = round(slot * BAR_SHARE, 2)
+    every = 1 if len(days) <= DATED_DAYS else TICK_EVERY_DAYS
     bars = []
     for index, day in enumerate(days):
         views_height = _height(day.views, peak)
         uniques_height = _height(day.uniques, peak)
+        left = index * slot + slot * (1 - 2 * BAR_SHARE - PAIR_GAP_SHARE) / 2
         bars.append(
             Bar(
                 stats=day,
-                x=round(index * slot + slot * 0.1, 2),
-                width=round(slot * 0.8, 2),
+                x=round(left, 2),
+                uniques_x=round(left + slot * (BAR_SHARE + PAIR_GAP_SHARE), 2),
+                width=width,
                 views_y=round(CHART_HEIGHT - views_height, 2),
                 views_height=round(views_height, 2),
                 uniques_y=round(CHART_HEIGHT - uniques_height, 2),
                 uniques_height=round(uniques_height, 2),
-                tick=(len(days) - 1 - index) % TICK_EVERY_DAYS == 0,
+                tick=(len(days) - 1 - index) % every == 0,
             )
         )
     return bars, peak
 
 
-def figures_get(*, days: int = 30) -> Figures:
-    """Total views and the last `days` days; raises services.CounterUnavailable."""
+def ranked(counts: dict[str, int], *, views: int, rest: str = NOT_RECORDED) -> list[Row]:
+    """The labels by views, most first (then by name), each with its share of the period's
+    views; views without a label (before labels were counted, or no campaign tag) as `rest`.
+    "other" always comes last among the labels."""
+    rows = sorted(counts.items(), key=lambda item: (item[0] == visits.OTHER, -item[1], item[0]))
+    missing = views - sum(counts.values())
+    if missing > 0:
+        rows.append((rest, missing))
+    return [
+        Row(name=name, views=count, share=round(100 * count / views, 1) if views else 0.0)
+        for name, count in rows
+        if count
+    ]
+
+
+def period_days(period: str) -> int:
+    """The days a period covers; an unknown period is the default one."""
+    return PERIODS.get(period, PERIODS[DEFAULT_PERIOD])[0]
+
+
+def figures_get(*, period: str = DEFAULT_PERIOD) -> Figures:
+    """Total views and the period's figures; raises services.CounterUnavailable."""
+    if period not in PERIODS:
+        period = DEFAULT_PERIOD
+    days, name = PERIODS[period]
     total = services.count_get()
     history = services.days_stats(days=days)
     bars, peak = chart_bars(history)
-    return Figures(total=total, today=history[-1], days=history, bars=bars, peak=peak)
+    views = sum(day.views for day in history)
+    return Figures(
+        total=total,
+        period=period,
+        period_name=name,
+        today=history[-1],
+        days=history,
+        views=views,
+        uniques=sum(day.uniques for day in history),
+        bars=bars,
+        peak=peak,
+        sources=ranked(services.labels_total(history, "sources"), views=views),
+        campaigns=ranked(services.labels_total(history, "campaigns"), views=views, rest=NO_TAG),
+        countries=ranked(services.labels_total(history, "countries"), views=views),
+        devices=ranked(services.labels_total(history, "devices"), views=views),
+    )
+
+
+def figures_csv(*, period: str = DEFAULT_PERIOD) -> str:
+    """The period's daily figures as CSV, oldest day first: date, views, unique visitors."""
+    history = services.days_stats(days=period_days(period))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["date", "views", "unique_visitors"])
+    for day in history:
+        writer.writerow([day.day.isoformat(), day.views, day.uniques])
+    return out.getvalue()

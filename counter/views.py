@@ -7,7 +7,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from counter import api, services
+from counter import api, services, visits
 from resume_site.clients import client_of
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -43,10 +43,12 @@ def _count(request: HttpRequest) -> HttpResponse:
         if request.method == "GET":
             return JsonResponse({"count": services.count_get(), "counted": False})
         api.origin_check(request=request)
-        api.body_check(request=request)
+        body = api.body_check(request=request)
         if api.request_is_automated(request=request):
             return JsonResponse({"count": services.count_get(), "counted": False})
-        outcome = services.count_view(visitor=client_of(request))
+        client = client_of(request)
+        visit = visits.visit_describe(body=body, client=client, site_host=request.get_host())
+        outcome = services.count_view(visitor=client, visit=visit)
     except services.CounterUnavailable as error:
         raise api.ApiError(
             status=503,

@@ -60,12 +60,38 @@ class OwnerAdminSite(admin.AdminSite):
     login_form = OwnerLoginForm
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        period = request.GET.get("period", dashboard.DEFAULT_PERIOD)
         try:
-            figures = dashboard.figures_get()
+            figures = dashboard.figures_get(period=period)
         except CounterUnavailable:
             figures = None  # the page still renders and says so
-        context = {"figures": figures, **(extra_context or {})}
+        context = {
+            "figures": figures,
+            "periods": [(key, name) for key, (_, name) in dashboard.PERIODS.items()],
+            "period": period if period in dashboard.PERIODS else dashboard.DEFAULT_PERIOD,
+            **(extra_context or {}),
+        }
         return super().index(request, extra_context=context)
+
+    def figures_csv(self, request: HttpRequest) -> HttpResponse:
+        """The period's daily figures as a CSV download (503 when DynamoDB does not answer)."""
+        period = request.GET.get("period", dashboard.DEFAULT_PERIOD)
+        if period not in dashboard.PERIODS:
+            period = dashboard.DEFAULT_PERIOD
+        try:
+            body = dashboard.figures_csv(period=period)
+        except CounterUnavailable:
+            return HttpResponse(
+                "The visitor figures are unavailable right now.\n",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+                headers={"Retry-After": "5"},
+            )
+        return HttpResponse(
+            body,
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="views-{period}.csv"'},
+        )
 
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
         """Django's guard (signed in, staff, CSRF, never cached), and before it: a session that
@@ -87,11 +113,13 @@ class OwnerAdminSite(admin.AdminSite):
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """The stock admin's URLs, but: sign-out is `logout_everywhere`, which must also run
         when DynamoDB cannot confirm the session (the stock one then only redirects, ending
-        nothing); and there is no "view on site" shortcut (`r/<type>/<id>/`), which reads
-        content types from a SQL database the site does not have."""
+        nothing); the dashboard's CSV download (signed in only); and there is no "view on site"
+        shortcut (`r/<type>/<id>/`), which reads content types from a SQL database the site
+        does not have."""
         kept = [url for url in super().get_urls() if url.name not in {"logout", "view_on_site"}]
         logout = path("logout/", never_cache(self.logout_everywhere), name="logout")
-        return [logout, *kept]
+        figures = path("figures.csv", self.admin_view(self.figures_csv), name="figures_csv")
+        return [logout, figures, *kept]
 
     @_post_only_csrf_protected
     def logout_everywhere(self, request: HttpRequest) -> HttpResponse:

@@ -53,8 +53,10 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     """A fresh table in DynamoDB Local for one test; its name is returned."""
     import boto3
 
+    from counter.services import days
     from resume_site import dynamodb
 
+    days._full.clear()  # a fresh table: no day's sources are full yet
     name = f"test-{uuid.uuid4().hex[:12]}"
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
     settings.DYNAMODB_TABLE = name
@@ -120,9 +122,10 @@ def moto_table(settings, monkeypatch) -> Iterator[str]:
     same time run one after another; DynamoDB Local proves them concurrent."""
     from moto import mock_aws
 
-    from counter.services import counting
+    from counter.services import counting, days
     from resume_site import dynamodb
 
+    days._full.clear()  # a fresh table: no day's sources are full yet
     monkeypatch.setattr(counting, "_executor", _InlineExecutor)
     with mock_aws():
         settings.DYNAMODB_ENDPOINT_URL = ""

@@ -14,7 +14,7 @@ Everything outside the package uses the names below.
 """
 
 from counter.services.counting import CountOutcome, count_get, count_increment, count_view
-from counter.services.days import DayStats, days_stats
+from counter.services.days import DayStats, days_stats, labels_total
 from counter.services.items import CounterUnavailable
 from counter.services.visitors import client_digest, visitor_digest
 
@@ -27,5 +27,6 @@ __all__ = [
     "count_increment",
     "count_view",
     "days_stats",
+    "labels_total",
     "visitor_digest",
 ]

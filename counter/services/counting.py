@@ -1,12 +1,15 @@
 """Counting a page view: the limits, the total, and the day's figures, in as few sequential
 DynamoDB round trips as the rules allow (docs/architecture.md, "A POST's round trips").
 
-1. The limit checks (one conditional ADD each, for the visitor and for the client), sent at
-   the same time. A view is counted only if both say "under", so they come first.
-2. The total's ADD, the day's views ADD and the unique-visitor transaction, sent at the same
-   time. They touch different items, so none waits for another.
+1. The limits: one conditional UpdateItem on the client's bucket of the minute, which counts
+   the visitor's attempts too (counter/services/limits.py). A view is counted only if both say
+   "under", so this comes first.
+2. The total's ADD, the day's views ADD (with the view's source, campaign, country and device)
+   and the unique-visitor transaction, sent at the same time. They touch different items, so
+   none waits for another.
 
-So a counted view waits on two round trips (one with both limits off), plus one for the day's
+So a counted view sends four requests and waits on two round trips (three requests in one with
+both limits off), plus one for the day's
 salt on a process's first view of the day. The calls of one step run on a small thread pool
 (botocore clients are thread-safe), made on first use and never at import.
 
@@ -22,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +33,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from counter.services import days, limits, visitors
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
+from counter.visits import Visit
 from resume_site.clients import Client
 from resume_site.dynamodb import failure_not_applied, failures_raise, in_context
 
@@ -55,20 +59,6 @@ def _executor() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="counter")
         return _pool
-
-
-def _at_once[T](calls: list[Callable[[], T]]) -> list[T]:
-    """Run the calls at the same time (the first on this thread) and return their results in
-    order, once all have finished; the first failure is raised after all have finished."""
-    if not calls:
-        return []
-    futures: list[Future[T]] = [_executor().submit(in_context(call)) for call in calls[1:]]
-    try:
-        first = calls[0]()
-    finally:
-        for future in futures:
-            future.exception()  # wait, whatever happened here
-    return [first, *(future.result() for future in futures)]
 
 
 def _now() -> float:
@@ -113,16 +103,16 @@ def _total_add() -> int:
     return int(item.count) if len(keys) == 1 else count_get()
 
 
-def _day_figures(*, digest: str, day: dt.date) -> list[Callable[[], object]]:
+def _day_figures(*, digest: str, day: dt.date, visit: Visit | None) -> list[Callable[[], object]]:
     return [
-        lambda: days.day_view_add(day=day),
+        lambda: days.day_view_add(day=day, visit=visit),
         lambda: days.day_visitor_record(digest=digest, day=day),
     ]
 
 
-def _count(*, digest: str | None, day: dt.date) -> int:
+def _count(*, digest: str | None, day: dt.date, visit: Visit | None = None) -> int:
     """The total's ADD, and with a visitor the day's figures, sent at the same time."""
-    bookkeeping = _day_figures(digest=digest, day=day) if digest is not None else []
+    bookkeeping = _day_figures(digest=digest, day=day, visit=visit) if digest is not None else []
     futures = [_executor().submit(in_context(call)) for call in bookkeeping]
     try:
         total = _total_add()
@@ -134,7 +124,9 @@ def _count(*, digest: str | None, day: dt.date) -> int:
 
 
 @failures_raise(CounterUnavailable)
-def count_increment(*, visitor: Client | None = None, today: dt.date | None = None) -> int:
+def count_increment(
+    *, visitor: Client | None = None, visit: Visit | None = None, today: dt.date | None = None
+) -> int:
     """Count one page view, without the limits, and return the total after it.
 
     With a visitor, the day's views and (once per visitor and day) unique visitors are counted
@@ -142,13 +134,31 @@ def count_increment(*, visitor: Client | None = None, today: dt.date | None = No
     """
     day = today or visitors.today()
     digest = visitors.visitor_digest(visitor=visitor, day=day) if visitor is not None else None
-    return _count(digest=digest, day=day)
+    return _count(digest=digest, day=day, visit=visit)
+
+
+def _limits_check(*, visitor: Client, digest: str, day: dt.date, minute: int) -> limits.Standing:
+    """Both limits in one request: the client's bucket of the minute, with the visitor's count
+    in it; only the visitor's own bucket when the client limit is off; none with both off."""
+    client_limit, visitor_limit = settings.COUNTER_CLIENT_LIMIT, settings.COUNTER_VISITOR_LIMIT
+    if client_limit:
+        client = visitors.client_digest(network=visitor.network, day=day)
+        return limits.limit_check(
+            subject=f"client#{client}",
+            limit=client_limit,
+            minute=minute,
+            visitor=digest if visitor_limit else "",
+            visitor_limit=visitor_limit,
+        )
+    if visitor_limit:
+        return limits.limit_check(subject=f"visitor#{digest}", limit=visitor_limit, minute=minute)
+    return limits.Standing.UNDER
 
 
 @failures_raise(CounterUnavailable)
-def count_view(*, visitor: Client) -> CountOutcome:
+def count_view(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
-    Limits).
+    Limits), and with `visit` under its labels in the day's figures.
 
     Raises CounterUnavailable when DynamoDB fails; nothing was counted then, unless the log
     says the view may have been counted.
@@ -157,26 +167,13 @@ def count_view(*, visitor: Client) -> CountOutcome:
     minute = int(now // 60)
     day = dt.datetime.fromtimestamp(now, dt.UTC).date()
     digest = visitors.visitor_digest(visitor=visitor, day=day)
-    checks = []
-    if settings.COUNTER_VISITOR_LIMIT:
-        checks.append((f"visitor#{digest}", settings.COUNTER_VISITOR_LIMIT))
-    if settings.COUNTER_CLIENT_LIMIT:
-        client = visitors.client_digest(network=visitor.network, day=day)
-        checks.append((f"client#{client}", settings.COUNTER_CLIENT_LIMIT))
-    standings = _at_once(
-        [
-            lambda subject=subject, limit=limit: limits.limit_check(
-                subject=subject, limit=limit, minute=minute
-            )
-            for subject, limit in checks
-        ]
-    )
-    if all(standing is limits.Standing.UNDER for standing in standings):
-        total = _count(digest=digest, day=day)
+    standing = _limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
+    if standing is limits.Standing.UNDER:
+        total = _count(digest=digest, day=day, visit=visit)
         return CountOutcome(count=total, counted=True, refused=False, retry_after=0)
     return CountOutcome(
         count=count_get(),
         counted=False,
-        refused=limits.Standing.REFUSED in standings,
+        refused=standing is limits.Standing.REFUSED,
         retry_after=60 - int(now) % 60,
     )

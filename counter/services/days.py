@@ -1,12 +1,26 @@
-"""The day's figures: views, and unique visitors counted once per visitor and day."""
+"""The day's figures: views, where they came from (source, campaign, country, device), and unique
+visitors counted once per visitor and day.
+
+A view's labels are counted in the same `UpdateItem` as the day's views, so they cost no request
+of their own, and they stay bounded whatever visitors send: at most SOURCES_LIMIT named sources
+and CAMPAIGNS_LIMIT campaigns a day, the rest counted as "other" (docs/architecture.md, Data
+model).
+"""
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition, size
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from counter import visits
 from counter.services import visitors
 from counter.services.items import (
     DAY_ITEM_LIFETIME,
@@ -17,12 +31,34 @@ from counter.services.items import (
 )
 from resume_site.dynamodb import condition_failed, failures_raise
 
+SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
+CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same
+BATCH_KEYS = 100  # BatchGetItem's limit
+BATCH_ROUNDS = 5  # sends of the keys DynamoDB left unprocessed before giving up
+# The day item's attributes: `views`, one count per label (`source:linkedin.com`,
+# `campaign:acme`, `country:DE`, `device:phone`), and the string sets of the named sources and
+# campaigns that bound them.
+LABELS = ("source", "campaign", "country", "device")
+SOURCES_SET = "sources"
+CAMPAIGNS_SET = "campaigns"
+
+
+# This process's copy of the named sources and campaigns of a day whose set was found full
+# (they only grow during a day): a new name is then "other" without a failing write first, so a
+# flood of new names costs each process one extra request, not one per view. Today's only.
+_full: dict[tuple[dt.date, str], frozenset[str]] = {}
+
 
 @dataclass(frozen=True)
 class DayStats:
     day: dt.date
     views: int
     uniques: int
+    # label -> views, for the views of the day that were counted with their labels
+    sources: dict[str, int] = field(default_factory=dict)
+    campaigns: dict[str, int] = field(default_factory=dict)
+    countries: dict[str, int] = field(default_factory=dict)
+    devices: dict[str, int] = field(default_factory=dict)
 
 
 def _views_key(day: dt.date) -> str:
@@ -33,10 +69,100 @@ def _uniques_key(day: dt.date) -> str:
     return f"uniques#{day.isoformat()}"
 
 
+def _bounded(name: str, set_name: str, limit: int) -> Condition:
+    """The set has room for `name`, or holds it already."""
+    named = Path([set_name])
+    return named.does_not_exist() | named.contains(name) | (size(named) < limit)
+
+
+def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campaign: str) -> None:
+    actions: list[Action] = [Path(["views"]).add(1)]
+    conditions: list[Condition] = []
+    if visit is not None:
+        labels = {"source": source, "country": visit.country, "device": visit.device}
+        if campaign:
+            labels["campaign"] = campaign
+        actions += [Path([f"{label}:{value}"]).add(1) for label, value in labels.items()]
+        if source not in (visits.DIRECT, visits.OTHER):
+            actions.append(Path([SOURCES_SET]).add({source}))
+            conditions.append(_bounded(source, SOURCES_SET, SOURCES_LIMIT))
+        if campaign not in ("", visits.OTHER):
+            actions.append(Path([CAMPAIGNS_SET]).add({campaign}))
+            conditions.append(_bounded(campaign, CAMPAIGNS_SET, CAMPAIGNS_LIMIT))
+    condition = None
+    for part in conditions:
+        condition = part if condition is None else condition & part
+    table = DayItem._get_connection()
+    request = table.get_operation_kwargs(
+        _views_key(day),
+        actions=actions,
+        condition=condition,
+        # A full set answers with the item as it was, so the next send knows which label to
+        # count as "other" without reading it first.
+        return_values_on_condition_failure="ALL_OLD" if condition is not None else None,
+    )
+    try:
+        table.connection.dispatch("UpdateItem", request)
+    except BOTOCORE_EXCEPTIONS as error:
+        raise UpdateError(f"Failed to update item: {error}", error) from error
+
+
+def _condition_failed_item(error: UpdateError) -> dict[str, Any] | None:
+    """The item as it was when the condition failed, {} if the engine did not return it; None
+    if the update failed for another reason."""
+    if not condition_failed(error):
+        return None
+    response = getattr(error.cause, "response", None)
+    item = response.get("Item") if isinstance(response, dict) else None
+    return item if isinstance(item, dict) else {}
+
+
+def _kept(name: str, item: dict[str, Any], set_name: str, limit: int, day: dt.date) -> str:
+    names = item.get(set_name, {}).get("SS", [])
+    if len(names) >= limit:
+        if not any(key[0] == day for key in _full):
+            _full.clear()  # a new day: forget the last one's
+        _full[day, set_name] = frozenset(names)
+    return name if name in names or len(names) < limit else visits.OTHER
+
+
+def _known(name: str, set_name: str, day: dt.date) -> str:
+    """The name, or "other" if this process already saw the day's set full without it."""
+    full = _full.get((day, set_name))
+    return visits.OTHER if full is not None and name not in full else name
+
+
 @failures_raise(CounterUnavailable)
-def day_view_add(*, day: dt.date) -> None:
-    """Count a view in the day's views: one ADD."""
-    DayItem(_views_key(day)).update(actions=[DayItem.views.add(1)])
+def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> None:
+    """Count a view in the day's views and, with a visit, under its labels: one UpdateItem.
+
+    When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
+    one is not among them, the condition fails, nothing is written, and the view is sent again
+    with that label as "other" (at most twice more; the last send names neither, so it has no
+    condition and cannot fail for it). The process then remembers the day's full set, and sends
+    later new names as "other" at once.
+    """
+    source = visit.source if visit else visits.DIRECT
+    campaign = visit.campaign if visit else ""
+    if source not in (visits.DIRECT, visits.OTHER):
+        source = _known(source, SOURCES_SET, day)
+    if campaign not in ("", visits.OTHER):
+        campaign = _known(campaign, CAMPAIGNS_SET, day)
+    for attempt in range(3):
+        if attempt == 2:
+            source = visits.OTHER if source != visits.DIRECT else source
+            campaign = visits.OTHER if campaign else campaign
+        try:
+            _day_update(day=day, visit=visit, source=source, campaign=campaign)
+            return
+        except UpdateError as error:
+            item = _condition_failed_item(error)
+            if item is None:
+                raise
+            if source not in (visits.DIRECT, visits.OTHER):
+                source = _kept(source, item, SOURCES_SET, SOURCES_LIMIT, day)
+            if campaign not in ("", visits.OTHER):
+                campaign = _kept(campaign, item, CAMPAIGNS_SET, CAMPAIGNS_LIMIT, day)
 
 
 @failures_raise(CounterUnavailable)
@@ -63,23 +189,70 @@ def day_visitor_record(*, digest: str, day: dt.date) -> bool:
     return True
 
 
+def _number(attribute: dict[str, str]) -> int:
+    return int(attribute.get("N", "0"))
+
+
+def _items(keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored items of `keys` as DynamoDB returns them (every attribute, the labels
+    included), strongly consistent; BatchGetItem in groups of 100, sending again what it left
+    unprocessed."""
+    table = DayItem._get_connection()
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), BATCH_KEYS):
+        pending = keys[start : start + BATCH_KEYS]
+        for _ in range(BATCH_ROUNDS):
+            if not pending:
+                break
+            answer = table.batch_get_item([{"pk": key} for key in pending], consistent_read=True)
+            for item in answer.get("Responses", {}).get(table.table_name, []):
+                found[item["pk"]["S"]] = item
+            left = answer.get("UnprocessedKeys", {}).get(table.table_name, {}).get("Keys", [])
+            pending = [key["pk"]["S"] for key in left]
+        if pending:
+            raise CounterUnavailable()
+    return found
+
+
+def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
+    prefix = f"{label}:"
+    return {
+        name.removeprefix(prefix): _number(value)
+        for name, value in item.items()
+        if name.startswith(prefix)
+    }
+
+
+def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayStats:
+    return DayStats(
+        day=day,
+        views=_number(views.get("views", {})),
+        uniques=_number(uniques.get("uniques", {})),
+        sources=_labels(views, "source"),
+        campaigns=_labels(views, "campaign"),
+        countries=_labels(views, "country"),
+        devices=_labels(views, "device"),
+    )
+
+
 @failures_raise(CounterUnavailable)
 def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
-    """Views and unique visitors of the last `days` days, oldest first, zeros for quiet days.
+    """The figures of the last `days` days, oldest first, zeros for quiet days.
 
-    One BatchGetItem for both figures of every day (PynamoDB splits it past 100 keys)."""
+    One BatchGetItem for both items of every day (in groups of 100 keys)."""
     last = today or visitors.today()
     wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    keys = [key for day in wanted for key in (_views_key(day), _uniques_key(day))]
-    found = {item.pk: item for item in DayItem.batch_get(keys, consistent_read=True)}
-    stats = []
-    for day in wanted:
-        views, uniques = found.get(_views_key(day)), found.get(_uniques_key(day))
-        stats.append(
-            DayStats(
-                day=day,
-                views=int(views.views) if views else 0,
-                uniques=int(uniques.uniques) if uniques else 0,
-            )
-        )
-    return stats
+    found = _items([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
+    return [
+        _stats(day, found.get(_views_key(day), {}), found.get(_uniques_key(day), {}))
+        for day in wanted
+    ]
+
+
+def labels_total(stats: Iterable[DayStats], label: str) -> dict[str, int]:
+    """The views of each value of `label` ("sources", "campaigns", ...) summed over days."""
+    totals: dict[str, int] = {}
+    for day in stats:
+        for name, views in getattr(day, label).items():
+            totals[name] = totals.get(name, 0) + views
+    return totals

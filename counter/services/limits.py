@@ -1,24 +1,30 @@
 """How many views a visitor or a client may add a minute (docs/architecture.md, Data model:
 Limits).
 
-Each check is one conditional UpdateItem on the subject's bucket of the current minute:
-`ADD attempts 1` unless the bucket already holds ten times the limit. DynamoDB applies the ADDs
-of concurrent requests one after another, so each attempt gets its own number: the first
-`limit` of the minute are under the limit, the next nine times the limit are over it (not
-counted), and past that the condition fails and nothing is written (refused). Never a read
-followed by a write, which concurrent requests would both pass.
+Both limits are one conditional UpdateItem on the client's bucket of the current minute:
+`ADD attempts 1` for the client and `ADD visitor:<hash> 1` for the visitor within it, unless
+either already holds ten times its limit. DynamoDB applies the ADDs of concurrent requests one
+after another, so each attempt gets its own numbers: the first `limit` of the minute are under
+the limit, the next nine times the limit are over it (not counted), and past that the condition
+fails and nothing is written (refused). Never a read followed by a write, which concurrent
+requests would both pass. A visitor is always within one client (its network), so one item holds
+both, and a view pays one request for its limits, not two.
 """
 
 import datetime as dt
 import enum
 
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 
 from counter.services.items import CounterUnavailable, RateBucket
 from resume_site.dynamodb import condition_failed, failures_raise
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
 BUCKET_LIFETIME = dt.timedelta(minutes=5)  # kept a few minutes past its minute, then TTL
+VISITOR_PREFIX = "visitor:"  # a visitor's attempts within its client's bucket
 
 
 class Standing(enum.Enum):
@@ -27,19 +33,49 @@ class Standing(enum.Enum):
     REFUSED = "refused"  # past ten times the limit: answered 429
 
 
+def _below(path: Path, ceiling: int) -> Condition:
+    return path.does_not_exist() | (path < ceiling)
+
+
 @failures_raise(CounterUnavailable)
-def limit_check(*, subject: str, limit: int, minute: int) -> Standing:
-    """Count one attempt of `subject` (like `visitor#<hash>`) in `minute` (Unix time // 60)."""
-    bucket = RateBucket(f"rate#{subject}#{minute}")
-    expires = dt.datetime.fromtimestamp((minute + 1) * 60, dt.UTC) + BUCKET_LIFETIME
+def limit_check(
+    *, subject: str, limit: int, minute: int, visitor: str = "", visitor_limit: int = 0
+) -> Standing:
+    """Count one attempt of `subject` (like `client#<hash>`) in `minute` (Unix time // 60), and
+    with `visitor` (its hash) one of that visitor within it, whose limit is `visitor_limit`.
+
+    One UpdateItem: the bucket's `attempts` (and the visitor's count) after this attempt tell
+    both standings; past ten times either limit nothing is written and the attempt is refused.
+    """
+    attempts = Path(["attempts"])
+    actions = [attempts.add(1), Path(["expires"]).set(_expires(minute))]
+    condition = _below(attempts, REFUSE_FACTOR * limit)
+    visitor_path = Path([f"{VISITOR_PREFIX}{visitor}"])
+    if visitor:
+        actions.append(visitor_path.add(1))
+        condition &= _below(visitor_path, REFUSE_FACTOR * visitor_limit)
+    table = RateBucket._get_connection()
+    request = table.get_operation_kwargs(
+        f"rate#{subject}#{minute}",
+        actions=actions,
+        condition=condition,
+        return_values="UPDATED_NEW",
+    )
     try:
-        bucket.update(
-            actions=[RateBucket.attempts.add(1), RateBucket.expires.set(expires)],
-            condition=RateBucket.attempts.does_not_exist()
-            | (RateBucket.attempts < REFUSE_FACTOR * limit),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
+        answer = table.connection.dispatch("UpdateItem", request)
+    except BOTOCORE_EXCEPTIONS as error:
+        failure = UpdateError(f"Failed to update item: {error}", error)
+        if condition_failed(failure):
             return Standing.REFUSED
-        raise
-    return Standing.UNDER if bucket.attempts <= limit else Standing.OVER
+        raise failure from error
+    stored = answer.get("Attributes", {})
+    under = int(stored["attempts"]["N"]) <= limit
+    if visitor:
+        under = under and int(stored[f"{VISITOR_PREFIX}{visitor}"]["N"]) <= visitor_limit
+    return Standing.UNDER if under else Standing.OVER
+
+
+def _expires(minute: int) -> int:
+    """The bucket's TTL, in Unix seconds: a few minutes past the end of its minute."""
+    end = dt.datetime.fromtimestamp((minute + 1) * 60, dt.UTC) + BUCKET_LIFETIME
+    return int(end.timestamp())

@@ -2,6 +2,9 @@
 // The API answers {"count": N, "counted": true|false}: the count is shown either way (a view
 // that was not counted, such as a reload past the per-minute limit, still sees the total).
 // Errors are {"error": {"code": ..., "message": ...}} and leave the count hidden.
+// The body says where the view came from: the referring site's host name (never its full
+// address) and the page address's campaign tag (?ref=acme or utm_source=acme); the server keeps
+// only the site's registrable domain and a short tag, and counts anything else as "other".
 (function () {
   "use strict";
   var box = document.querySelector("[data-count-url]");
@@ -17,10 +20,24 @@
     box.hidden = false;
   }
 
+  // Each field is cut well within the API's 1 KiB body limit.
+  function origin() {
+    var host = "";
+    try {
+      host = document.referrer ? new URL(document.referrer).hostname : "";
+    } catch (error) {
+      host = "";
+    }
+    var query = new URLSearchParams(window.location.search);
+    var tag = query.get("ref") || query.get("utm_source") || "";
+    return JSON.stringify({ referrer: host.slice(0, 253), campaign: tag.slice(0, 100) });
+  }
+
   function countView() {
     var options = {
       method: "POST",
-      headers: { Accept: "application/json" },
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: origin(),
       credentials: "same-origin",
     };
     if (window.AbortSignal && AbortSignal.timeout) options.signal = AbortSignal.timeout(5000);

@@ -1,5 +1,6 @@
-"""The owner's admin in a real browser: sign-in to logout under the CSP, and the dashboard's
-chart (readable, both series visible in the light and dark themes, accessible)."""
+"""The owner's admin in a real browser: sign-in to logout under the CSP, every admin page
+accessible (axe) in the light and dark themes with no sidebar and no console error, and the
+dashboard (chart, where views came from) readable on a phone and a desktop."""
 
 import re
 from typing import Any
@@ -7,7 +8,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.browsing import OWNER, OWNER_PASSWORD, Site, axe_violations, screenshot
+from tests.browser.browsing import (
+    OWNER,
+    OWNER_PASSWORD,
+    PHONE,
+    Site,
+    axe_violations,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
@@ -16,15 +24,26 @@ pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 SEED = """
 import datetime as dt
 from counter import services
+from counter.visits import Visit
 from resume_site.clients import Client
 today = dt.datetime.now(dt.UTC).date()
+sources = ["linkedin.com", "github.com", "direct", "a-rather-long-recruiting-site-name.example"]
 for offset in range(30):
     day = today - dt.timedelta(days=offset)
     for n in range(offset % 7 + 1):
         visitor = Client(ip=f"198.51.100.{n}", user_agent="seed")
+        visit = Visit(sources[n % 4], "acme" if n % 3 else "", "DE" if n % 2 else "US",
+                      "phone" if n % 2 else "desktop")
         for _ in range(1 + n % 2):
-            services.count_increment(visitor=visitor, today=day)
+            services.count_increment(visitor=visitor, visit=visit, today=day)
 """
+# The admin's pages a signed-in owner reaches, and the one after signing out.
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/?period=today",
+    "/admin/password_change/",
+    "/admin/password_change/done/",
+]
 
 
 def _sign_in(page: Any) -> None:
@@ -113,7 +132,7 @@ def test_both_chart_series_stand_out_in_the_admin_theme(open_page, signed_in, sc
 def test_the_chart_axis_shows_the_dates_and_the_maximum(open_page, signed_in):
     page = open_page(storage_state=signed_in).page
     page.goto("/admin/")
-    rows = page.locator(".visitor-dashboard table tbody tr").evaluate_all(
+    rows = page.locator(".chart-module table tbody tr").evaluate_all(
         "rows => rows.map(row => [...row.cells].map(cell => cell.textContent.trim()))"
     )  # the table alternative, newest day first: ["Mon 23 Nov 2026", views, uniques]
     views = [int(row[1]) for row in rows]
@@ -122,3 +141,51 @@ def test_the_chart_axis_shows_the_dates_and_the_maximum(open_page, signed_in):
     assert page.locator(".chart-y span").first.inner_text() == str(max(views))
     dates = [text for text in page.locator(".chart-x li").all_inner_texts() if text.strip()]
     assert dates == [" ".join(row[0].split()[1:3]) for row in rows[::7]][::-1]
+
+
+@pytest.mark.usefixtures("thirty_days")
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 900}])
+def test_the_dashboard_fits_the_screen_and_lists_where_views_came_from(
+    open_page, signed_in, viewport
+):
+    page = open_page(storage_state=signed_in, viewport=viewport).page
+    page.goto("/admin/?period=7d")
+    screenshot(page, f"dashboard-{viewport['width']}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for table in ("sources", "campaigns", "countries", "devices"):
+        assert page.locator(f"#{table} tbody tr").count() >= 2, table
+    sources = page.locator("#sources tbody tr").evaluate_all(
+        "rows => rows.map(row => Number(row.cells[1].textContent))"
+    )
+    assert sources == sorted(sources, reverse=True)
+    align = page.locator("#sources td").first.evaluate("cell => getComputedStyle(cell).textAlign")
+    assert align == "right"
+    views = page.locator("rect.views").first.bounding_box()
+    uniques = page.locator("rect.uniques").first.bounding_box()
+    assert views["x"] + views["width"] <= uniques["x"]  # side by side, never one over the other
+
+
+# Last: its sign-out ends every session of the account, the shared `signed_in` one's too.
+@pytest.mark.usefixtures("thirty_days")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_admin_page_is_accessible_finished_and_quiet(open_page, scheme):
+    """Signed in, each page: axe finds nothing, no model sidebar or permission message, no
+    console error or CSP violation; then the sign-in page and the signed-out page the same.
+    (It signs in on its own: its sign-out ends every session, the shared one's too.)"""
+    watched = open_page(color_scheme=scheme)
+    page = watched.page
+    page.goto("/admin/login/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    assert axe_violations(page) == []
+    screenshot(page, f"login-{scheme}")
+    _sign_in(page)
+    for path in ADMIN_PAGES:
+        page.goto(path)
+        assert axe_violations(page) == [], path
+        assert page.locator("#nav-sidebar, #toggle-nav-sidebar").count() == 0, path
+        assert "permission" not in page.locator("body").inner_text().lower(), path
+        assert page.locator("h1").count() == 1, path
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/admin/logout/")
+    assert axe_violations(page) == []
+    assert watched.problems == []

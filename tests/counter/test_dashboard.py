@@ -21,10 +21,14 @@ def test_the_busiest_day_fills_the_chart_and_others_scale():
     assert all(bar.views_y + bar.views_height == dashboard.CHART_HEIGHT for bar in bars)
 
 
-def test_bars_sit_side_by_side_inside_the_width():
-    bars, _ = dashboard.chart_bars([_day(offset, 1, 1) for offset in range(30, 0, -1)])
-    assert all(a.x + a.width < b.x for a, b in itertools.pairwise(bars))
-    assert bars[-1].x + bars[-1].width <= dashboard.CHART_WIDTH
+def test_bars_sit_side_by_side_inside_the_width_and_never_overlap():
+    for count in (1, 7, 30):
+        bars, _ = dashboard.chart_bars([_day(offset, 3, 1) for offset in range(count, 0, -1)])
+        for bar in bars:  # the uniques' bar right of the views' bar, never over it
+            assert bar.x + bar.width <= bar.uniques_x
+        assert all(a.uniques_x + a.width < b.x for a, b in itertools.pairwise(bars))
+        assert bars[0].x >= 0
+        assert bars[-1].uniques_x + bars[-1].width <= dashboard.CHART_WIDTH
 
 
 def test_no_views_at_all_draws_empty_bars():
@@ -36,8 +40,39 @@ def test_no_views_at_all_draws_empty_bars():
 def test_figures_match_what_the_counter_recorded(moto_table):
     for _ in range(4):
         services.count_increment(visitor=ALICE)
-    figures = dashboard.figures_get(days=7)
+    figures = dashboard.figures_get(period="7d")
     assert figures.total == 4
+    assert (figures.views, figures.uniques) == (4, 1)
     assert (figures.today.views, figures.today.uniques) == (4, 1)
     assert len(figures.days) == len(figures.bars) == 7
     assert figures.days[-1] == figures.today
+    assert figures.sources == [dashboard.Row("not recorded", 4, 100.0)]  # no labels given
+
+
+def test_an_unknown_period_is_thirty_days():
+    assert dashboard.period_days("nonsense") == dashboard.period_days("30d") == 30
+    assert dashboard.period_days("today") == 1
+
+
+def test_rows_are_sorted_by_views_with_shares_and_other_last():
+    rows = dashboard.ranked({"other": 9, "github.com": 3, "linkedin.com": 6}, views=20)
+    assert rows == [
+        dashboard.Row("linkedin.com", 6, 30.0),
+        dashboard.Row("github.com", 3, 15.0),
+        dashboard.Row("other", 9, 45.0),
+        dashboard.Row("not recorded", 2, 10.0),
+    ]
+    assert dashboard.ranked({}, views=0) == []
+    assert dashboard.ranked({"a": 1, "b": 1}, views=2, rest="no tag") == [
+        dashboard.Row("a", 1, 50.0),
+        dashboard.Row("b", 1, 50.0),
+    ]
+
+
+def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table):
+    services.count_increment(visitor=ALICE)
+    lines = dashboard.figures_csv(period="7d").splitlines()
+    assert lines[0] == "date,views,unique_visitors"
+    assert len(lines) == 8
+    assert lines[-1].endswith(",1,1")
+    assert lines[1] < lines[-1]

@@ -42,3 +42,8 @@ def test_a_quiet_day_stays_visible_next_to_a_busy_one():
 def test_a_single_day_chart_has_its_one_tick():
     bars, _ = dashboard.chart_bars(_days({0: 1}, count=1))
     assert [bar.tick for bar in bars] == [True]
+
+
+def test_a_week_dates_every_day():
+    bars, _ = dashboard.chart_bars(_days({}, count=7))
+    assert all(bar.tick for bar in bars)

@@ -1,6 +1,7 @@
 """What the table holds after visitors counted and sign-ins failed: no IP address, no user
 agent, no typed username, and no hash that the table alone could recompute
-(docs/architecture.md, Visitors' privacy). Scanned on the real engine, every attribute of every
+(docs/architecture.md, Visitors' privacy), and of where views came from only the referring
+site's domain and the campaign tag, as counts. Scanned on the real engine, every attribute of every
 item."""
 
 import hashlib
@@ -13,6 +14,10 @@ import pytest
 pytestmark = pytest.mark.dynamodb_local
 
 TYPED_USERNAME = "typed-privacy-username"
+# What the page's script could send at most: a full referring address, path and query included
+# (the script itself sends only its host), and a campaign tag.
+REFERRER = "https://www.linkedin.com/in/privacy-path/?token=privacy-query"
+CAMPAIGN = "acme-privacy"
 CLIENTS = [
     ("203.0.113.77", "Mozilla/5.0 (Privacy Test; rv:1) Gecko/20100101 Firefox/140.0"),
     (
@@ -29,9 +34,14 @@ def stored(patient_engine: str, dynamodb_endpoint: str, client) -> list[dict]:
     timeouts: a busy machine's slow answer would be a 503 here, not a privacy finding)."""
     for ip, agent in CLIENTS:
         for _ in range(3):
-            assert (
-                client.post("/api/count", REMOTE_ADDR=ip, HTTP_USER_AGENT=agent).status_code == 200
+            response = client.post(
+                "/api/count",
+                {"referrer": REFERRER, "campaign": CAMPAIGN},
+                content_type="application/json",
+                REMOTE_ADDR=ip,
+                HTTP_USER_AGENT=agent,
             )
+            assert response.status_code == 200
         client.post(
             "/admin/login/",
             {"username": TYPED_USERNAME, "password": "not the password"},
@@ -56,6 +66,25 @@ def test_no_ip_address_user_agent_or_typed_username_is_stored(stored):
     assert "PrivacyTest" not in dump
     assert TYPED_USERNAME not in dump
     assert "privacy-username" not in dump.lower()
+    assert "privacy-path" not in dump  # of the referrer, only its site's domain is kept
+    assert "privacy-query" not in dump
+    assert "www.linkedin.com" not in dump
+
+
+def test_the_days_figures_hold_counts_of_short_labels_only(stored):
+    (day,) = [item for item in stored if item["pk"]["S"].startswith("day#")]
+    labels = {name for name in day if ":" in name}
+    assert labels == {
+        "source:linkedin.com",
+        f"campaign:{CAMPAIGN}",
+        "country:unknown",
+        "device:desktop",
+        "device:phone",
+    }
+    assert set(day) - labels == {"pk", "views", "sources", "campaigns"}
+    assert day["sources"] == {"SS": ["linkedin.com"]}
+    assert day["campaigns"] == {"SS": [CAMPAIGN]}
+    assert all(set(day[name]) == {"N"} for name in labels)
 
 
 def test_the_table_alone_cannot_recompute_a_stored_hash(stored):

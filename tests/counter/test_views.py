@@ -85,7 +85,7 @@ def test_on_lambda_a_forged_forwarded_for_does_not_make_new_visitors(client, ddb
 def test_a_view_over_the_limit_answers_the_total_uncounted(client, ddb_table, monkeypatch):
     client.post("/api/count")
     over = services.CountOutcome(count=total(), counted=False, refused=False, retry_after=40)
-    monkeypatch.setattr(services, "count_view", lambda *, visitor: over)
+    monkeypatch.setattr(services, "count_view", lambda *, visitor, visit: over)
     response = client.post("/api/count")
     assert response.status_code == 200
     assert response.json() == {"count": 1, "counted": False}
@@ -94,7 +94,7 @@ def test_a_view_over_the_limit_answers_the_total_uncounted(client, ddb_table, mo
 
 def test_a_refused_view_is_a_429_with_retry_after(client, monkeypatch):
     refused = services.CountOutcome(count=7, counted=False, refused=True, retry_after=42)
-    monkeypatch.setattr(services, "count_view", lambda *, visitor: refused)
+    monkeypatch.setattr(services, "count_view", lambda *, visitor, visit: refused)
     response = client.post("/api/count")
     assert response.status_code == 429
     assert response["Retry-After"] == "42"
@@ -104,7 +104,7 @@ def test_a_refused_view_is_a_429_with_retry_after(client, monkeypatch):
 def test_the_view_gives_count_view_the_requests_client(client, monkeypatch):
     seen = []
 
-    def count_view(*, visitor):
+    def count_view(*, visitor, visit):
         seen.append(visitor)
         return services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
 
@@ -236,8 +236,8 @@ def test_an_options_request_is_204_with_allow(client):
 # --- Bodies ---------------------------------------------------------------------------------
 
 
-def post_json(client, text: str, content_type: str = "application/json"):
-    return client.post("/api/count", data=text, content_type=content_type)
+def post_json(client, text: str, content_type: str = "application/json", **extra):
+    return client.post("/api/count", data=text, content_type=content_type, **extra)
 
 
 def test_an_empty_body_or_a_small_json_object_counts(client, ddb_table):
@@ -247,6 +247,38 @@ def test_an_empty_body_or_a_small_json_object_counts(client, ddb_table):
     assert post_json(client, '{"page": "/"}', "application/json; charset=utf-8").json()["counted"]
     assert post_json(client, json.dumps({"p": padding})).json()["counted"]  # exactly 1 KiB
     assert total() == 4
+
+
+def test_the_body_says_where_the_view_came_from(client, ddb_table):
+    body = {"referrer": "https://www.linkedin.com/feed/", "campaign": "Acme"}
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+    )
+    assert post_json(client, json.dumps(body), HTTP_USER_AGENT=phone).json()["counted"]
+    assert post_json(client, "").json()["counted"]
+    today = services.days_stats(days=1)[0]
+    assert today.views == 2
+    assert today.sources == {"linkedin.com": 1, "direct": 1}
+    assert today.campaigns == {"acme": 1}
+    assert today.countries == {"unknown": 2}  # no CloudFront in front of the test client
+    assert today.devices == {"phone": 1, "desktop": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"referrer": 7, "campaign": ["a"]},
+        {"referrer": "https://exa mple.com/", "campaign": "a" * 300},
+        {"referrer": None, "campaign": {"utm_source": "x"}},
+        {"referrer": "http://[::1", "campaign": "</script>"},
+    ],
+)
+def test_a_strange_referrer_or_tag_counts_as_other_and_never_fails(client, ddb_table, body):
+    assert post_json(client, json.dumps(body)).json() == {"count": 1, "counted": True}
+    today = services.days_stats(days=1)[0]
+    assert set(today.sources) <= {"other", "direct"}
+    assert set(today.campaigns) <= {"other"}
 
 
 def test_a_body_over_1_kib_is_413_and_counts_nothing(client, ddb_table):

@@ -62,3 +62,48 @@ def test_another_ip_behind_the_same_edge_server_has_its_own_limit(site) -> None:
     answer = _post(site, ip="192.0.2.41", user_agent=browser("Flood"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["counted"] is True
+
+
+def _today(stage_config, dynamodb_endpoint):
+    """Today's figures as the owner's dashboard reads them, from the package's table."""
+    from django.test import override_settings
+
+    from counter import services
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    with override_settings(DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table):
+        return services.days_stats(days=1)[0]
+
+
+def test_a_views_source_campaign_and_device_come_from_its_body_and_user_agent(
+    lambda_process, stage_config, dynamodb_endpoint
+) -> None:
+    """The page script's body through API Gateway: the referrer reduced to its site's domain,
+    the tag kept, the device from the User-Agent. A CloudFront-Viewer-Country header sent
+    straight to the API is the client's own and is not believed."""
+    before = _today(stage_config, dynamodb_endpoint)
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+    )
+    body = json.dumps({"referrer": "https://www.linkedin.com/in/someone/", "campaign": "ACME"})
+    event = rest_event(
+        "POST",
+        "/api/count",
+        source_ip="192.0.2.30",
+        headers={
+            "User-Agent": phone,
+            "Content-Type": "application/json",
+            "CloudFront-Viewer-Country": "NZ",
+        },
+        body=body,
+    )
+    answer = respond(lambda_process, event)
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["counted"] is True
+    after = _today(stage_config, dynamodb_endpoint)
+    assert after.views == before.views + 1
+    assert after.sources.get("linkedin.com", 0) == before.sources.get("linkedin.com", 0) + 1
+    assert after.campaigns.get("acme", 0) == before.campaigns.get("acme", 0) + 1
+    assert after.devices.get("phone", 0) == before.devices.get("phone", 0) + 1
+    assert "NZ" not in after.countries

@@ -18,8 +18,10 @@ from django.test import Client
 
 from counter import dashboard
 from counter import services as counter
+from counter.visits import Visit
 from owners import services
 from owners.models import Owner
+from resume_site.clients import Client as Visitor
 from scripts import dynamodb_local
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD
@@ -82,9 +84,13 @@ def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
     page = browser.get("/admin/")
     assert page.status_code == 200
     assert _figure(page, "total-views") == counter.count_get() == 3
-    assert _figure(page, "views-today") == 3
-    assert _figure(page, "uniques-today") == 2
+    assert _figure(page, "period-views") == 3  # the last 30 days
+    assert _figure(page, "period-uniques") == 2
     assert page.text.count('<rect class="views"') == 30
+    today = browser.get("/admin/?period=today")
+    assert (_figure(today, "period-views"), _figure(today, "period-uniques")) == (3, 2)
+    assert today.text.count('<rect class="views"') == 1
+    assert 'href="?period=today" aria-current="page"' in today.text
     assert "Recent actions" not in page.text
     assert services.account_get(username=alex).last_login is not None
 
@@ -92,6 +98,47 @@ def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
     response = browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
     assert response.status_code == 200
     assert browser.get("/admin/").status_code == 302
+
+
+def test_the_dashboard_lists_where_the_views_came_from(alex, browser):
+    phone = Visitor(ip="203.0.113.5", user_agent="Mozilla/5.0 (iPhone) Mobile/15E148")
+    counter.count_view(visitor=phone, visit=Visit("linkedin.com", "acme", "DE", "phone"))
+    counter.count_view(visitor=ALICE, visit=Visit("direct", "", "unknown", "desktop"))
+    counter.count_view(visitor=BOB, visit=Visit("linkedin.com", "", "DE", "desktop"))
+    _sign_in(browser, alex, PASSWORD)
+    page = browser.get("/admin/?period=7d").text
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>'
+        r'<td class="num">([\d.]+)&nbsp;%',
+        page,
+    )
+    assert rows == [
+        ("linkedin.com", "2", "66.7"),
+        ("direct", "1", "33.3"),
+        ("acme", "1", "33.3"),
+        ("no tag", "2", "66.7"),
+        ("DE", "2", "66.7"),
+        ("unknown", "1", "33.3"),
+        ("desktop", "2", "66.7"),
+        ("phone", "1", "33.3"),
+    ]
+
+
+def test_the_csv_download_has_the_periods_daily_figures(alex, browser):
+    for visitor in (ALICE, ALICE, BOB):
+        counter.count_increment(visitor=visitor)
+    assert browser.get("/admin/figures.csv").status_code == 302  # signed in only
+    _sign_in(browser, alex, PASSWORD)
+    response = browser.get("/admin/figures.csv?period=7d")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="views-7d.csv"'
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "date,views,unique_visitors"
+    assert len(lines) == 1 + 7
+    today = counter.days_stats(days=1)[0].day
+    assert lines[-1] == f"{today.isoformat()},3,2"
+    assert all(line.endswith(",0,0") for line in lines[1:-1])
 
 
 def test_the_session_lives_in_a_signed_cookie(alex, browser):
@@ -254,6 +301,8 @@ def test_no_admin_url_answers_500(alex, browser):
         "/admin/login/",
         "/admin/password_change/",
         "/admin/password_change/done/",
+        "/admin/figures.csv",
+        "/admin/?period=nonsense",
         "/admin/jsi18n/",
         "/admin/autocomplete/",
         "/admin/r/1/1/",

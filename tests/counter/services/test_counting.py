@@ -12,6 +12,7 @@ import pytest
 
 from counter import services
 from counter.services import counting, days
+from counter.visits import Visit
 from resume_site.clients import Client
 from resume_site.dynamodb import TableModel
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
@@ -95,9 +96,20 @@ def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
     minute = int(at_noon // 60)
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
     client = services.client_digest(network=ALICE.network, day=DAY)
-    buckets = {item["pk"]["S"]: item for item in _items(table_scan, "rate#")}
-    assert set(buckets) == {f"rate#visitor#{visitor}#{minute}", f"rate#client#{client}#{minute}"}
-    assert all("expires" in bucket for bucket in buckets.values())
+    (bucket,) = _items(table_scan, "rate#")
+    assert bucket["pk"]["S"] == f"rate#client#{client}#{minute}"  # both limits, one item
+    assert set(bucket) == {"pk", "attempts", f"visitor:{visitor}", "expires"}
+
+
+def test_with_the_client_limit_off_the_visitor_has_a_bucket_of_its_own(
+    table_scan, settings, at_noon
+):
+    settings.COUNTER_CLIENT_LIMIT = 0
+    settings.COUNTER_VISITOR_LIMIT = 1
+    assert [services.count_view(visitor=ALICE).counted for _ in range(2)] == [True, False]
+    visitor = services.visitor_digest(visitor=ALICE, day=DAY)
+    (bucket,) = _items(table_scan, "rate#")
+    assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_noon // 60)}"
 
 
 def test_count_increment_without_a_visitor_touches_only_the_total(table_scan):
@@ -195,6 +207,9 @@ class RoundTrips:
         with self._lock:
             self._events.clear()
 
+    def requests(self) -> int:
+        return sum(kind == "sent" for kind, _ in self._events)
+
     def sequential(self) -> int:
         """The longest chain of requests each sent after the one before it was answered."""
         open_requests: dict[int, int] = {}
@@ -227,13 +242,18 @@ def round_trips(proxy, settings) -> RoundTrips:
 
 
 @pytest.mark.dynamodb_local
-def test_a_counted_view_waits_on_two_round_trips_and_a_cold_one_on_three(round_trips):
+def test_a_counted_view_sends_four_requests_in_two_round_trips_and_a_cold_one_three(
+    round_trips,
+):
     services.count_view(visitor=ALICE)  # the process's first view of the day: the salt first
     assert round_trips.sequential() == 3
+    visit = Visit(source="linkedin.com", campaign="acme", country="DE", device="phone")
     for visitor in (BOB, BOB):  # a new visitor, then a returning one
         round_trips.clear()
-        assert services.count_view(visitor=visitor).counted
+        assert services.count_view(visitor=visitor, visit=visit).counted
         assert round_trips.sequential() == 2
+        # both limits, then the total, the day's views with their labels, the marker
+        assert round_trips.requests() == 4
 
 
 @pytest.mark.dynamodb_local
@@ -244,3 +264,4 @@ def test_with_the_limits_off_a_counted_view_waits_on_one_round_trip(round_trips,
     round_trips.clear()
     assert services.count_view(visitor=ALICE).counted
     assert round_trips.sequential() == 1
+    assert round_trips.requests() == 3

@@ -1,8 +1,16 @@
-"""counter/services/days.py: the day's views and unique visitors, against moto."""
+"""counter/services/days.py: the day's views, their labels and unique visitors, against moto;
+the labels' bound under load on DynamoDB Local."""
 
 import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
 
+import boto3
+import pytest
+
+from counter import services, visits
 from counter.services import days
+from resume_site.clients import Client
 
 DAY = dt.date(2026, 11, 23)
 
@@ -53,3 +61,103 @@ def test_days_stats_reads_more_days_than_one_batch_holds(moto_table):
     stats = days.days_stats(days=90, today=DAY)
     assert len(stats) == 90
     assert stats[0].views == 1
+
+
+# --- Where views come from: labels, bounded whatever visitors send ----------------------------
+
+SITE = "resume.example.com"
+
+
+def _visit(index: int) -> visits.Visit:
+    client = Client(ip=f"10.{index // 250}.{index % 250}.1", user_agent=f"Browser {index}")
+    return visits.visit_describe(
+        body={"referrer": f"https://www.site-{index}.example/", "campaign": f"tag-{index}"},
+        client=client,
+        site_host=SITE,
+    )
+
+
+def test_a_views_labels_are_counted_with_it(moto_table):
+    days.day_view_add(day=DAY, visit=visits.Visit("linkedin.com", "acme", "DE", "phone"))
+    days.day_view_add(day=DAY, visit=visits.Visit("direct", "", "unknown", "desktop"))
+    days.day_view_add(day=DAY)  # counted without labels (count_increment without a visit)
+    (stats,) = days.days_stats(days=1, today=DAY)
+    assert stats.views == 3
+    assert stats.sources == {"linkedin.com": 1, "direct": 1}
+    assert stats.campaigns == {"acme": 1}
+    assert stats.countries == {"DE": 1, "unknown": 1}
+    assert stats.devices == {"phone": 1, "desktop": 1}
+
+
+def test_past_the_limit_a_new_source_or_campaign_counts_as_other(moto_table, table_scan):
+    for index in range(days.SOURCES_LIMIT + 5):
+        days.day_view_add(day=DAY, visit=_visit(index))
+    days.day_view_add(day=DAY, visit=_visit(0))  # one already named keeps its name
+    (stats,) = days.days_stats(days=1, today=DAY)
+    assert stats.views == days.SOURCES_LIMIT + 6
+    assert len(stats.sources) == days.SOURCES_LIMIT + 1  # and "other"
+    assert stats.sources["other"] == 5
+    assert stats.sources["site-0.example"] == 2
+    assert stats.campaigns["other"] == 5
+    assert stats.campaigns["tag-0"] == 2
+    (item,) = [item for item in table_scan() if item["pk"]["S"] == f"day#{DAY.isoformat()}"]
+    assert len(item["sources"]["SS"]) == days.SOURCES_LIMIT
+    assert len(item["campaigns"]["SS"]) == days.CAMPAIGNS_LIMIT
+
+
+VIEWS = 10_000
+VISITORS = 500
+THREADS = 16
+
+
+def _engine_item(endpoint: str, table: str, key: str) -> dict:
+    engine = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    return engine.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True)["Item"]
+
+
+@pytest.mark.dynamodb_local
+def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
+    patient_engine, dynamodb_endpoint
+):
+    """10,000 views, each from its own client address with its own referrer and tag, 16 at a
+    time: the day's views stay exact, its item holds at most 50 named sources and 50 campaigns
+    (the rest under "other"), and stays a few KiB."""
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(lambda index: days.day_view_add(day=DAY, visit=_visit(index)), range(VIEWS)))
+    (stats,) = days.days_stats(days=1, today=DAY)
+    assert stats.views == VIEWS
+    for labels in (stats.sources, stats.campaigns, stats.devices, stats.countries):
+        assert sum(labels.values()) == VIEWS
+    assert len(stats.sources) == days.SOURCES_LIMIT + 1
+    assert len(stats.campaigns) == days.CAMPAIGNS_LIMIT + 1
+    assert stats.sources["other"] == stats.campaigns["other"] == VIEWS - days.SOURCES_LIMIT
+    item = _engine_item(dynamodb_endpoint, patient_engine, f"day#{DAY.isoformat()}")
+    # pk, views, 51 sources, 51 campaigns, 1 country, 1 device, the two sets of 50 names
+    assert len(item) == 2 + 51 + 51 + 1 + 1 + 2
+    assert len(item["sources"]["SS"]) == len(item["campaigns"]["SS"]) == 50
+    assert len(json.dumps(item)) < 8 * 1024
+
+
+@pytest.mark.dynamodb_local
+def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(patient_engine):
+    """Through count_view with the limits on, from many client addresses at once: every view
+    counted once in the total, the day's views, its labels and its unique visitors."""
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = list(
+            pool.map(
+                lambda index: services.count_view(
+                    visitor=Client(
+                        ip=f"10.{index // 250}.{index % 250}.1", user_agent=f"Browser {index}"
+                    ),
+                    visit=_visit(index),
+                ),
+                range(VISITORS),
+            )
+        )
+    assert all(outcome.counted for outcome in outcomes)
+    assert sorted(outcome.count for outcome in outcomes) == list(range(1, VISITORS + 1))
+    assert services.count_get() == VISITORS
+    (stats,) = days.days_stats(days=1)
+    assert (stats.views, stats.uniques) == (VISITORS, VISITORS)
+    assert sum(stats.sources.values()) == sum(stats.campaigns.values()) == VISITORS
+    assert len(stats.sources) == days.SOURCES_LIMIT + 1
