@@ -92,7 +92,9 @@ def _total_add() -> int:
         item.update(actions=[TotalItem.count.add(1)])
     except PynamoDBException as error:
         if failure_not_applied(error):
-            logger.warning("The view was not counted: DynamoDB refused it (%s).", error)
+            logger.warning(
+                "The view was not counted: DynamoDB refused it or it was never sent (%s).", error
+            )
         else:
             logger.warning(
                 "The view may have been counted: adding it to the total failed after it was "
