@@ -27,6 +27,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
+from tests.deploy.conftest import stage_table
 from tests.deploy.lambda_host import API_HOST, LambdaProcess
 from tests.deploy.test_package import body_text, rest_event
 from tests.fault_proxy import FaultProxy
@@ -261,26 +262,20 @@ def proxy(dynamodb_endpoint: str) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture(scope="module")
-def stage_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterator[str]:
-    from counter.services.items import TotalItem
+def owner_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterator[str]:
+    """The stage's table (tests/deploy/conftest.py) with the owner's account in it."""
     from owners import services
-    from resume_site import dynamodb
 
-    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
-    patient = {"DYNAMODB_CONNECT_TIMEOUT": 10.0, "DYNAMODB_READ_TIMEOUT": 30.0}
-    with override_settings(
-        DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
-    ):
-        dynamodb.table_ensure()
-        services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
-        try:
-            yield table
-        finally:
-            TotalItem.delete_table()
+    with stage_table(dynamodb_endpoint=dynamodb_endpoint, stage_config=stage_config) as table:
+        with override_settings(
+            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, DYNAMODB_READ_TIMEOUT=30
+        ):
+            services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
+        yield table
 
 
 @pytest.fixture(scope="module")
-def start_process(task_dir, runtime_sdk_dir, lambda_environment, proxy, stage_table):
+def start_process(task_dir, runtime_sdk_dir, lambda_environment, proxy, owner_table):
     started: list[LambdaProcess] = []
 
     def start() -> LambdaProcess:
@@ -358,11 +353,11 @@ def test_every_path_keeps_its_promise_under_the_fault(
     healthy_seconds,
     fresh_healthy_seconds,
     dynamodb_endpoint,
-    stage_table,
+    owner_table,
 ):
     octet = 10 + FAULTS.index(fault) * 10
     ledger = Ledger()
-    before = stored_total(dynamodb_endpoint, stage_table)
+    before = stored_total(dynamodb_endpoint, owner_table)
     fault_name = fault.removesuffix("-short").removesuffix("-long")
     proxy.delay = LATE_SHORT if fault == "late-short" else LATE_LONG
     # A sign-out that reached the engine ends every session of the account, so each run signs
@@ -392,7 +387,7 @@ def test_every_path_keeps_its_promise_under_the_fault(
     signed_in(signed)
     assert dashboard(warm, ip=f"192.0.{octet}.2", session=session_of(signed)).status == 200
 
-    added = stored_total(dynamodb_endpoint, stage_table) - before
+    added = stored_total(dynamodb_endpoint, owner_table) - before
     assert ledger.acknowledged <= added <= ledger.acknowledged + ledger.ambiguous
     if fault in NOTHING_APPLIED:
         assert added == ledger.acknowledged

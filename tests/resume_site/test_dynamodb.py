@@ -3,7 +3,6 @@
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -22,6 +21,7 @@ from counter.services import items as counter_items
 from owners import services as owners
 from resume_site import dynamodb
 from tests.conftest import CLOSED_ENDPOINT
+from tests.fault_proxy import FaultProxy
 
 
 class AppUnavailable(dynamodb.TableUnavailable):
@@ -321,30 +321,15 @@ def test_worker_threads_share_the_requests_budget():
     assert dynamodb.budget_remaining() is None  # no budget outside a request
 
 
-class _Malformed(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b"<html>a proxy's error page</html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_malformed_answer_is_a_failure_not_a_crash(settings):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Malformed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{server.server_port}"
+    proxy = FaultProxy(CLOSED_ENDPOINT)  # a malformed answer never reaches the engine
+    proxy.fault = "malformed"
+    settings.DYNAMODB_ENDPOINT_URL = proxy.url
     try:
         with pytest.raises(counter.CounterUnavailable) as raised:
             counter.count_increment()
         with pytest.raises(owners.OwnersUnavailable):
             owners.account_get(username="alex")
     finally:
-        server.shutdown()
-        server.server_close()
-    assert isinstance(raised.value.__cause__, counter.CounterUnavailable | UpdateError)
+        proxy.stop()
+    assert isinstance(raised.value.__cause__.cause, dynamodb.MalformedAnswer)
