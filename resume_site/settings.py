@@ -266,8 +266,6 @@ if DYNAMODB_MAX_RETRIES > 2:
     raise ImproperlyConfigured(
         "DYNAMODB_MAX_RETRIES must be 0, 1 or 2: every retry adds a wait to a failing request."
     )
-# Write sharding of the total counter: 1 item by default; raise it only past ~1,000 writes/s.
-COUNTER_SHARDS = _env_int("COUNTER_SHARDS", "1", minimum=1)
 # Views counted per minute for one visitor (the day's hash of IP and user agent) and for one
 # client IP (offices share one); 0 switches a limit off. Past ten times a limit the API
 # answers 429 (docs/architecture.md, Data model: Limits).

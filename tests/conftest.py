@@ -30,6 +30,21 @@ BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 from scripts import dynamodb_local, local_server  # noqa: E402
 
 
+def stored_views(endpoint: str, table: str) -> int:
+    """Every view the table holds, read straight from the engine past any proxy or setting: the
+    sum of the `day#` items' views (each counted view is on exactly one day)."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    pages = engine.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    return sum(
+        int(item.get("views", {"N": "0"})["N"])
+        for page in pages
+        for item in page["Items"]
+        if item["pk"]["S"].startswith("day#")
+    )
+
+
 @pytest.fixture(autouse=True)
 def patient_budgets(settings) -> None:
     """Patient DynamoDB budgets for every test: on a loaded machine DynamoDB Local can take a
@@ -155,13 +170,19 @@ def fast_passwords(settings) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_table(settings) -> Iterator[None]:
     """DynamoDB at a closed port unless a table fixture says otherwise, so a test that forgets
-    its fixture fails instead of touching a developer's `make run` data; no cached salt."""
-    from counter.services import visitors
+    its fixture fails instead of touching a developer's `make run` data; nothing kept for the day
+    (salt, the closed days' sum, the visitors seen)."""
+    from counter.services import counting, totals, visitors
+
+    def forget() -> None:  # what a process keeps in memory for the day
+        visitors._salts.clear()
+        totals._sums.clear()
+        counting._seen.clear()
 
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
-    visitors._salts.clear()
+    forget()
     yield
-    visitors._salts.clear()
+    forget()
 
 
 @pytest.fixture

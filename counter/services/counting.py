@@ -1,38 +1,39 @@
-"""Counting a page view: the limits, the total, and the day's figures, in as few sequential
-DynamoDB round trips as the rules allow (docs/architecture.md, "A POST's round trips").
+"""Counting a page view: the limits, the day's views (which carry the total), and the day's
+unique visitors, in as few sequential DynamoDB round trips as the rules allow
+(docs/architecture.md, "A POST's round trips").
 
 1. The limits: one conditional UpdateItem on the client's bucket of the minute, which counts
    the visitor's attempts too (counter/services/limits.py). A view is counted only if both say
    "under", so this comes first.
-2. The total's ADD, the day's views ADD (with the view's source, campaign, country and device)
-   and the unique-visitor transaction, sent at the same time. They touch different items, so
-   none waits for another.
+2. The day's views ADD (with the view's source, campaign, country and device), which returns
+   the day's views, and the unique-visitor transaction, sent at the same time. The total is the
+   closed days' sum, which the process keeps for the day (counter/services/totals.py), plus the
+   day's views.
 
-So a counted view sends four requests and waits on two round trips (three requests in one with
-both limits off), plus one for the day's
-salt on a process's first view of the day. The calls of one step run on a small thread pool
-(botocore clients are thread-safe), made on first use and never at import.
+So a counted view sends three requests and waits on two round trips (two requests in one with
+both limits off); a visitor this process already counted today skips the transaction. A
+process's first view of the day also reads the day's salt and the closed days' sum, the two at
+the same time. The calls of one step run on a small thread pool (botocore clients are
+thread-safe), made on first use and never at import.
 
-The total's ADD is never sent again once it may have been applied (resume_site/dynamodb.py):
-a timeout answers 503 and logs that the view may have been counted, so the stored total never
-exceeds the views. A failure of the day's figures after the total was counted is logged and the
-answer is still the total.
+The views' ADD is never sent again once it may have been applied (resume_site/dynamodb.py): a
+timeout answers 503 and logs that the view may have been counted, so the stored total never
+exceeds the views. A failure of the unique-visitor transaction after the view was counted is
+logged and the answer is still the total.
 """
 
 import datetime as dt
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from pynamodb.exceptions import PynamoDBException
 
-from counter.services import days, limits, visitors
-from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
+from counter.services import days, limits, totals, visitors
+from counter.services.items import CounterUnavailable
 from counter.visits import Visit
 from resume_site.clients import Client
 from resume_site.dynamodb import failure_not_applied, failures_raise, in_context
@@ -41,8 +42,12 @@ logger = logging.getLogger(__name__)
 
 # The most calls one request sends at once is three; a few more serve a threaded local server.
 POOL_WORKERS = 8
+SEEN_LIMIT = 10_000  # visitors this process remembers as counted today, past which it forgets
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# This process's visitors already among today's unique visitors, as (day, hash): their next
+# views skip the marker transaction, whose condition would fail anyway. Today's only.
+_seen: set[tuple[dt.date, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -61,68 +66,72 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _submit[T](call: Callable[[], T]) -> Future[T]:
+    return _executor().submit(in_context(call))
+
+
 def _now() -> float:
     return time.time()
-
-
-def _total_keys() -> list[str]:
-    shards = settings.COUNTER_SHARDS
-    if shards == 1:
-        return [TOTAL_KEY]
-    return [f"{TOTAL_KEY}#{shard}" for shard in range(shards)]
 
 
 @failures_raise(CounterUnavailable)
 def count_get() -> int:
     """Total page views, without counting one (0 before the first view)."""
-    keys = _total_keys()
-    if len(keys) == 1:
-        try:
-            return int(TotalItem.get(keys[0], consistent_read=True).count)
-        except TotalItem.DoesNotExist:
-            return 0
-    return sum(int(item.count) for item in TotalItem.batch_get(keys, consistent_read=True))
+    return _total_get(day=visitors.today())
 
 
-def _total_add() -> int:
-    """ADD 1 to the total (one shard of it when sharded) and return the total after it."""
-    keys = _total_keys()
-    item = TotalItem(random.choice(keys))  # noqa: S311 (spreads writes, not a secret)
+def _total_get(*, day: dt.date, sums: Future | None = None) -> int:
+    day, before = sums.result() if sums is not None else totals.views_before(day=day)
+    return before + days.day_views(day=day)
+
+
+def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int:
+    """ADD the view to its day's views and return the total after it."""
     try:
-        item.update(actions=[TotalItem.count.add(1)])
-    except PynamoDBException as error:
-        if failure_not_applied(error):
-            logger.warning(
-                "The view was not counted: DynamoDB refused it or it was never sent (%s).", error
-            )
+        day, before = sums.result() if sums is not None else totals.views_before(day=day)
+    except CounterUnavailable:
+        logger.warning("The view was not counted: the days before it could not be summed.")
+        raise
+    try:
+        try:
+            views = days.day_view_add(day=day, visit=visit)
+        except days.DayClosed:
+            # Its day was closed while it was on its way: it counts on the next day.
+            day, before = totals.views_before(day=day + totals.ONE_DAY)
+            views = days.day_view_add(day=day, visit=visit)
+    except CounterUnavailable as error:
+        if failure_not_applied(error.__cause__ or error):
+            logger.warning("The view was not counted: DynamoDB refused it or it was never sent.")
         else:
             logger.warning(
-                "The view may have been counted: adding it to the total failed after it was "
-                "sent (%s), and it is not sent again.",
-                error,
+                "The view may have been counted: adding it to the day's views failed after it "
+                "was sent (%s), and it is not sent again.",
+                error.__cause__,
             )
-        raise CounterUnavailable() from error
-    return int(item.count) if len(keys) == 1 else count_get()
+        raise
+    return before + views
 
 
-def _day_figures(*, digest: str, day: dt.date, visit: Visit | None) -> list[Callable[[], object]]:
-    return [
-        lambda: days.day_view_add(day=day, visit=visit),
-        lambda: days.day_visitor_record(digest=digest, day=day),
-    ]
+def _visitor_record(*, digest: str, day: dt.date) -> None:
+    days.day_visitor_record(digest=digest, day=day)
+    if len(_seen) >= SEEN_LIMIT or any(seen_day != day for seen_day, _ in _seen):
+        _seen.clear()  # a new day, or too many to keep: forget them all
+    _seen.add((day, digest))
 
 
-def _count(*, digest: str | None, day: dt.date, visit: Visit | None = None) -> int:
-    """The total's ADD, and with a visitor the day's figures, sent at the same time."""
-    bookkeeping = _day_figures(digest=digest, day=day, visit=visit) if digest is not None else []
-    futures = [_executor().submit(in_context(call)) for call in bookkeeping]
+def _count(
+    *, digest: str | None, day: dt.date, visit: Visit | None = None, sums: Future | None = None
+) -> int:
+    """The view's ADD on its day, and with a visitor not yet counted today the unique-visitor
+    transaction, sent at the same time; returns the total after the view."""
+    marker = None
+    if digest is not None and (day, digest) not in _seen:
+        marker = _submit(lambda: _visitor_record(digest=digest, day=day))
     try:
-        total = _total_add()
+        return _views_add(day=day, visit=visit, sums=sums)
     finally:
-        for future in futures:
-            if future.exception() is not None:
-                logger.warning("A view was left out of the day's figures: %s", future.exception())
-    return total
+        if marker is not None and marker.exception() is not None:
+            logger.warning("A view was left out of the day's visitors: %s", marker.exception())
 
 
 @failures_raise(CounterUnavailable)
@@ -131,8 +140,8 @@ def count_increment(
 ) -> int:
     """Count one page view, without the limits, and return the total after it.
 
-    With a visitor, the day's views and (once per visitor and day) unique visitors are counted
-    too, at the same time as the total. `count_view` is what a visitor's request calls.
+    With a visitor, the day's unique visitors count it too (once per visitor and day).
+    `count_view` is what a visitor's request calls.
     """
     day = today or visitors.today()
     digest = visitors.visitor_digest(visitor=visitor, day=day) if visitor is not None else None
@@ -168,13 +177,15 @@ def count_view(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     now = _now()
     minute = int(now // 60)
     day = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    # A process's first view of the day reads the closed days' sum while it reads the salt.
+    sums = None if totals.views_known(day=day) else _submit(lambda: totals.views_before(day=day))
     digest = visitors.visitor_digest(visitor=visitor, day=day)
     standing = _limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
     if standing is limits.Standing.UNDER:
-        total = _count(digest=digest, day=day, visit=visit)
+        total = _count(digest=digest, day=day, visit=visit, sums=sums)
         return CountOutcome(count=total, counted=True, refused=False, retry_after=0)
     return CountOutcome(
-        count=count_get(),
+        count=_total_get(day=day, sums=sums),
         counted=False,
         refused=standing is limits.Standing.REFUSED,
         retry_after=60 - int(now) % 60,

@@ -41,6 +41,7 @@ BATCH_ROUNDS = 5  # sends of the keys DynamoDB left unprocessed before giving up
 LABELS = ("source", "campaign", "country", "device")
 SOURCES_SET = "sources"
 CAMPAIGNS_SET = "campaigns"
+CLOSED = "closed"  # set once the day's views are summed into the total (counter/services/totals.py)
 
 
 # This process's copy of the named sources and campaigns of a day whose set was found full
@@ -75,9 +76,11 @@ def _bounded(name: str, set_name: str, limit: int) -> Condition:
     return named.does_not_exist() | named.contains(name) | (size(named) < limit)
 
 
-def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campaign: str) -> None:
+def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campaign: str) -> int:
+    """One UpdateItem: the view and its labels, unless the day is closed or a named set is full;
+    returns the day's views after it."""
     actions: list[Action] = [Path(["views"]).add(1)]
-    conditions: list[Condition] = []
+    condition: Condition = Path([CLOSED]).does_not_exist()
     if visit is not None:
         labels = {"source": source, "country": visit.country, "device": visit.device}
         if campaign:
@@ -85,26 +88,25 @@ def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campai
         actions += [Path([f"{label}:{value}"]).add(1) for label, value in labels.items()]
         if source not in (visits.DIRECT, visits.OTHER):
             actions.append(Path([SOURCES_SET]).add({source}))
-            conditions.append(_bounded(source, SOURCES_SET, SOURCES_LIMIT))
+            condition &= _bounded(source, SOURCES_SET, SOURCES_LIMIT)
         if campaign not in ("", visits.OTHER):
             actions.append(Path([CAMPAIGNS_SET]).add({campaign}))
-            conditions.append(_bounded(campaign, CAMPAIGNS_SET, CAMPAIGNS_LIMIT))
-    condition = None
-    for part in conditions:
-        condition = part if condition is None else condition & part
+            condition &= _bounded(campaign, CAMPAIGNS_SET, CAMPAIGNS_LIMIT)
     table = DayItem._get_connection()
     request = table.get_operation_kwargs(
         _views_key(day),
         actions=actions,
         condition=condition,
-        # A full set answers with the item as it was, so the next send knows which label to
-        # count as "other" without reading it first.
-        return_values_on_condition_failure="ALL_OLD" if condition is not None else None,
+        return_values="UPDATED_NEW",
+        # A failed condition answers with the item as it was, so the next send knows which
+        # label to count as "other" (or that the day is closed) without reading it first.
+        return_values_on_condition_failure="ALL_OLD",
     )
     try:
-        table.connection.dispatch("UpdateItem", request)
+        answer = table.connection.dispatch("UpdateItem", request)
     except BOTOCORE_EXCEPTIONS as error:
         raise UpdateError(f"Failed to update item: {error}", error) from error
+    return _number(answer.get("Attributes", {}).get("views", {}))
 
 
 def _condition_failed_item(error: UpdateError) -> dict[str, Any] | None:
@@ -132,9 +134,14 @@ def _known(name: str, set_name: str, day: dt.date) -> str:
     return visits.OTHER if full is not None and name not in full else name
 
 
+class DayClosed(Exception):
+    """The day is closed: its views are in the total already, so no view may be added to it."""
+
+
 @failures_raise(CounterUnavailable)
-def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> None:
-    """Count a view in the day's views and, with a visit, under its labels: one UpdateItem.
+def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
+    """Count a view in the day's views and, with a visit, under its labels: one UpdateItem;
+    return the day's views after it. Raises DayClosed, writing nothing, if the day is closed.
 
     When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
     one is not among them, the condition fails, nothing is written, and the view is sent again
@@ -153,16 +160,45 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> None:
             source = visits.OTHER if source != visits.DIRECT else source
             campaign = visits.OTHER if campaign else campaign
         try:
-            _day_update(day=day, visit=visit, source=source, campaign=campaign)
-            return
+            return _day_update(day=day, visit=visit, source=source, campaign=campaign)
         except UpdateError as error:
             item = _condition_failed_item(error)
             if item is None:
                 raise
+            if CLOSED in item:
+                raise DayClosed(day.isoformat()) from error
             if source not in (visits.DIRECT, visits.OTHER):
                 source = _kept(source, item, SOURCES_SET, SOURCES_LIMIT, day)
             if campaign not in ("", visits.OTHER):
                 campaign = _kept(campaign, item, CAMPAIGNS_SET, CAMPAIGNS_LIMIT, day)
+    raise DayClosed(day.isoformat())  # the last send's only condition is the day's being open
+
+
+@failures_raise(CounterUnavailable)
+def day_close(*, day: dt.date) -> int:
+    """Close the day: from now on no view is added to it (a late one counts on the next day).
+    Returns its views, which can no longer change. One UpdateItem; closing twice is harmless."""
+    item = DayItem(_views_key(day))
+    item.update(actions=[DayItem.closed.set(True)])
+    return int(item.views)
+
+
+@failures_raise(CounterUnavailable)
+def day_views(*, day: dt.date) -> int:
+    """The day's views so far (strongly consistent; 0 for a day without any)."""
+    try:
+        return int(DayItem.get(_views_key(day), consistent_read=True).views)
+    except DayItem.DoesNotExist:
+        return 0
+
+
+@failures_raise(CounterUnavailable)
+def days_views(*, first: dt.date, last: dt.date) -> int:
+    """The views of the days from `first` to `last`, both included (0 if `first` is after
+    `last`); BatchGetItem in groups of 100 keys."""
+    count = (last - first).days + 1
+    keys = [_views_key(first + dt.timedelta(days=offset)) for offset in range(max(count, 0))]
+    return sum(_number(item.get("views", {})) for item in _items(keys).values())
 
 
 @failures_raise(CounterUnavailable)

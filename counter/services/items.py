@@ -7,7 +7,7 @@ docs/architecture.md, Data model.
 
 import datetime as dt
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 
 from resume_site.dynamodb import TableModel, TableUnavailable
 
@@ -25,18 +25,24 @@ class CounterUnavailable(TableUnavailable):
 
 
 class TotalItem(TableModel):
-    """The single counter item (one per shard when write sharding is on): total page views."""
+    """The views of every closed day: `before` is the sum of the views of every day up to and
+    including `through` (an ISO date), which is closed (counter/services/totals.py). `count` is
+    the running total of the design before issue 17, read once to carry it over."""
 
-    count = NumberAttribute(default=0)
+    before = NumberAttribute(null=True)
+    through = UnicodeAttribute(null=True)
+    count = NumberAttribute(null=True)
 
 
 class DayItem(TableModel):
-    """A figure of one UTC day, for the admin chart: `day#<day>` holds the day's views,
-    `uniques#<day>` its unique visitors. Two items, so that the unique-visitor transaction never
-    conflicts with the views' ADD that the same request sends at the same time."""
+    """A figure of one UTC day: `day#<day>` holds the day's views (and their labels, and
+    `closed` once the day's views are summed into the total), `uniques#<day>` its unique
+    visitors. Two items, so that the unique-visitor transaction never conflicts with the views'
+    ADD that the same request sends at the same time."""
 
     views = NumberAttribute(default=0)
     uniques = NumberAttribute(default=0)
+    closed = BooleanAttribute(null=True)
 
 
 class VisitorMarker(TableModel):

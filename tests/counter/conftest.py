@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.test.client import MULTIPART_CONTENT
 
+from tests.conftest import stored_views
 from tests.counter.delaying_proxy import DelayingProxy
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -55,12 +56,4 @@ def proxy(ddb_table: str, dynamodb_endpoint: str, settings) -> Iterator[Delaying
 @pytest.fixture
 def engine_total(ddb_table: str, dynamodb_endpoint: str) -> Callable[[], int]:
     """Reads the stored total straight from DynamoDB Local, past any proxy or setting."""
-    import boto3
-
-    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
-
-    def read() -> int:
-        item = engine.get_item(TableName=ddb_table, Key={"pk": {"S": "total"}}, ConsistentRead=True)
-        return int(item["Item"]["count"]["N"]) if "Item" in item else 0
-
-    return read
+    return lambda: stored_views(dynamodb_endpoint, ddb_table)

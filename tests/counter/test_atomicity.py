@@ -73,9 +73,3 @@ def test_processes_over_http_lose_no_update(unlimited_site, settings):
     assert today.views == PROCESSES * PER_PROCESS
     assert today.uniques == 1  # one machine, one user agent
 
-
-def test_sharded_counter_is_exact_under_threads(no_limits, settings):
-    settings.COUNTER_SHARDS = 8
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(_view_many, [25] * 16))
-    assert services.count_get() == 16 * 25

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
+from tests.conftest import stored_views
 from tests.deploy.conftest import stage_table
 from tests.deploy.lambda_host import API_HOST, LambdaProcess
 from tests.deploy.test_package import body_text, rest_event
@@ -325,12 +325,6 @@ def fresh_healthy_seconds(start_process, warm) -> dict[str, float]:
     }
 
 
-def stored_total(dynamodb_endpoint: str, table: str) -> int:
-    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
-    item = engine.get_item(TableName=table, Key={"pk": {"S": "total"}}, ConsistentRead=True)
-    return int(item.get("Item", {}).get("count", {"N": "0"})["N"])
-
-
 # --- The matrix -------------------------------------------------------------------------------
 
 
@@ -357,7 +351,7 @@ def test_every_path_keeps_its_promise_under_the_fault(
 ):
     octet = 10 + FAULTS.index(fault) * 10
     ledger = Ledger()
-    before = stored_total(dynamodb_endpoint, owner_table)
+    before = stored_views(dynamodb_endpoint, owner_table)
     fault_name = fault.removesuffix("-short").removesuffix("-long")
     proxy.delay = LATE_SHORT if fault == "late-short" else LATE_LONG
     # A sign-out that reached the engine ends every session of the account, so each run signs
@@ -387,7 +381,7 @@ def test_every_path_keeps_its_promise_under_the_fault(
     signed_in(signed)
     assert dashboard(warm, ip=f"192.0.{octet}.2", session=session_of(signed)).status == 200
 
-    added = stored_total(dynamodb_endpoint, owner_table) - before
+    added = stored_views(dynamodb_endpoint, owner_table) - before
     assert ledger.acknowledged <= added <= ledger.acknowledged + ledger.ambiguous
     if fault in NOTHING_APPLIED:
         assert added == ledger.acknowledged

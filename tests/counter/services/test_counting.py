@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from counter import services
-from counter.services import counting, days
+from counter.services import counting, days, totals, visitors
 from counter.visits import Visit
 from resume_site.clients import Client
 from resume_site.dynamodb import TableModel
@@ -112,10 +112,15 @@ def test_with_the_client_limit_off_the_visitor_has_a_bucket_of_its_own(
     assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_noon // 60)}"
 
 
-def test_count_increment_without_a_visitor_touches_only_the_total(table_scan):
-    assert services.count_increment() == 1
-    assert services.count_increment() == 2
-    assert [(item["pk"]["S"], item["count"]["N"]) for item in table_scan()] == [("total", "2")]
+def test_count_increment_without_a_visitor_touches_only_the_days_views(table_scan):
+    assert services.count_increment(today=DAY) == 1
+    assert services.count_increment(today=DAY) == 2
+    items = {item["pk"]["S"]: item for item in table_scan()}
+    assert set(items) == {"total", f"day#{DAY.isoformat()}"}
+    assert items[f"day#{DAY.isoformat()}"]["views"]["N"] == "2"
+    # The closed days' sum: nothing before DAY, written once by the process's first view.
+    assert items["total"]["before"]["N"] == "0"
+    assert items["total"]["through"]["S"] == (DAY - dt.timedelta(days=1)).isoformat()
 
 
 def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
@@ -127,15 +132,7 @@ def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
     assert [(s.views, s.uniques) for s in stats] == [(4, 2), (1, 1)]
 
 
-def test_sharded_counter_sums_its_shards(table_scan, settings):
-    settings.COUNTER_SHARDS = 4
-    totals = [services.count_increment() for _ in range(20)]
-    assert totals[-1] == 20
-    assert services.count_get() == 20
-    assert len({item["pk"]["S"] for item in table_scan()}) > 1
-
-
-def test_a_failure_of_the_days_figures_still_answers_the_counted_total(
+def test_a_failure_of_the_unique_visitor_transaction_still_answers_the_counted_total(
     moto_table, monkeypatch, caplog
 ):
     def fail(**_):
@@ -144,7 +141,10 @@ def test_a_failure_of_the_days_figures_still_answers_the_counted_total(
     monkeypatch.setattr(days, "day_visitor_record", fail)
     outcome = services.count_view(visitor=ALICE)
     assert (outcome.count, outcome.counted) == (1, True)
-    assert "left out of the day's figures" in caplog.text
+    assert "left out of the day's visitors" in caplog.text
+    monkeypatch.undo()
+    services.count_view(visitor=ALICE)  # not remembered as counted: the next view sends it
+    assert services.days_stats(days=1)[0].uniques == 1
 
 
 def test_an_unreachable_engine_raises_counter_unavailable(settings):
@@ -242,26 +242,35 @@ def round_trips(proxy, settings) -> RoundTrips:
 
 
 @pytest.mark.dynamodb_local
-def test_a_counted_view_sends_four_requests_in_two_round_trips_and_a_cold_one_three(
-    round_trips,
-):
-    services.count_view(visitor=ALICE)  # the process's first view of the day: the salt first
-    assert round_trips.sequential() == 3
+def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
+    services.count_view(visitor=ALICE)  # the table's first view: the sum is stored once
+    assert (round_trips.requests(), round_trips.sequential()) == (6, 3)
+    for memory in (visitors._salts, totals._sums, counting._seen):
+        memory.clear()  # a new process
+    round_trips.clear()
+    services.count_view(visitor=ALICE)
+    # the salt and the closed days' sum at once, the limits, the day's views and the marker
+    assert (round_trips.requests(), round_trips.sequential()) == (5, 3)
     visit = Visit(source="linkedin.com", campaign="acme", country="DE", device="phone")
-    for visitor in (BOB, BOB):  # a new visitor, then a returning one
-        round_trips.clear()
-        assert services.count_view(visitor=visitor, visit=visit).counted
-        assert round_trips.sequential() == 2
-        # both limits, then the total, the day's views with their labels, the marker
-        assert round_trips.requests() == 4
+    round_trips.clear()
+    assert services.count_view(visitor=BOB, visit=visit).counted  # a new visitor
+    # both limits, then the day's views with their labels and the marker at once
+    assert (round_trips.requests(), round_trips.sequential()) == (3, 2)
+    round_trips.clear()
+    assert services.count_view(visitor=BOB, visit=visit).counted  # seen by this process today
+    assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
+    assert services.days_stats(days=1)[0].uniques == 2
 
 
 @pytest.mark.dynamodb_local
 def test_with_the_limits_off_a_counted_view_waits_on_one_round_trip(round_trips, settings):
-    services.visitor_digest(visitor=ALICE)  # the day's salt is in memory
+    services.count_get()  # the day's salt and the closed days' sum are in memory
+    services.visitor_digest(visitor=ALICE)
     settings.COUNTER_VISITOR_LIMIT = 0
     settings.COUNTER_CLIENT_LIMIT = 0
     round_trips.clear()
     assert services.count_view(visitor=ALICE).counted
-    assert round_trips.sequential() == 1
-    assert round_trips.requests() == 3
+    assert (round_trips.requests(), round_trips.sequential()) == (2, 1)
+    round_trips.clear()
+    assert services.count_view(visitor=ALICE).counted
+    assert (round_trips.requests(), round_trips.sequential()) == (1, 1)
