@@ -2,10 +2,10 @@
 
 Starts its own in-memory DynamoDB Local on a free port, makes a throwaway table, and for each
 thread count lets N threads of this process share a fixed number of increments, once through
-`counter.services.count_increment()` (one ADD update of the day's item per view) and once through the classic
-Cloud Resume Challenge code (get the item, add 1, save it back) on another item of the same
-PynamoDB model. It prints a markdown table (stdout) of what was attempted, what was stored, the
-updates lost and the throughput, and one line per cell as it finishes (stderr).
+`counter.services.count_increment()` (one ADD update of the day's item per view) and once
+through the classic Cloud Resume Challenge code (get the item, add 1, save it back) on another
+item of the same PynamoDB model. It prints a markdown table (stdout) of what was attempted, what
+was stored, the updates lost and the throughput, and one line per cell as it finishes (stderr).
 
     .venv/bin/python bench/counter_contention.py [--ops 2000] [--threads 1,16,64] [--readme]
 

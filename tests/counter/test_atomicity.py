@@ -72,4 +72,3 @@ def test_processes_over_http_lose_no_update(unlimited_site, settings):
     today = services.days_stats(days=1)[0]
     assert today.views == PROCESSES * PER_PROCESS
     assert today.uniques == 1  # one machine, one user agent
-
