@@ -7,9 +7,10 @@ read-add-write: concurrent views would otherwise overwrite each other and be los
 which the API turns into a 503 and the dashboard into a notice; the resume page never waits on
 the counter.
 
-The modules: `counting` (a view: the limits, the total, the day's figures), `limits` (one
-conditional write per check), `days` (the day's views and unique visitors), `visitors` (the
-day's hashing key and the keyed hashes), `items` (the PynamoDB items, private to this package).
+The modules: `counting` (a view: the limits, the day's figures, the total), `limits` (one
+conditional write per check), `days` (the day's views and unique visitors), `totals` (the closed
+days' sum, which with the open day's views is the total), `visitors` (the day's hashing key and
+the keyed hashes), `items` (the PynamoDB items, private to this package).
 Everything outside the package uses the names below.
 """
 

@@ -1,5 +1,6 @@
 """The day's figures: views, where they came from (source, campaign, country, device), and unique
-visitors counted once per visitor and day.
+visitors counted once per visitor and day; the day's views also carry the total
+(counter/services/totals.py), so a view's ADD returns them and a closed day takes no more.
 
 A view's labels are counted in the same `UpdateItem` as the day's views, so they cost no request
 of their own, and they stay bounded whatever visitors send: at most SOURCES_LIMIT named sources
@@ -145,8 +146,8 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
 
     When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
     one is not among them, the condition fails, nothing is written, and the view is sent again
-    with that label as "other" (at most twice more; the last send names neither, so it has no
-    condition and cannot fail for it). The process then remembers the day's full set, and sends
+    with that label as "other" (at most twice more; the last send names neither, so its only
+    condition is that the day is open). The process then remembers the day's full set, and sends
     later new names as "other" at once.
     """
     source = visit.source if visit else visits.DIRECT
