@@ -32,7 +32,13 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from resume_site.dynamodb import TableModel, TableUnavailable, condition_failed, failures_raise
+from resume_site.dynamodb import (
+    TableModel,
+    TableUnavailable,
+    condition_failed,
+    failures_raise,
+    item_get,
+)
 
 ACCOUNT_INDEX_KEY = "owners"
 
@@ -110,10 +116,8 @@ def _account(item: AccountItem) -> Account:
 @failures_raise(OwnersUnavailable)
 def account_get(*, username: str) -> Account | None:
     """The account, or None if there is no account of that name."""
-    try:
-        return _account(AccountItem.get(_account_key(username), consistent_read=True))
-    except AccountItem.DoesNotExist:
-        return None
+    item = item_get(AccountItem, _account_key(username))
+    return _account(item) if item is not None else None
 
 
 @failures_raise(OwnersUnavailable)
@@ -180,9 +184,9 @@ def account_record_login(*, username: str, when: dt.datetime) -> Account:
 @failures_raise(OwnersUnavailable)
 def account_list() -> list[Account]:
     """Every account, sorted by username."""
-    try:
-        names = AccountIndex.get(ACCOUNT_INDEX_KEY, consistent_read=True).usernames or set()
-    except AccountIndex.DoesNotExist:
+    index = item_get(AccountIndex, ACCOUNT_INDEX_KEY)
+    names = (index.usernames or set()) if index is not None else set()
+    if not names:
         return []
     keys = [_account_key(name) for name in names]
     items = AccountItem.batch_get(keys, consistent_read=True)

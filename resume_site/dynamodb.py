@@ -35,7 +35,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 logger = logging.getLogger(__name__)
@@ -363,6 +366,45 @@ class TableModel(Model):
             events.register("needs-retry.dynamodb", _budget_charge, unique_id="budget-charge")
             events.register("after-call.dynamodb", _answer_check, unique_id="answer-check")
         return connection
+
+
+def item_get[M: TableModel](model: type[M], key: str) -> M | None:
+    """The item of `key` (strongly consistent), or None if there is none."""
+    try:
+        return model.get(key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def item_update_raw(
+    model: type[TableModel],
+    key: str,
+    *,
+    actions: list[Action],
+    condition: Condition | None = None,
+    return_values: str | None = None,
+    return_values_on_condition_failure: str | None = None,
+) -> dict[str, Any]:
+    """One UpdateItem answered as DynamoDB returns it (`Attributes` in DynamoDB's JSON, any
+    attribute, declared or not), for updates of attributes whose names are data (a label, a
+    visitor's count); a failure raises UpdateError as `Model.update` does."""
+    table = model._get_connection()
+    request = table.get_operation_kwargs(
+        key,
+        actions=actions,
+        condition=condition,
+        return_values=return_values,
+        return_values_on_condition_failure=return_values_on_condition_failure,
+    )
+    try:
+        return table.connection.dispatch("UpdateItem", request)
+    except BOTOCORE_EXCEPTIONS as error:
+        raise UpdateError(f"Failed to update item: {error}", error) from error
+
+
+def table_location() -> str:
+    """Where the table's engine is, for a message: the endpoint, or the AWS region."""
+    return settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
 
 
 def connections_reset() -> None:

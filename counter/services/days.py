@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.operand import Path
@@ -30,7 +29,7 @@ from counter.services.items import (
     VisitorMarker,
     day_start,
 )
-from resume_site.dynamodb import condition_failed, failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise, item_get, item_update_raw
 
 SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
 CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same
@@ -93,8 +92,8 @@ def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campai
         if campaign not in ("", visits.OTHER):
             actions.append(Path([CAMPAIGNS_SET]).add({campaign}))
             condition &= _bounded(campaign, CAMPAIGNS_SET, CAMPAIGNS_LIMIT)
-    table = DayItem._get_connection()
-    request = table.get_operation_kwargs(
+    answer = item_update_raw(
+        DayItem,
         _views_key(day),
         actions=actions,
         condition=condition,
@@ -103,10 +102,6 @@ def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campai
         # label to count as "other" (or that the day is closed) without reading it first.
         return_values_on_condition_failure="ALL_OLD",
     )
-    try:
-        answer = table.connection.dispatch("UpdateItem", request)
-    except BOTOCORE_EXCEPTIONS as error:
-        raise UpdateError(f"Failed to update item: {error}", error) from error
     return _number(answer.get("Attributes", {}).get("views", {}))
 
 
@@ -187,10 +182,8 @@ def day_close(*, day: dt.date) -> int:
 @failures_raise(CounterUnavailable)
 def day_views(*, day: dt.date) -> int:
     """The day's views so far (strongly consistent; 0 for a day without any)."""
-    try:
-        return int(DayItem.get(_views_key(day), consistent_read=True).views)
-    except DayItem.DoesNotExist:
-        return 0
+    item = item_get(DayItem, _views_key(day))
+    return int(item.views) if item is not None else 0
 
 
 @failures_raise(CounterUnavailable)

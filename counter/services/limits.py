@@ -14,13 +14,12 @@ both, and a view pays one request for its limits, not two.
 import datetime as dt
 import enum
 
-from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 
 from counter.services.items import CounterUnavailable, RateBucket
-from resume_site.dynamodb import condition_failed, failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise, item_update_raw
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
 BUCKET_LIFETIME = dt.timedelta(minutes=5)  # kept a few minutes past its minute, then TTL
@@ -54,20 +53,18 @@ def limit_check(
     if visitor:
         actions.append(visitor_path.add(1))
         condition &= _below(visitor_path, REFUSE_FACTOR * visitor_limit)
-    table = RateBucket._get_connection()
-    request = table.get_operation_kwargs(
-        f"rate#{subject}#{minute}",
-        actions=actions,
-        condition=condition,
-        return_values="UPDATED_NEW",
-    )
     try:
-        answer = table.connection.dispatch("UpdateItem", request)
-    except BOTOCORE_EXCEPTIONS as error:
-        failure = UpdateError(f"Failed to update item: {error}", error)
-        if condition_failed(failure):
+        answer = item_update_raw(
+            RateBucket,
+            f"rate#{subject}#{minute}",
+            actions=actions,
+            condition=condition,
+            return_values="UPDATED_NEW",
+        )
+    except UpdateError as error:
+        if condition_failed(error):
             return Standing.REFUSED
-        raise failure from error
+        raise
     stored = answer.get("Attributes", {})
     under = int(stored["attempts"]["N"]) <= limit
     if visitor:

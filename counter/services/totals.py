@@ -16,7 +16,7 @@ from pynamodb.exceptions import UpdateError
 
 from counter.services import days
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
-from resume_site.dynamodb import condition_failed, failures_raise
+from resume_site.dynamodb import condition_failed, failures_raise, item_get
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +24,6 @@ ONE_DAY = dt.timedelta(days=1)
 STORE_ATTEMPTS = 3  # reads of the total when another process stores the sum first
 
 _sums: dict[dt.date, int] = {}  # this process's copy: the views before the open day
-
-
-def _stored() -> TotalItem | None:
-    try:
-        return TotalItem.get(TOTAL_KEY, consistent_read=True)
-    except TotalItem.DoesNotExist:
-        return None
 
 
 def _sum_through(stored: TotalItem | None, yesterday: dt.date) -> int:
@@ -82,7 +75,7 @@ def views_before(*, day: dt.date) -> tuple[dt.date, int]:
         return day, cached
     yesterday = day - ONE_DAY
     for _ in range(STORE_ATTEMPTS):
-        stored = _stored()
+        stored = item_get(TotalItem, TOTAL_KEY)
         if stored is not None and stored.through is not None:
             through = dt.date.fromisoformat(stored.through)
             if through >= yesterday:

@@ -333,3 +333,35 @@ def test_a_malformed_answer_is_a_failure_not_a_crash(settings):
     finally:
         proxy.stop()
     assert isinstance(raised.value.__cause__.cause, dynamodb.MalformedAnswer)
+
+
+def test_item_get_answers_none_for_a_missing_item(moto_table):
+    assert dynamodb.item_get(counter_items.TotalItem, "total") is None
+    counter_items.TotalItem("total", before=3).save()
+    assert dynamodb.item_get(counter_items.TotalItem, "total").before == 3
+
+
+def test_item_update_raw_returns_undeclared_attributes_and_raises_update_error(moto_table):
+    from pynamodb.expressions.operand import Path
+
+    bucket = counter_items.RateBucket
+    answer = dynamodb.item_update_raw(
+        bucket, "rate#x", actions=[Path(["visitor:a"]).add(2)], return_values="UPDATED_NEW"
+    )
+    assert answer["Attributes"]["visitor:a"] == {"N": "2"}
+    with pytest.raises(UpdateError) as failure:
+        dynamodb.item_update_raw(
+            bucket,
+            "rate#x",
+            actions=[Path(["visitor:a"]).add(1)],
+            condition=Path(["visitor:a"]) < 2,
+        )
+    assert dynamodb.condition_failed(failure.value)
+
+
+def test_table_location_names_the_endpoint_or_the_region(settings):
+    settings.DYNAMODB_ENDPOINT_URL = "http://127.0.0.1:8001"
+    assert dynamodb.table_location() == "http://127.0.0.1:8001"
+    settings.DYNAMODB_ENDPOINT_URL = ""
+    settings.AWS_REGION = "eu-west-1"
+    assert dynamodb.table_location() == "AWS region eu-west-1"

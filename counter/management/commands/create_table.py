@@ -11,7 +11,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        where = settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
+        where = dynamodb.table_location()
         try:
             created = dynamodb.table_ensure()
         except dynamodb.TableUnavailable as error:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from owners import services
 from owners.models import Owner
+from resume_site import dynamodb
 
 PASSWORD_ENV = "ADMIN_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
@@ -68,7 +69,7 @@ class Command(BaseCommand):
         except services.AccountNotFound:
             raise CommandError(f"There is no account {username}.") from None
         except services.OwnersUnavailable as error:
-            where = settings.DYNAMODB_ENDPOINT_URL or f"AWS region {settings.AWS_REGION}"
+            where = dynamodb.table_location()
             start = (
                 ". Is DynamoDB Local running? Start it with `make run` (in another terminal, "
                 "any DYNAMODB_LOCAL_PORT: this command finds it), then run this again."
