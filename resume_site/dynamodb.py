@@ -13,9 +13,7 @@ connections), opened on first use with the settings of that moment; when a test 
 DynamoDB setting, `setting_changed` drops it so the next call opens one against the new values.
 
 A request is sent again only when DynamoDB certainly did not apply it (docs/architecture.md,
-Decisions, "Sent again only if not applied"): the SDK's own retries are off, and the connection's
-client resends a throttled request or one whose connection was refused, never one that timed out
-or lost its connection after it was sent, which DynamoDB may have applied.
+Decisions, "Sent again only if not applied"): `_resend_delay` below.
 """
 
 import contextvars

@@ -16,10 +16,9 @@ process's first view of the day also reads the day's salt and the closed days' s
 the same time. The calls of one step run on a small thread pool (botocore clients are
 thread-safe), made on first use and never at import.
 
-The views' ADD is never sent again once it may have been applied (resume_site/dynamodb.py): a
-timeout answers 503 and logs that the view may have been counted, so the stored total never
-exceeds the views. A failure of the unique-visitor transaction after the view was counted is
-logged and the answer is still the total.
+A failed view's ADD is logged as counted or possibly counted (docs/architecture.md, "Sent again
+only if not applied"); a failed unique-visitor transaction after the view was counted is logged
+and the answer is still the total.
 """
 
 import datetime as dt
