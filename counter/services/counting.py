@@ -86,29 +86,31 @@ def _total_get(*, day: dt.date, sums: Future | None = None) -> int:
 
 def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int:
     """ADD the view to its day's views and return the total after it."""
-    try:
-        day, before = sums.result() if sums is not None else totals.views_before(day=day)
-    except CounterUnavailable:
-        logger.warning("The view was not counted: the days before it could not be summed.")
-        raise
-    try:
+    for attempt in range(2):
         try:
-            views = days.day_view_add(day=day, visit=visit)
+            if sums is not None and attempt == 0:
+                day, before = sums.result()
+            else:
+                day, before = totals.views_before(day=day)
+        except CounterUnavailable:
+            logger.warning("The view was not counted: the days before it could not be summed.")
+            raise
+        try:
+            return before + days.day_view_add(day=day, visit=visit)
         except days.DayClosed:
-            # Its day was closed while it was on its way: it counts on the next day.
-            day, before = totals.views_before(day=day + totals.ONE_DAY)
-            views = days.day_view_add(day=day, visit=visit)
-    except CounterUnavailable as error:
-        if failure_not_applied(error.__cause__ or error):
-            logger.warning("The view was not counted: DynamoDB refused it or it was never sent.")
-        else:
-            logger.warning(
-                "The view may have been counted: adding it to the day's views failed after it "
-                "was sent (%s), and it is not sent again.",
-                error.__cause__,
-            )
-        raise
-    return before + views
+            day += totals.ONE_DAY  # closed while the view was on its way: it counts on the next
+        except CounterUnavailable as error:
+            if failure_not_applied(error.__cause__ or error):
+                logger.warning("The view was not counted: DynamoDB refused it or never got it.")
+            else:
+                logger.warning(
+                    "The view may have been counted: adding it to the day's views failed after "
+                    "it was sent (%s), and it is not sent again.",
+                    error.__cause__,
+                )
+            raise
+    logger.warning("The view was not counted: its day and the next were closed on its way.")
+    raise CounterUnavailable()
 
 
 def _visitor_record(*, digest: str, day: dt.date) -> None:
