@@ -47,6 +47,7 @@ _pool_lock = threading.Lock()
 # This process's visitors already among today's unique visitors, as (day, hash): their next
 # views skip the marker transaction, whose condition would fail anyway. Today's only.
 _seen: set[tuple[dt.date, str]] = set()
+_seen_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,10 @@ def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int
 
 def _visitor_record(*, digest: str, day: dt.date) -> None:
     days.day_visitor_record(digest=digest, day=day)
-    if len(_seen) >= SEEN_LIMIT or any(seen_day != day for seen_day, _ in _seen):
-        _seen.clear()  # a new day, or too many to keep: forget them all
-    _seen.add((day, digest))
+    with _seen_lock:
+        if len(_seen) >= SEEN_LIMIT or any(seen_day != day for seen_day, _ in _seen):
+            _seen.clear()  # a new day, or too many to keep: forget them all
+        _seen.add((day, digest))
 
 
 def _count(
