@@ -44,9 +44,9 @@ POOL_WORKERS = 8
 SEEN_LIMIT = 10_000  # visitors this process remembers as counted today, past which it forgets
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-# This process's visitors already among today's unique visitors, as (day, hash): their next
+# This process's visitors already among today's unique visitors, by their hash: their next
 # views skip the marker transaction, whose condition would fail anyway. Today's only.
-_seen: set[tuple[dt.date, str]] = set()
+_seen: dict[dt.date, set[str]] = {}
 _seen_lock = threading.Lock()
 
 
@@ -117,9 +117,10 @@ def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int
 def _visitor_record(*, digest: str, day: dt.date) -> None:
     days.day_visitor_record(digest=digest, day=day)
     with _seen_lock:
-        if len(_seen) >= SEEN_LIMIT or any(seen_day != day for seen_day, _ in _seen):
+        if day not in _seen or len(_seen[day]) >= SEEN_LIMIT:
             _seen.clear()  # a new day, or too many to keep: forget them all
-        _seen.add((day, digest))
+            _seen[day] = set()
+        _seen[day].add(digest)
 
 
 def _count(
@@ -128,7 +129,7 @@ def _count(
     """The view's ADD on its day, and with a visitor not yet counted today the unique-visitor
     transaction, sent at the same time; returns the total after the view."""
     marker = None
-    if digest is not None and (day, digest) not in _seen:
+    if digest is not None and digest not in _seen.get(day, ()):
         marker = _submit(lambda: _visitor_record(digest=digest, day=day))
     try:
         return _views_add(day=day, visit=visit, sums=sums)
