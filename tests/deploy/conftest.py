@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from deploy import package, stages
-from tests.deploy import lambda_host
-from tests.deploy.lambda_host import LambdaProcess, runtime_sdk_link
+from bench import lambda_host
+from bench.lambda_host import LambdaProcess, runtime_sdk_link
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from deploy import build_venv, package, zappa_callbacks
-from tests.deploy import lambda_host
+from bench import lambda_host
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 API_HOST = lambda_host.API_HOST
