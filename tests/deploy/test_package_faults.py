@@ -27,8 +27,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
-from tests.deploy.conftest import stage_table
 from bench.lambda_host import API_HOST, LambdaProcess
+from tests.deploy.conftest import stage_table
 from tests.deploy.test_package import body_text, rest_event
 from tests.fault_proxy import FaultProxy
 from tests.owners.conftest import PASSWORD
