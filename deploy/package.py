@@ -1,10 +1,10 @@
-"""The Lambda package: the build venv Zappa packages, the zip's contents check and bytecode, and
-`make package` (docs/deploy.md, "The package").
+"""The Lambda zip: the build venv it packages, its contents check, its bytecode; `make package`.
 
-    python -m deploy.package [--stage prod] [--output build/resume-site-prod.zip]
+    python -m deploy.package [STAGE]    # build/resume-site-STAGE.zip (prod by default)
+
+docs/deploy.md, "The package", says what is in the zip and why.
 """
 
-import argparse
 import compileall
 import hashlib
 import importlib.util
@@ -48,8 +48,7 @@ def _venv_digest() -> str:
 
 
 def packaging_venv() -> Path:
-    """The virtualenv Zappa must package: the active one if it is an up-to-date build venv (it
-    holds this stamp), else build/venv, (re)made with requirements.txt only. Never a dev venv."""
+    """The active venv if it is an up-to-date build venv (its stamp), else build/venv, (re)made."""
     active = Path(os.environ.get("VIRTUAL_ENV") or sys.prefix)
     for venv in (active, VENV_DIR):
         stamp = venv / STAMP
@@ -70,9 +69,7 @@ def site_packages(venv: Path) -> Path:
 
 
 def unexpected_entries(*, names: Iterable[str], project: Path, venv: Path) -> list[str]:
-    """The top-level names of the zip that are neither the project's runtime paths, Zappa's
-    entries, nor installed in the packaged venv; the project's tooling (deploy/, tests/, ...:
-    every other top-level path of the project tree) is never allowed."""
+    """The zip's top-level names that are not runtime code, Zappa's or the venv's; never tooling."""
     tooling = {path.name for path in project.iterdir()} - RUNTIME_PROJECT_PATHS
     installed = {path.name for path in site_packages(venv).iterdir()}
     allowed = (RUNTIME_PROJECT_PATHS | ZAPPA_ENTRIES | installed) - tooling
@@ -80,8 +77,7 @@ def unexpected_entries(*, names: Iterable[str], project: Path, venv: Path) -> li
 
 
 def add_bytecode(path: Path, *, runtime: str) -> int:
-    """Add an unchecked-hash .pyc (in __pycache__) beside every .py of the zip, compiled by this
-    interpreter, which must be the runtime's; returns how many (docs/performance.md)."""
+    """Append an unchecked-hash .pyc of every .py to the zip; returns how many."""
     running = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     if running != runtime:
         raise PackageError(
@@ -91,23 +87,22 @@ def add_bytecode(path: Path, *, runtime: str) -> int:
         with zipfile.ZipFile(path) as archive:
             sources = [name for name in archive.namelist() if name.endswith(".py")]
             archive.extractall(scratch, members=sources)
-        failed = [
-            name
-            for name in sources
-            if not compileall.compile_file(
-                Path(scratch, name),
-                ddir=str(Path(LAMBDA_TASK_ROOT, name).parent),
-                force=True,
-                quiet=1,
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-            )
-        ]
+        compileall.compile_dir(
+            scratch,
+            ddir=LAMBDA_TASK_ROOT,
+            force=True,
+            quiet=2,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        compiled = {
+            name: importlib.util.cache_from_source(name, optimization="") for name in sources
+        }
+        failed = [name for name, pyc in compiled.items() if not Path(scratch, pyc).exists()]
         if failed:
             raise PackageError(f"these files of the package do not compile: {', '.join(failed)}")
         with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
-            for name in sources:
-                compiled = importlib.util.cache_from_source(name, optimization="")
-                archive.write(Path(scratch, compiled), compiled)
+            for pyc in compiled.values():
+                archive.write(Path(scratch, pyc), pyc)
     return len(sources)
 
 
@@ -127,19 +122,9 @@ def build(*, stage: str = "prod", output: Path | None = None) -> Path:
     return output
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="prod", help="zappa_settings.json stage (default prod)")
-    parser.add_argument("--output", type=Path, help="zip (default build/resume-site-STAGE.zip)")
-    args = parser.parse_args(argv)
-    try:
-        path = build(stage=args.stage, output=args.output)
-    except PackageError as error:
-        print(f"error: {error.format_message()}", file=sys.stderr)
-        return 1
-    print(f"{path.name}: {path.stat().st_size / 2**20:.2f} MiB zipped (Lambda's limit 50 MiB)")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        built = build(stage=(sys.argv[1:] or ["prod"])[0])
+    except PackageError as error:
+        sys.exit(f"error: {error.format_message()}")
+    print(f"{built.name}: {built.stat().st_size / 2**20:.2f} MiB zipped (Lambda's limit 50 MiB)")

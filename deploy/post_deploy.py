@@ -1,5 +1,7 @@
-"""After the function is updated: throttle its API Gateway stage, and make the distribution drop
-its cached pages (docs/deploy.md, "Throttling at API Gateway" and "The edge")."""
+"""After the function is updated: throttle its API Gateway stage, drop the edge's cached pages.
+
+Zappa has no setting for either (docs/deploy.md, "Throttling at API Gateway" and "The edge").
+"""
 
 import time
 from typing import Any
@@ -13,8 +15,7 @@ LATE = "The function is updated, but the distribution serves the previous page f
 
 
 def throttle_stage(zappa_cli: Any) -> None:
-    """Set the stage-wide default rate and burst limits from `stage_throttling` (Zappa has no
-    setting for them)."""
+    """Set the stage-wide default rate and burst limits from `stage_throttling`."""
     limits = zappa_cli.stage_config["stage_throttling"]
     api_id = zappa_cli.zappa.get_api_id(zappa_cli.lambda_name)
     if not api_id:
@@ -37,8 +38,7 @@ def throttle_stage(zappa_cli: Any) -> None:
 
 
 def invalidate_cached_pages(zappa_cli: Any) -> str:
-    """Invalidate CACHED_PATHS on the distribution named by the `DistributionId` output of the
-    stage's `infra_stack`; returns the invalidation's id."""
+    """Invalidate CACHED_PATHS on the `infra_stack`'s DistributionId; returns its id."""
     stack = zappa_cli.stage_config["infra_stack"]
     try:
         cloudformation = zappa_cli.zappa.boto_client("cloudformation")

@@ -48,8 +48,7 @@ def _fetch(*, url: str, s3_client: Any) -> bytes:
 
 
 def parse_secrets(*, body: bytes, url: str) -> dict[str, str]:
-    """The object's variables: a flat JSON object of non-empty strings under names Lambda
-    accepts, holding SECRET_KEY."""
+    """The object's variables: a flat JSON object of strings, holding SECRET_KEY."""
     shape = f'it must be a flat JSON object such as {{"{REQUIRED_KEY}": "..."}}.'
     try:
         values = json.loads(body.decode("utf-8"))
@@ -79,8 +78,7 @@ def read_secrets(*, url: str, s3_client: Any) -> dict[str, str]:
 
 
 def add_secrets(zappa_cli: Any) -> None:
-    """Merge the stage's secrets into `zappa_cli.aws_environment_variables` (a new dict: the
-    loaded one is the raw base stage's), refusing a name the stage already sets."""
+    """Merge the stage's secrets into (a new) `zappa_cli.aws_environment_variables`."""
     config = zappa_cli.stage_config
     url = str(config.get(SETTING) or "")
     secrets = read_secrets(url=url, s3_client=zappa_cli.zappa.s3_client)

@@ -121,8 +121,7 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
 
 
 def check_stage(zappa_cli: Any) -> None:
-    """Refuse a base stage whatever the command, and list every problem of the stage (commands
-    that only read or remove what exists are let through)."""
+    """Refuse a base stage whatever the command, and a stage with problems unless unchecked."""
     stage = zappa_cli.api_stage
     extended_by = stages.base_stages(zappa_cli.zappa_settings).get(stage)
     if extended_by:
@@ -142,8 +141,7 @@ def check_stage(zappa_cli: Any) -> None:
 
 
 def check_prebuilt_zip(zappa_cli: Any, *, project: Path) -> None:
-    """Refuse a --zip unless it holds the settings module Zappa writes for this stage now, and
-    the static manifest just hashed in `project` from the files about to be published."""
+    """Refuse a --zip without today's settings module, or the manifest just hashed in `project`."""
     name = Path(zappa_cli.vargs["zip"]).name
     if not zipfile.is_zipfile(zappa_cli.vargs["zip"]):
         raise click.ClickException(f"--zip {name} is not a zip file: build it with `make package`")

@@ -43,9 +43,7 @@ def _git_files(checkout: Path, *args: str) -> list[str]:
 
 
 def work_in_tracked_copy(zappa_cli: Any) -> Path:
-    """Copy the files git tracks (as the working tree has them) into a scratch directory, removed
-    when Zappa exits, and make it Zappa's working directory, which Zappa packages. Paths given
-    relative to the checkout (--zip, --output) are made absolute first."""
+    """Make a copy of the files git tracks (as edited) the working directory Zappa packages."""
     checkout, vargs = Path.cwd(), zappa_cli.vargs
     if vargs.get("zip") and not str(vargs["zip"]).startswith("s3://"):
         vargs["zip"] = str((checkout / vargs["zip"]).resolve())
@@ -68,9 +66,7 @@ def work_in_tracked_copy(zappa_cli: Any) -> Path:
 
 
 def check_and_prepare(zappa_cli: Any) -> None:
-    """`settings` callback, before Zappa builds or uploads anything: check the stage; for deploy
-    and update read its secrets; for a command that packages, point Zappa at the build venv and
-    a copy of the tracked files, hash the static manifest into it, and check a prebuilt zip."""
+    """`settings` callback, before Zappa builds or uploads anything."""
     stage_checks.check_stage(zappa_cli)
     if zappa_cli.command in SECRET_COMMANDS:
         secret_env.add_secrets(zappa_cli)
@@ -86,8 +82,7 @@ def check_and_prepare(zappa_cli: Any) -> None:
 
 
 def add_bytecode(zappa_cli: Any) -> None:
-    """`zip` callback, before Zappa uploads the zip it just wrote: refuse anything but the
-    project's runtime code, Zappa's entries and the build venv's packages, then add bytecode."""
+    """`zip` callback, before Zappa uploads the zip it just wrote: check it, add bytecode."""
     path = Path(zappa_cli.zip_path)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
@@ -103,8 +98,7 @@ def add_bytecode(zappa_cli: Any) -> None:
 
 
 def finish_deploy(zappa_cli: Any) -> None:
-    """`post` callback, after the function is updated: throttle the stage, publish the static
-    files of the tracked copy Zappa deployed, then invalidate the distribution's cached pages."""
+    """`post` callback, after the function is updated."""
     post_deploy.throttle_stage(zappa_cli)
     static_files.publish_static(zappa_cli, project=Path.cwd())
     post_deploy.invalidate_cached_pages(zappa_cli)
