@@ -1,1 +1,1 @@
-"""Benchmarks: scripts run by `make bench` and `make lighthouse`; figures in bench/README.md."""
+"""Benchmarks (`make bench`, `make lighthouse`), and the Lambda host and proxy the tests share."""

@@ -1,5 +1,6 @@
-"""What telling crawlers from people costs (counter/api.py, docs/architecture.md "Only people's
-views count"): importing crawlerdetect, compiling its patterns, and matching User-Agents.
+"""What telling crawlers from people costs: importing crawlerdetect, compiling, matching.
+
+The check is counter/api.py's (docs/architecture.md, "Only people's views count").
 
     .venv/bin/python bench/crawler_detection.py [--repeat 5]
 

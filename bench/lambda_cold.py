@@ -2,28 +2,11 @@
 
     .venv/bin/python bench/lambda_cold.py [--pairs 7] [--events 300] [--zip PATH] [--readme]
 
-Measured as a new user would meet the site: the prod package that `make package` builds,
-unzipped, run by the Lambda runtime stand-in of the package tests (tests/deploy/lambda_runtime.py)
-in a fresh `python -S` process whose path holds only the package and the runtime's boto3, with
-PYTHONDONTWRITEBYTECODE=1 (Lambda's /var/task is read-only, so nothing compiled at run time is
-kept), the environment Lambda would give the function (the stage's `aws_environment_variables`
-and the SECRET_KEY the deploy adds to them from the stage's `secret_env`), and DynamoDB Local. The
-yardstick is bench/baseline/handler.py, the bare boto3 counter, run the same way on the same
-engine with the same API Gateway (REST, v1) events.
-
-- Cold: a fresh process per run, timed from outside: process start -> `handler` imported (init)
-  -> the answer to one POST /api/count (first invoke). Peak RSS (VmHWM) and CPU time are read
-  from /proc right after that answer. One untimed pair first, then `--pairs` pairs in
-  alternating order (ours first, then bare first); medians, min-max spread, and the median of the
-  per-pair ratios.
-- Warm: one process of each, `--warmup` untimed rounds, then `--events` rounds of POST
-  /api/count (ours, bare), GET / and GET /api/count (ours), interleaved; the handler's own run
-  time (Lambda's Duration) as p50/p99. GET /api/count is one DynamoDB read, so set beside the
-  bare POST (one write) it shows what the framework adds around a single round trip.
-- Sizes of the zip and of what it unzips to; an import-time profile (`python -X importtime`) of
-  one more cold process, summed by top-level package.
-
-Prints the report as markdown; `--readme` also rewrites this bench's section of bench/README.md.
+The prod zip (`make package`, or --zip) and bench/baseline/handler.py each run in fresh
+processes of the runtime stand-in (bench/lambda_host.py) on DynamoDB Local, fed the same API
+Gateway events: cold pairs, warm rounds (again with latency added to every DynamoDB answer), a
+phase profile and an import-time profile. The method is in bench/README.md; `--readme` rewrites
+this bench's section there. Prints the report as markdown.
 """
 
 import argparse
@@ -43,36 +26,31 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import lambda_host, report  # noqa: E402
+from bench.delaying_proxy import DelayingProxy  # noqa: E402
 from deploy import stages  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
-from tests.counter.delaying_proxy import DelayingProxy  # noqa: E402
-from tests.deploy import lambda_host  # noqa: E402
-from tests.deploy.lambda_host import ANSWER_TIMEOUT_SECONDS  # noqa: E402
 
 STAGE = "prod"
 PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
 BASELINE = ROOT / "bench" / "baseline" / "handler.py"
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+PHASES = ROOT / "bench" / "cold_phases.py"
 GOALS = {"cold": 2.0, "rss": 1.6, "warm_post": 1.5, "warm_get_ms": 2.0, "zip_mib": 8.0}
 OURS, BARE = "ours", "bare"
-# Ours again with the per-minute limits off (COUNTER_VISITOR_LIMIT and COUNTER_CLIENT_LIMIT 0):
-# a counted POST then waits on one DynamoDB round trip instead of two (docs/architecture.md,
-# "A POST's round trips"). Timed in the warm rounds only.
+# Ours with the per-minute limits off: a counted POST waits on one round trip instead of two
+# (docs/architecture.md, "A POST's round trips"). Timed in the warm rounds only.
 UNLIMITED = "ours, limits off"
 LIMITS_OFF = {"COUNTER_VISITOR_LIMIT": "0", "COUNTER_CLIENT_LIMIT": "0"}
 PHASE_RUNS = 5
-# DynamoDB Local answers on loopback in well under a millisecond of network time, so its figures
-# are CPU (botocore's and the engine's, sharing the machine's cores), and requests sent at once
-# barely overlap. DynamoDB answers from the network, a few milliseconds away, and serves
-# requests in parallel: the warm POSTs are timed again with this much added to every answer by
-# a proxy, for ours and the bare handler alike.
+# DynamoDB Local answers on loopback, so its figures are CPU; DynamoDB answers from a few
+# milliseconds away. The warm POSTs are timed again with this much added to every answer.
 LATENCY_MS = 5.0
 
 
@@ -80,150 +58,57 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-# --- Events ---------------------------------------------------------------------------------
-
-
-def rest_event(method: str, path: str, *, number: int) -> dict[str, Any]:
-    """An API Gateway REST (payload v1) proxy event from visitor `number`: each event comes from
-    its own source IP (RFC 2544's benchmarking range), as the visits of a resume site do."""
-    return lambda_host.rest_event(
-        method,
-        path,
-        source_ip=f"198.18.{number // 256 % 256}.{number % 256}",
-        user_agent=USER_AGENT,
-        stage=STAGE,
-    )
-
-
-# --- One Lambda container -------------------------------------------------------------------
-
-
-class Container(lambda_host.LambdaProcess):
-    """One fresh runtime process answering events with `handler.lambda_handler`, whose memory
-    and CPU time are read from /proc; with `importtime`, its `-X importtime` log goes there."""
-
-    def __init__(self, *, task: Path, sdk: Path, env: dict[str, str], importtime: Path | None):
-        self.log = importtime.open("wb") if importtime else None
-        super().__init__(
-            task=task,
-            sdk=sdk,
-            env=env,
-            flags=("-X", "importtime") if importtime else (),
-            stderr=self.log or subprocess.DEVNULL,
-        )
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        answer = super().invoke(event)
-        if "response" not in answer:
-            raise RuntimeError(f"the handler raised:\n{answer.get('raised')}")
-        return answer
-
-    def peak_rss_mib(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        if match is None:
-            raise RuntimeError("no VmHWM in /proc/PID/status (Linux only)")
-        return int(match.group(1)) / 1024
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
-        return (utime + stime) / os.sysconf("SC_CLK_TCK")
-
-    def close(self) -> None:
-        super().close()
-        if self.log is not None:
-            self.log.close()
-
-
-def counted(answer: dict[str, Any]) -> int:
-    """The total in a counter response; fails loudly if the POST was not a counted 200."""
-    response = answer["response"]
-    if response.get("statusCode") != 200:
-        raise RuntimeError(f"POST /api/count answered {response.get('statusCode')}: {response}")
-    body = json.loads(response["body"])
-    if body.get("counted") is False:
-        raise RuntimeError(f"POST /api/count did not count the view: {body}")
-    return int(body["count"])
-
-
-# --- The set-up: package, baseline, SDK, engine ---------------------------------------------
+def counted(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer, after checking it is a counted 200 to POST /api/count."""
+    response = answer.get("response") or {}
+    body = json.loads(response.get("body") or "{}")
+    if response.get("statusCode") != 200 or body.get("counted") is False:
+        raise RuntimeError(f"POST /api/count was not counted: {answer}")
+    return answer
 
 
 @dataclass
 class Setup:
-    zip_path: Path
+    """The unzipped package and the bare handler, their environments, the runtime's SDK and
+    the engine; every event comes from its own source IP (RFC 2544's benchmarking range)."""
+
     config: dict[str, Any]
     tasks: dict[str, Path]
     sdk: Path
     envs: dict[str, dict[str, str]]
-    table: str
     dynamodb: str
-    visitors: Iterator[int] = field(default_factory=lambda: iter(range(1, 10**9)))
+    visitors: Iterator[int] = field(default_factory=lambda: count(1))
 
-    def start(self, kind: str, *, importtime: Path | None = None) -> Container:
-        return Container(
-            task=self.tasks[kind], sdk=self.sdk, env=self.envs[kind], importtime=importtime
+    def start(self, kind: str, **options: Any) -> lambda_host.LambdaProcess:
+        env = {**self.envs[kind], **options.pop("env", {})}
+        options.setdefault("stderr", subprocess.DEVNULL)
+        return lambda_host.LambdaProcess(task=self.tasks[kind], sdk=self.sdk, env=env, **options)
+
+    def event(self, method: str, path: str) -> dict[str, Any]:
+        number = next(self.visitors)
+        return lambda_host.rest_event(
+            method,
+            path,
+            source_ip=f"198.18.{number // 256 % 256}.{number % 256}",
+            user_agent=lambda_host.BROWSER_USER_AGENT,
+            stage=STAGE,
         )
 
-    def post(self, container: Container) -> dict[str, Any]:
-        return container.invoke(rest_event("POST", "/api/count", number=next(self.visitors)))
+    def post(self, container: lambda_host.LambdaProcess) -> dict[str, Any]:
+        return counted(container.invoke(self.event("POST", "/api/count")))
 
-    def get(self, container: Container, path: str) -> dict[str, Any]:
-        answer = container.invoke(rest_event("GET", path, number=next(self.visitors)))
-        if answer["response"].get("statusCode") != 200:
-            raise RuntimeError(f"GET {path} answered {answer['response'].get('statusCode')}")
+    def get(self, container: lambda_host.LambdaProcess, path: str) -> dict[str, Any]:
+        answer = container.invoke(self.event("GET", path))
+        if (answer.get("response") or {}).get("statusCode") != 200:
+            raise RuntimeError(f"GET {path} did not answer 200: {answer}")
         return answer
-
-
-def stage_config() -> dict[str, Any]:
-    """The stage as Zappa deploys it: merged over the base stage it extends."""
-    return stages.stage_config(stage=STAGE)
-
-
-def build_package() -> Path:
-    progress("building the package: make package ...")
-    make = shutil.which("make") or "make"
-    # The build's progress goes to stderr with the bench's own: stdout carries only the report.
-    subprocess.run(
-        [make, "--no-print-directory", "package"], cwd=ROOT, stdout=sys.stderr, check=True
-    )
-    return PACKAGE
-
-
-def unzip(zip_path: Path, target: Path) -> Path:
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(target)
-    return target
-
-
-def lambda_environment(
-    *, task: Path, config: dict[str, Any], dynamodb: str, secret_key: str, handler: str
-) -> dict[str, str]:
-    """What Lambda puts in the function's environment (lambda_host.lambda_environment), with
-    the handler Lambda would be configured to call."""
-    env = lambda_host.lambda_environment(
-        task=task, config=config, secret_key=secret_key, dynamodb_endpoint=dynamodb, stage=STAGE
-    )
-    return {
-        **env,
-        "_HANDLER": handler,
-        # The bare handler's table, which Zappa's stage sets through zappa_settings.py for ours.
-        "DYNAMODB_TABLE": config["environment_variables"]["DYNAMODB_TABLE"],
-    }
 
 
 def table_create(*, endpoint: str, name: str, region: str) -> None:
     """The stage's table in DynamoDB Local (key `pk`, on demand), and a warm engine."""
     import boto3
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # noqa: S106 (DynamoDB Local takes any key)
-    )
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
     client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -249,32 +134,26 @@ def prepared(zip_path: Path, config: dict[str, Any]) -> Iterator[Setup]:
         dynamodb_local.running() as dynamodb,
     ):
         root = Path(scratch)
-        tasks = {OURS: unzip(zip_path, root / "task-ours"), BARE: root / "task-bare"}
+        tasks = {OURS: root / "task-ours", BARE: root / "task-bare"}
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(tasks[OURS])
         tasks[BARE].mkdir()
         shutil.copy2(BASELINE, tasks[BARE] / "handler.py")
         table_create(endpoint=dynamodb, name=table, region=config["aws_region"])
         secret_key = secrets.token_urlsafe(64)
         envs = {
-            kind: lambda_environment(
-                task=task,
-                config=config,
-                dynamodb=dynamodb,
-                secret_key=secret_key,
-                handler="handler.lambda_handler",
+            kind: lambda_host.lambda_environment(
+                task=task, config=config, secret_key=secret_key, dynamodb_endpoint=dynamodb
             )
+            # The handler Lambda calls, and the bare handler's table (Zappa's settings name
+            # it for ours).
+            | {"_HANDLER": "handler.lambda_handler", "DYNAMODB_TABLE": table}
             for kind, task in tasks.items()
         }
         tasks[UNLIMITED] = tasks[OURS]
-        envs[UNLIMITED] = {**envs[OURS], **LIMITS_OFF}
-        yield Setup(
-            config=config,
-            zip_path=zip_path,
-            tasks=tasks,
-            sdk=lambda_host.runtime_sdk_link(root / "var-runtime"),
-            envs=envs,
-            table=table,
-            dynamodb=dynamodb,
-        )
+        envs[UNLIMITED] = envs[OURS] | LIMITS_OFF
+        sdk = lambda_host.runtime_sdk_link(root / "var-runtime")
+        yield Setup(config=config, tasks=tasks, sdk=sdk, envs=envs, dynamodb=dynamodb)
 
 
 # --- Measurements ---------------------------------------------------------------------------
@@ -286,7 +165,6 @@ class Cold:
     invoke: float  # the first POST's answer, seconds
     rss_mib: float
     cpu: float  # user + system CPU of the process up to the first answer, seconds
-    handler_ms: float  # the first invoke as the handler saw it
 
     @property
     def total(self) -> float:
@@ -296,15 +174,13 @@ class Cold:
 def cold_run(setup: Setup, kind: str) -> Cold:
     container = setup.start(kind)
     try:
-        answer = setup.post(container)
+        setup.post(container)
         answered = time.perf_counter()
-        counted(answer)
         return Cold(
             init=container.ready - container.started,
             invoke=answered - container.ready,
             rss_mib=container.peak_rss_mib(),
             cpu=container.cpu_seconds(),
-            handler_ms=answer["handler_ms"],
         )
     finally:
         container.close()
@@ -320,9 +196,8 @@ def cold_pairs(setup: Setup, pairs: int) -> list[dict[str, Cold]]:
         pair = {kind: cold_run(setup, kind) for kind in order}
         results.append(pair)
         progress(
-            f"cold pair {number + 1}/{pairs} ({order[0]} first): ours "
-            f"{pair[OURS].total:.3f} s, bare {pair[BARE].total:.3f} s, "
-            f"ratio {pair[OURS].total / pair[BARE].total:.2f}x"
+            f"cold pair {number + 1}/{pairs} ({order[0]} first): ours {pair[OURS].total:.3f} s, "
+            f"bare {pair[BARE].total:.3f} s, ratio {pair[OURS].total / pair[BARE].total:.2f}x"
         )
     return results
 
@@ -335,60 +210,41 @@ class Warm:
     rss_mib: dict[str, float]
 
 
-def warm_run(setup: Setup, *, events: int, warmup: int) -> Warm:
-    progress(f"warm: {warmup} untimed rounds, then {events} rounds, interleaved ...")
-    containers = {kind: setup.start(kind) for kind in (OURS, UNLIMITED, BARE)}
-    post_ms: dict[str, list[float]] = {kind: [] for kind in containers}
-    page_ms: list[float] = []
-    read_ms: list[float] = []
-    try:
-        for number in range(warmup + events):
-            timed = number >= warmup
-            for kind in containers:
-                answer = setup.post(containers[kind])
-                counted(answer)
-                if timed:
-                    post_ms[kind].append(answer["handler_ms"])
-            page = setup.get(containers[OURS], "/")
-            read = setup.get(containers[OURS], "/api/count")
-            if timed:
-                page_ms.append(page["handler_ms"])
-                read_ms.append(read["handler_ms"])
-        rss = {kind: container.peak_rss_mib() for kind, container in containers.items()}
-    finally:
-        for container in containers.values():
-            container.close()
-    return Warm(post_ms=post_ms, page_ms=page_ms, read_ms=read_ms, rss_mib=rss)
-
-
-def latency_run(
-    setup: Setup, *, events: int, warmup: int, latency_ms: float
-) -> dict[str, list[float]]:
-    """Warm POSTs of ours (limits on and off) and the bare handler, interleaved, with
-    `latency_ms` added to every DynamoDB answer by a proxy; handler ms of each timed POST."""
-    progress(f"warm POSTs with {latency_ms:g} ms added to every DynamoDB answer ...")
-    proxy = DelayingProxy(int(setup.dynamodb.rsplit(":", 1)[1])).start()
-    proxy.delay = latency_ms / 1000
-    through = {"DYNAMODB_ENDPOINT_URL": proxy.url, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url}
-    containers: dict[str, Container] = {}
+def warm_rounds(setup: Setup, *, events: int, warmup: int, latency_ms: float = 0) -> Warm:
+    """One warm process of each kind; `warmup` untimed rounds, then `events` rounds of a POST
+    to each, interleaved, and (on loopback only) GET / and GET /api/count of ours; the
+    handler's own ms of each. With `latency_ms`, a proxy adds it to every DynamoDB answer."""
+    proxy = None
+    env: dict[str, str] = {}
+    if latency_ms:
+        proxy = DelayingProxy(int(setup.dynamodb.rsplit(":", 1)[1])).start()
+        proxy.delay = latency_ms / 1000
+        env = {"DYNAMODB_ENDPOINT_URL": proxy.url, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url}
+    containers: dict[str, lambda_host.LambdaProcess] = {}
+    warm = Warm(post_ms={}, page_ms=[], read_ms=[], rss_mib={})
     try:
         for kind in (OURS, UNLIMITED, BARE):
-            env = {**setup.envs[kind], **through}
-            containers[kind] = Container(
-                task=setup.tasks[kind], sdk=setup.sdk, env=env, importtime=None
-            )
-        post_ms: dict[str, list[float]] = {kind: [] for kind in containers}
+            containers[kind] = setup.start(kind, env=env)
+            warm.post_ms[kind] = []
         for number in range(warmup + events):
+            timed = number >= warmup
             for kind, container in containers.items():
                 answer = setup.post(container)
-                counted(answer)
-                if number >= warmup:
-                    post_ms[kind].append(answer["handler_ms"])
+                if timed:
+                    warm.post_ms[kind].append(answer["handler_ms"])
+            if not latency_ms:
+                page = setup.get(containers[OURS], "/")
+                read = setup.get(containers[OURS], "/api/count")
+                if timed:
+                    warm.page_ms.append(page["handler_ms"])
+                    warm.read_ms.append(read["handler_ms"])
+        warm.rss_mib = {kind: container.peak_rss_mib() for kind, container in containers.items()}
     finally:
         for container in containers.values():
             container.close()
-        proxy.stop()
-    return post_ms
+        if proxy is not None:
+            proxy.stop()
+    return warm
 
 
 @dataclass
@@ -397,75 +253,27 @@ class ImportProfile:
     by_package: list[tuple[str, float, int]]  # (top-level package, self ms, modules)
 
 
-def import_profile(setup: Setup, scratch: Path) -> ImportProfile:
+def import_profile(setup: Setup) -> ImportProfile:
     """`python -X importtime` of one cold process up to its first counted answer."""
-    log = scratch / "importtime.log"
-    container = setup.start(OURS, importtime=log)
-    try:
-        counted(setup.post(container))
-    finally:
-        container.close()
+    with tempfile.TemporaryFile() as log:
+        container = setup.start(OURS, flags=("-X", "importtime"), stderr=log)
+        try:
+            setup.post(container)
+        finally:
+            container.close()
+        log.seek(0)
+        lines = log.read().decode(errors="replace").splitlines()
     by_package: dict[str, list[float]] = defaultdict(list)
-    pattern = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \|(\s*)(\S+)")
-    for line in log.read_text(errors="replace").splitlines():
-        match = pattern.match(line)
+    for line in lines:
+        match = re.match(r"^import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
         if match:
-            by_package[match.group(3).split(".")[0]].append(int(match.group(1)) / 1000)
+            by_package[match.group(2).split(".")[0]].append(int(match.group(1)) / 1000)
     ranked = sorted(
         ((name, sum(times), len(times)) for name, times in by_package.items()),
         key=lambda row: row[1],
         reverse=True,
     )
     return ImportProfile(total_ms=sum(row[1] for row in ranked), by_package=ranked)
-
-
-# A cold start split into phases, in a separately instrumented process (the timed runs above are
-# not instrumented). Run as `python -S -c PHASES TASK_DIR SDK_DIR KIND` with one POST event on
-# stdin; prints [[phase, cpu_s, wall_s, peak_rss_mib], ...] marking the end of each phase. Ours
-# imports Zappa's handler module without instantiating it, then instantiates it with marks
-# around the import of the app module (Django's WSGI module, then its set-up, then the
-# warm-up), in the order of a real start.
-PHASES = r"""
-import importlib, json, os, re, sys, time, types
-sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[1:]]
-os.chdir(sys.argv[1])
-answers, sys.stdout = sys.stdout, sys.stderr
-marks = []
-def mark(name):
-    status = open("/proc/self/status").read()
-    peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
-    marks.append((name, time.process_time(), time.perf_counter(), peak))
-mark("interpreter start")
-import boto3
-mark("import boto3 (the runtime's SDK)")
-if sys.argv[3] == "ours":
-    import handler
-    mark("Zappa's handler module (werkzeug, asyncio, tarfile)")
-    def import_app(name):
-        if name != "resume_site.wsgi":
-            return importlib.import_module(name)
-        import django.core.wsgi
-        mark("Django's WSGI handler module")
-        get_application = django.core.wsgi.get_wsgi_application
-        def timed_application():
-            application = get_application()
-            mark("Django set-up: settings, apps, middleware")
-            return application
-        django.core.wsgi.get_wsgi_application = timed_application
-        module = importlib.import_module(name)
-        mark("warm-up: URL resolver, views, page (resume_site/warmup.py)")
-        return module
-    handler.importlib = types.SimpleNamespace(import_module=import_app)
-    handler.global_handler = handler.LambdaHandler()
-else:
-    import handler
-    mark("the handler module: one boto3 client")
-event = json.loads(sys.stdin.readline())
-response = handler.lambda_handler(event, None)
-assert response["statusCode"] == 200, response
-mark("first POST /api/count (client, requests)")
-answers.write(json.dumps(marks))
-"""
 
 
 @dataclass
@@ -477,21 +285,21 @@ class Phase:
 
 
 def phase_profile(setup: Setup, runs: int) -> dict[str, list[Phase]]:
-    """Median CPU and wall time of each phase of a cold start, and the peak RSS at its end."""
+    """Median CPU and wall time of each phase of a cold start (bench/cold_phases.py), and the
+    peak RSS at its end."""
     samples: dict[str, list[list[Any]]] = {OURS: [], BARE: []}
     for number in range(runs):
         for kind in (OURS, BARE) if number % 2 == 0 else (BARE, OURS):
             env = dict(setup.envs[kind])
-            env.pop("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT", None)  # instantiated by PHASES
-            event = rest_event("POST", "/api/count", number=next(setup.visitors))
+            env.pop("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT", None)  # cold_phases.py instantiates
             result = subprocess.run(
-                [sys.executable, "-S", "-c", PHASES, str(setup.tasks[kind]), str(setup.sdk), kind],
+                [sys.executable, "-S", str(PHASES), str(setup.tasks[kind]), str(setup.sdk), kind],
                 cwd=setup.tasks[kind],
                 env=env,
-                input=json.dumps(event) + "\n",
+                input=json.dumps(setup.event("POST", "/api/count")) + "\n",
                 capture_output=True,
                 text=True,
-                timeout=ANSWER_TIMEOUT_SECONDS,
+                timeout=lambda_host.ANSWER_TIMEOUT_SECONDS,
                 check=False,
             )
             if result.returncode != 0:
@@ -508,14 +316,8 @@ def phase_profile(setup: Setup, runs: int) -> dict[str, list[Phase]]:
                 cpu.append((cpu_s - before[1]) * 1000)
                 wall.append((wall_s - before[2]) * 1000)
                 peak.append(peak_mib)
-            phases.append(
-                Phase(
-                    name=name,
-                    cpu_ms=statistics.median(cpu),
-                    wall_ms=statistics.median(wall),
-                    peak_mib=statistics.median(peak),
-                )
-            )
+            medians = (statistics.median(values) for values in (cpu, wall, peak))
+            phases.append(Phase(name, *medians))
         profile[kind] = phases
     return profile
 
@@ -536,7 +338,8 @@ def stored_totals(setup: Setup) -> dict[str, int]:
     client = boto3.client(
         "dynamodb", endpoint_url=setup.dynamodb, region_name=setup.config["aws_region"]
     )
-    pages = client.get_paginator("scan").paginate(TableName=setup.table, ConsistentRead=True)
+    table = setup.config["environment_variables"]["DYNAMODB_TABLE"]
+    pages = client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
     items = [item for page in pages for item in page["Items"]]
     days = [item for item in items if item["pk"]["S"].startswith("day#")]
     (bare,) = [item for item in items if item["pk"]["S"] == "bare-total"]
@@ -549,9 +352,8 @@ def stored_totals(setup: Setup) -> dict[str, int]:
 # --- The report -----------------------------------------------------------------------------
 
 
-def quantile(values: Sequence[float], q: int) -> float:
-    """The q-th percentile (1..99) of `values`."""
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def p50_p99(values: Sequence[float]) -> tuple[float, float]:
+    return statistics.median(values), statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 def spread(values: Sequence[float], unit: str, digits: int) -> str:
@@ -563,107 +365,96 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-def _latency_rows(latency: tuple[float, dict[str, list[float]]] | None) -> list[str]:
-    """The warm POST rows of the run with network latency added (none if it was skipped)."""
-    if latency is None:
-        return []
-    added, post_ms = latency
-    p50 = {kind: statistics.median(values) for kind, values in post_ms.items()}
-    p99 = {kind: quantile(values, 99) for kind, values in post_ms.items()}
-    return [
-        f"| · with {added:g} ms added to every DynamoDB answer, p50 / p99 of "
-        f"{len(post_ms[OURS])} | {p50[OURS]:.2f} / {p99[OURS]:.2f} ms "
-        f"| {p50[BARE]:.2f} / {p99[BARE]:.2f} ms | {p50[OURS] / p50[BARE]:.2f}x (p50) | | |",
-        f"| · · and the limits off | {p50[UNLIMITED]:.2f} / {p99[UNLIMITED]:.2f} ms | "
-        f"| {p50[UNLIMITED] / p50[BARE]:.2f}x (p50) | | |",
-    ]
+def row(*cells: str) -> str:
+    return f"| {' | '.join(cells)} |"
 
 
-def render(
-    *,
-    cold: list[dict[str, Cold]],
-    warm: Warm,
-    profile: ImportProfile,
-    phases: dict[str, list[Phase]],
-    size: tuple[int, int, int, int],
-    stage: dict[str, Any],
-    checked: str,
-    latency: tuple[float, dict[str, list[float]]] | None = None,
-) -> str:
+def summary_rows(
+    cold: list[dict[str, Cold]], warm: Warm, latency: tuple[float, Warm] | None, size: tuple
+) -> list[str]:
     def column(kind: str, attribute: str) -> list[float]:
         return [getattr(pair[kind], attribute) for pair in cold]
 
-    def ratios(attribute: str) -> list[float]:
-        return [getattr(p[OURS], attribute) / getattr(p[BARE], attribute) for p in cold]
+    def cold_row(label: str, attribute: str, unit: str, digits: int, goal: str = "") -> str:
+        ratios = [getattr(p[OURS], attribute) / getattr(p[BARE], attribute) for p in cold]
+        ratio = statistics.median(ratios)
+        ours, bare = (spread(column(kind, attribute), unit, digits) for kind in (OURS, BARE))
+        spread_ratio = f"{ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+        met = (f"≤ {GOALS[goal]:.1f}x", verdict(ratio <= GOALS[goal])) if goal else ("", "")
+        return row(label, ours, bare, spread_ratio, *met)
 
-    def ratio_cell(attribute: str) -> str:
-        values = ratios(attribute)
-        return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
+    def post_row(label: str, posts: dict[str, list[float]], kind: str, goal: bool = False) -> str:
+        cells = {
+            name: "{:.2f} / {:.2f} ms".format(*p50_p99(values)) for name, values in posts.items()
+        }
+        ratio = statistics.median(posts[kind]) / statistics.median(posts[BARE])
+        met = (f"≤ {GOALS['warm_post']:.1f}x", verdict(ratio <= GOALS["warm_post"]))
+        bare = cells[BARE] if kind == OURS else ""
+        return row(label, cells[kind], bare, f"{ratio:.2f}x (p50)", *(met if goal else ("", "")))
 
-    cold_ratio = statistics.median(ratios("total"))
-    rss_ratio = statistics.median(ratios("rss_mib"))
-    post_p50 = {kind: statistics.median(values) for kind, values in warm.post_ms.items()}
-    post_p99 = {kind: quantile(values, 99) for kind, values in warm.post_ms.items()}
-    post_ratio = post_p50[OURS] / post_p50[BARE]
-    page_p50, page_p99 = statistics.median(warm.page_ms), quantile(warm.page_ms, 99)
-    read_p50, read_p99 = statistics.median(warm.read_ms), quantile(warm.read_ms, 99)
-    zipped, unzipped, files, pyc = size
+    fastest = (min(column(OURS, "total")), min(column(BARE, "total")))
     events = len(warm.page_ms)
+    (page_p50, page_p99), (read_p50, read_p99) = p50_p99(warm.page_ms), p50_p99(warm.read_ms)
+    zipped, unzipped, files, pyc = size
     rows = [
-        "| figure | ours | bare | ours / bare | goal | met |",
+        row("figure", "ours", "bare", "ours / bare", "goal", "met"),
         "|---|---:|---:|---:|---:|:--:|",
-        "| cold start: process start → first counted response "
-        f"| {spread(column(OURS, 'total'), 's', 3)} | {spread(column(BARE, 'total'), 's', 3)} "
-        f"| {ratio_cell('total')} "
-        f"| ≤ {GOALS['cold']:.1f}x | {verdict(cold_ratio <= GOALS['cold'])} |",
-        f"| · the fastest of the {len(cold)} runs of each (least disturbed by other work) "
-        f"| {min(column(OURS, 'total')):.3f} s | {min(column(BARE, 'total')):.3f} s "
-        f"| {min(column(OURS, 'total')) / min(column(BARE, 'total')):.2f}x | | |",
-        f"| · init: process start → `handler` imported | {spread(column(OURS, 'init'), 's', 3)} "
-        f"| {spread(column(BARE, 'init'), 's', 3)} | {ratio_cell('init')} | | |",
-        f"| · first invoke: POST `/api/count` answered | {spread(column(OURS, 'invoke'), 's', 3)} "
-        f"| {spread(column(BARE, 'invoke'), 's', 3)} | {ratio_cell('invoke')} | | |",
-        f"| CPU time of the cold process (user + system) | {spread(column(OURS, 'cpu'), 's', 2)} "
-        f"| {spread(column(BARE, 'cpu'), 's', 2)} | {ratio_cell('cpu')} | | |",
-        f"| peak RSS of the cold process | {spread(column(OURS, 'rss_mib'), 'MiB', 1)} "
-        f"| {spread(column(BARE, 'rss_mib'), 'MiB', 1)} | {ratio_cell('rss_mib')} "
-        f"| ≤ {GOALS['rss']:.1f}x | {verdict(rss_ratio <= GOALS['rss'])} |",
-        f"| warm POST `/api/count`, handler p50 / p99 of {events} | {post_p50[OURS]:.2f} / "
-        f"{post_p99[OURS]:.2f} ms | {post_p50[BARE]:.2f} / {post_p99[BARE]:.2f} ms "
-        f"| {post_ratio:.2f}x (p50) | ≤ {GOALS['warm_post']:.1f}x "
-        f"| {verdict(post_ratio <= GOALS['warm_post'])} |",
-        f"| · the same with the limits off (one round trip) | {post_p50[UNLIMITED]:.2f} / "
-        f"{post_p99[UNLIMITED]:.2f} ms | | {post_p50[UNLIMITED] / post_p50[BARE]:.2f}x (p50) "
-        "| | |",
-        *_latency_rows(latency),
-        f"| · warm GET `/api/count` (one read), handler p50 / p99 | {read_p50:.2f} / "
-        f"{read_p99:.2f} ms | | {read_p50 / post_p50[BARE]:.2f}x (p50) | | |",
-        f"| warm GET `/`, handler p50 / p99 of {events} | {page_p50:.2f} / {page_p99:.2f} ms "
-        f"| - | - | p50 < {GOALS['warm_get_ms']:.0f} ms "
-        f"| {verdict(page_p50 < GOALS['warm_get_ms'])} |",
-        f"| peak RSS after the warm events | {warm.rss_mib[OURS]:.1f} MiB "
-        f"| {warm.rss_mib[BARE]:.1f} MiB | {warm.rss_mib[OURS] / warm.rss_mib[BARE]:.2f}x | | |",
-        f"| package: zipped / unzipped | {zipped / 2**20:.2f} / {unzipped / 2**20:.1f} MiB "
-        f"({files} files, {pyc} .pyc) | - | - | zip ≤ {GOALS['zip_mib']:.0f} MiB "
-        f"| {verdict(zipped <= GOALS['zip_mib'] * 2**20)} |",
+        cold_row("cold start: process start → first counted response", "total", "s", 3, "cold"),
+        row(
+            f"· the fastest of the {len(cold)} runs of each (least disturbed by other work)",
+            *(f"{seconds:.3f} s" for seconds in fastest),
+            f"{fastest[0] / fastest[1]:.2f}x",
+            "",
+            "",
+        ),
+        cold_row("· init: process start → `handler` imported", "init", "s", 3),
+        cold_row("· first invoke: POST `/api/count` answered", "invoke", "s", 3),
+        cold_row("CPU time of the cold process (user + system)", "cpu", "s", 2),
+        cold_row("peak RSS of the cold process", "rss_mib", "MiB", 1, "rss"),
+        post_row(
+            f"warm POST `/api/count`, handler p50 / p99 of {events}", warm.post_ms, OURS, True
+        ),
+        post_row("· the same with the limits off (one round trip)", warm.post_ms, UNLIMITED),
     ]
-    pair_rows = [
+    if latency is not None:
+        added, posts = latency[0], latency[1].post_ms
+        label = (
+            f"· with {added:g} ms added to every DynamoDB answer, p50 / p99 of {len(posts[OURS])}"
+        )
+        rows += [post_row(label, posts, OURS), post_row("· · and the limits off", posts, UNLIMITED)]
+    read_ratio = read_p50 / statistics.median(warm.post_ms[BARE])
+    page_goal, zip_goal, rss = GOALS["warm_get_ms"], GOALS["zip_mib"], warm.rss_mib
+    return [
+        *rows,
+        f"| · warm GET `/api/count` (one read), handler p50 / p99 | {read_p50:.2f} / "
+        f"{read_p99:.2f} ms | | {read_ratio:.2f}x (p50) | | |",
+        f"| warm GET `/`, handler p50 / p99 of {events} | {page_p50:.2f} / {page_p99:.2f} ms "
+        f"| - | - | p50 < {page_goal:.0f} ms | {verdict(page_p50 < page_goal)} |",
+        f"| peak RSS after the warm events | {rss[OURS]:.1f} MiB | {rss[BARE]:.1f} MiB "
+        f"| {rss[OURS] / rss[BARE]:.2f}x | | |",
+        f"| package: zipped / unzipped | {zipped / 2**20:.2f} / {unzipped / 2**20:.1f} MiB "
+        f"({files} files, {pyc} .pyc) | - | - | zip ≤ {zip_goal:.0f} MiB "
+        f"| {verdict(zipped <= zip_goal * 2**20)} |",
+    ]
+
+
+def detail_rows(
+    cold: list[dict[str, Cold]], phases: dict[str, list[Phase]], profile: ImportProfile
+) -> tuple:
+    """The cold pairs, the phases of a cold start, and the import-time profile, as tables."""
+    pairs = [
         "| pair | order | ours s | bare s | ratio | ours init / invoke s | bare init / invoke s |",
         "|---:|:--|---:|---:|---:|---:|---:|",
     ]
     for number, pair in enumerate(cold, start=1):
+        ours, bare = pair[OURS], pair[BARE]
         order = "ours, bare" if number % 2 == 1 else "bare, ours"
-        pair_rows.append(
-            f"| {number} | {order} | {pair[OURS].total:.3f} | {pair[BARE].total:.3f} "
-            f"| {pair[OURS].total / pair[BARE].total:.2f}x "
-            f"| {pair[OURS].init:.3f} / {pair[OURS].invoke:.3f} "
-            f"| {pair[BARE].init:.3f} / {pair[BARE].invoke:.3f} |"
+        pairs.append(
+            f"| {number} | {order} | {ours.total:.3f} | {bare.total:.3f} | "
+            f"{ours.total / bare.total:.2f}x | {ours.init:.3f} / {ours.invoke:.3f} | "
+            f"{bare.init:.3f} / {bare.invoke:.3f} |"
         )
-    top = profile.by_package[:12]
-    phase_rows = [
-        "| phase | CPU ms | wall ms | peak RSS after |",
-        "|:--|---:|---:|---:|",
-    ]
+    phase_rows = ["| phase | CPU ms | wall ms | peak RSS after |", "|:--|---:|---:|---:|"]
     for kind in (OURS, BARE):
         for phase in phases[kind]:
             wall = "" if phase.name == "interpreter start" else f"{phase.wall_ms:.0f}"
@@ -672,14 +463,28 @@ def render(
             )
         total = sum(phase.cpu_ms for phase in phases[kind])
         phase_rows.append(f"| **{kind}: total** | **{total:.0f}** | | |")
+    modules = sum(entry[2] for entry in profile.by_package)
     profile_rows = [
         "| top-level package | import time (self, summed) | modules |",
         "|:--|---:|---:|",
-        *(f"| `{name}` | {ms:.0f} ms | {count} |" for name, ms, count in top),
-        f"| all {sum(row[2] for row in profile.by_package)} modules | "
-        f"{profile.total_ms:.0f} ms | |",
+        *(f"| `{name}` | {ms:.0f} ms | {n} |" for name, ms, n in profile.by_package[:12]),
+        f"| all {modules} modules | {profile.total_ms:.0f} ms | |",
     ]
-    engine = dynamodb_local.find_jar().parent.name
+    return pairs, phase_rows, profile_rows
+
+
+def render(
+    *,
+    cold: list[dict[str, Cold]],
+    warm: Warm,
+    latency: tuple[float, Warm] | None,
+    profile: ImportProfile,
+    phases: dict[str, list[Phase]],
+    size: tuple[int, int, int, int],
+    stage: dict[str, Any],
+    checked: str,
+) -> str:
+    pairs, phase_rows, profile_rows = detail_rows(cold, phases, profile)
     settings_used = (
         f"memory_size {stage.get('memory_size')}, aws_environment_variables "
         f"{json.dumps(stage.get('aws_environment_variables', {}))}"
@@ -687,18 +492,19 @@ def render(
     return "\n".join(
         [
             f"Latest run: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {len(cold)} cold pairs, "
-            f"{events} warm rounds. Machine: {report.machine_summary()}, DynamoDB Local {engine} "
-            f"(in memory). Stage `{STAGE}` ({settings_used}). {checked}",
+            f"{len(warm.page_ms)} warm rounds. Machine: {report.machine_summary()}, DynamoDB "
+            f"Local {dynamodb_local.find_jar().parent.name} (in memory). Stage `{STAGE}` "
+            f"({settings_used}). {checked}",
             "",
-            *rows,
+            *summary_rows(cold, warm, latency, size),
             "",
             "Cold pairs (seconds, from outside the process):",
             "",
-            *pair_rows,
+            *pairs,
             "",
-            f"Where a cold start's time goes: {PHASE_RUNS} more cold starts of "
-            "each, instrumented to mark the end of each phase (medians; CPU is user + system "
-            "time of the process, the steadier figure on a shared machine):",
+            f"Where a cold start's time goes: {PHASE_RUNS} more cold starts of each, instrumented "
+            "to mark the end of each phase (medians; CPU is user + system time of the process, "
+            "the steadier figure on a shared machine):",
             "",
             *phase_rows,
             "",
@@ -728,8 +534,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="JSON",
         help="the function's aws_environment_variables instead of the stage's (to measure an "
         "older zip under the settings it was deployed with, e.g. '{}'; SECRET_KEY is added "
-        "either way, and a zip whose zappa_settings.py names a REMOTE_ENV cannot be measured: "
-        "no S3 is served)",
+        "either way, and a zip whose zappa_settings.py names a REMOTE_ENV cannot be measured)",
     )
     parser.add_argument(
         "--readme", action="store_true", help="rewrite this bench's section of bench/README.md"
@@ -744,48 +549,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
-    zip_path = args.zip.resolve() if args.zip else build_package()
-    progress("starting DynamoDB Local (in memory) ...")
-    config = stage_config()
+    if args.zip is None:
+        progress("building the package: make package ...")
+        make = [shutil.which("make") or "make", "--no-print-directory", "package"]
+        subprocess.run(make, cwd=ROOT, stdout=sys.stderr, check=True)  # stdout: the report only
+    zip_path = args.zip.resolve() if args.zip else PACKAGE
+    config = stages.stage_config(stage=STAGE)
     if args.aws_env is not None:
         config["aws_environment_variables"] = json.loads(args.aws_env)
+    progress("starting DynamoDB Local (in memory) ...")
     with prepared(zip_path, config) as setup:
         cold = cold_pairs(setup, args.pairs)
-        warm = warm_run(setup, events=args.events, warmup=args.warmup)
+        rounds = {"events": args.events, "warmup": args.warmup}
+        progress(f"warm: {args.warmup} untimed rounds, then {args.events} rounds, interleaved ...")
+        warm = warm_rounds(setup, **rounds)
         latency = None
         if args.latency_ms > 0:
-            latency = (
-                args.latency_ms,
-                latency_run(
-                    setup, events=args.events, warmup=args.warmup, latency_ms=args.latency_ms
-                ),
-            )
+            progress(f"warm POSTs with {args.latency_ms:g} ms added to every DynamoDB answer ...")
+            latency = (args.latency_ms, warm_rounds(setup, **rounds, latency_ms=args.latency_ms))
         progress("import-time profile of one more cold process ...")
-        with tempfile.TemporaryDirectory(prefix="lambda-bench-") as scratch:
-            profile = import_profile(setup, Path(scratch))
+        profile = import_profile(setup)
         progress(f"phase profile: {PHASE_RUNS} instrumented cold starts of each ...")
         phases = phase_profile(setup, PHASE_RUNS)
-        # Every POST above was answered as counted; the engine must agree, one for one.
-        # (the untimed pair, the pairs, the warm rounds, the phase profile, and ours once more
-        # for the import profile)
-        posts = {BARE: 1 + args.pairs + args.warmup + args.events + PHASE_RUNS}
-        posts[OURS] = posts[BARE] + 1 + args.warmup + args.events  # and the limits-off ones
-        if latency is not None:  # each kind once more per round
-            posts[BARE] += args.warmup + args.events
-            posts[OURS] += 2 * (args.warmup + args.events)
+        # Every POST above was answered as counted; the engine must agree, one for one: the
+        # untimed pair, the pairs, the warm rounds (ours twice: limits on and off), the phase
+        # profile, ours once more for the import profile, and each kind again with latency.
+        per_kind = args.warmup + args.events
+        posts = {BARE: 1 + args.pairs + per_kind + PHASE_RUNS}
+        posts[OURS] = posts[BARE] + 1 + per_kind
+        if latency is not None:
+            posts[BARE] += per_kind
+            posts[OURS] += 2 * per_kind
         stored = stored_totals(setup)
         if stored != posts:
             raise RuntimeError(f"stored totals {stored} differ from the POSTs sent {posts}")
-        checked = f"Every POST was counted once: {posts[OURS]} (ours) and {posts[BARE]} (bare)."
         text = render(
             cold=cold,
             warm=warm,
+            latency=latency,
             profile=profile,
             phases=phases,
             size=sizes(zip_path),
             stage=setup.config,
-            checked=checked,
-            latency=latency,
+            checked=f"Every POST was counted once: {posts[OURS]} (ours) and {posts[BARE]} (bare).",
         )
     print(text)
     if args.readme:

@@ -2,7 +2,11 @@
 supplies; the environment Lambda gives the function (SECRET_KEY included, as the deploy sets
 it); a warm `handler` process on DynamoDB Local."""
 
+import fcntl
+import hashlib
 import secrets
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,12 +15,29 @@ from typing import Any
 
 import pytest
 
+from bench import lambda_host
+from bench.lambda_host import LambdaProcess, runtime_sdk_link
 from deploy import package, stages
-from tests.deploy import lambda_host
-from tests.deploy.lambda_host import LambdaProcess, runtime_sdk_link
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"
+PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
+# Tracked paths that neither ship nor are read by the build: editing them keeps the built zip.
+NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", "README.md")
+
+
+def package_inputs_digest() -> str:
+    """A hash of what goes into the package: the Python, and every tracked file (as the working
+    tree has it) but NOT_PACKAGE_INPUTS: the code, requirements.txt, zappa_settings.json,
+    deploy/, static/."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    hasher = hashlib.sha256(sys.version.encode())
+    for path in sorted(path for path in listed if path and not path.startswith(NOT_PACKAGE_INPUTS)):
+        if (ROOT / path).is_file():
+            hasher.update(path.encode() + b"\0" + (ROOT / path).read_bytes() + b"\0")
+    return hasher.hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +48,19 @@ def stage_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def package_zip() -> Path:
-    """The prod package, built by deploy/package.py (reused when nothing changed)."""
-    return package.build(stage=STAGE)
+    """The prod package, built by deploy/package.py as `make package` builds it; reused while
+    nothing that goes into it changed (the hash of its inputs is kept beside it), and built once
+    when test processes run side by side."""
+    stamp = PACKAGE.with_name(PACKAGE.name + ".inputs.sha256")
+    PACKAGE.parent.mkdir(exist_ok=True)
+    with (PACKAGE.parent / ".package.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        digest = package_inputs_digest()
+        if not (PACKAGE.exists() and stamp.exists() and stamp.read_text() == digest):
+            stamp.unlink(missing_ok=True)
+            package.build(stage=STAGE, output=PACKAGE)
+            stamp.write_text(digest)
+    return PACKAGE
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,13 @@
-"""deploy/package.py: the package build and the package it builds.
-
-The zip check (size budget, the handler's entries, the allow-list) on hand-made zips; the built
-prod zip holding only what the allow-list names; the build reused when nothing changed; and the
-built package working: real API Gateway REST (v1) proxy events, sent to Zappa's
-`handler.lambda_handler` imported from the unzipped zip in a fresh Python 3.13 process, with
-SECRET_KEY in its environment (where Lambda puts what the deploy set from the stage's
-secret_env object) and the counter on DynamoDB Local."""
+"""deploy/package.py: the build venv, the zip's contents check and bytecode, and the package it
+builds: holding only what may ship, and working when real API Gateway REST (v1) proxy events are
+sent to Zappa's `handler.lambda_handler` imported from the unzipped zip in a fresh Python 3.13
+process, with SECRET_KEY in its environment (where Lambda puts what the deploy set from the
+stage's secret_env object) and the counter on DynamoDB Local."""
 
 import base64
+import importlib.util
 import json
-import os
+import marshal
 import re
 import secrets
 import socket
@@ -22,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from deploy import build_venv, package, zappa_callbacks
-from tests.deploy import lambda_host
+from bench import lambda_host
+from deploy import package, zappa_callbacks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 API_HOST = lambda_host.API_HOST
@@ -32,9 +30,6 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
     "Safari/537.36 package-test"
 )
-REQUIRED = package.REQUIRED_ENTRIES
-PROJECT_FILES = {"manage.py", "resume_site/__init__.py", "resume_site/views.py", "templates/a.html"}
-RUNTIME_NAMES = {"django", "six.py"}
 
 
 def rest_event(
@@ -72,133 +67,140 @@ def write_zip(path: Path, *, entries: dict[str, bytes]) -> Path:
     return path
 
 
+def test_the_active_venv_is_packaged_if_it_is_an_up_to_date_build_venv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One made by packaging_venv (it holds the stamp of today's requirements.txt): so a Zappa
+    run inside build/venv, or another checkout's, packages it as it is."""
+    (tmp_path / package.STAMP).write_text(package._venv_digest())
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path))
+    assert package.packaging_venv() == tmp_path
+
+
+def test_a_dev_venv_is_never_packaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dev venv (no stamp) or a stale build venv: build/venv, (re)made with requirements.txt
+    only when its own stamp is not today's."""
+    venv = tmp_path / "build-venv"
+    monkeypatch.setattr(package, "VENV_DIR", venv)
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    ran: list[list[str]] = []
+
+    def run(args: list[str], **_: Any) -> None:
+        ran.append(args)
+        venv.mkdir(exist_ok=True)
+
+    monkeypatch.setattr(package.subprocess, "run", run)
+    venv.mkdir()
+    (venv / package.STAMP).write_text("stale")
+
+    assert package.packaging_venv() == venv
+    assert [args[1:3] for args in ran] == [["-m", "venv"], ["-m", "pip"]]
+    assert ran[1][-3:] == ["--require-hashes", "-r", str(ROOT / "requirements.txt")]
+    assert package.packaging_venv() == venv  # now up to date: nothing runs again
+    assert len(ran) == 2
+
+
 def unexpected(*names: str) -> list[str]:
-    return package.unexpected_entries(
-        names=names, project_files=PROJECT_FILES, runtime_names=RUNTIME_NAMES
-    )
+    """What the zip check refuses of these entries, for this checkout and the build venv."""
+    return package.unexpected_entries(names=names, project=ROOT, venv=package.VENV_DIR)
 
 
-def test_a_small_complete_package_passes_and_reports_its_size(tmp_path: Path) -> None:
-    zipped = write_zip(tmp_path / "ok.zip", entries=dict.fromkeys(REQUIRED, b"x = 1\n"))
-    assert package.check_package(path=zipped) == zipped.stat().st_size
+def test_the_zip_check_admits_zappas_entries_the_runtime_code_and_the_build_venvs_packages(
+    package_zip: Path,
+) -> None:
+    allowed = [*package.ZAPPA_ENTRIES, "manage.py", "resume_site/views.py", "templates/a.html"]
+    assert unexpected(*allowed, "django/db/models.py", "pynamodb/", "six.py") == []
 
 
-def test_a_package_over_8_mib_fails_with_its_size(tmp_path: Path) -> None:
-    noise = os.urandom(8 * 1024 * 1024)  # random bytes do not compress
-    entries = {**dict.fromkeys(REQUIRED, b""), "blob.bin": noise}
-    zipped = write_zip(tmp_path / "big.zip", entries=entries)
-    with pytest.raises(package.BuildError, match=r"big\.zip is 8\.\d\d MiB zipped"):
-        package.check_package(path=zipped)
-
-
-def test_a_package_without_the_handler_fails_naming_it(tmp_path: Path) -> None:
-    entries = {name: b"" for name in REQUIRED if name != "handler.py"}
-    zipped = write_zip(tmp_path / "nohandler.zip", entries=entries)
-    with pytest.raises(package.BuildError, match=r"lacks handler\.py"):
-        package.check_package(path=zipped)
-
-
-def test_the_allow_list_admits_zappas_entries_project_files_and_runtime_packages() -> None:
-    assert (
-        unexpected(
-            "handler.py",
-            "zappa_settings.py",
-            "django_zappa_app.py",
-            "package_info.json",
-            "__init__.py",
-            "manage.py",
-            "resume_site/views.py",
-            "resume_site/__pycache__/views.cpython-313.pyc",
-            "templates/a.html",
-            "django/",
-            "django/db/models.py",
-            "six.py",
-        )
-        == []
-    )
-
-
-def test_a_stray_file_at_the_root_is_refused() -> None:
-    assert unexpected("manage.py", "dynamodb-local-metadata.json") == [
-        "dynamodb-local-metadata.json"
-    ]
-
-
-def test_an_untracked_file_inside_a_project_package_is_refused() -> None:
-    assert unexpected("resume_site/views.py", "resume_site/notes.py", ".env") == [
+@pytest.mark.parametrize(
+    "stray",
+    [
+        "deploy/secret_env.py",
+        "tests/conftest.py",
+        "bench/lambda_host.py",
+        "docs/deploy.md",
+        "infra/template.yaml",
+        "scripts/run_local.py",
+        "static/css/resume.css",
+        "zappa_settings.json",
+        "requirements-dev.txt",
         ".env",
-        "resume_site/notes.py",
-    ]
+        ".venv/bin/python",
+        "node_modules/x.js",
+        "dynamodb-local-metadata.json",
+        "pytest/__init__.py",  # not in the build venv
+    ],
+)
+def test_the_zip_check_refuses_tooling_strays_and_dev_packages(
+    package_zip: Path, stray: str
+) -> None:
+    assert unexpected("handler.py", "resume_site/views.py", stray) == [stray.split("/")[0]]
 
 
-def test_bytecode_is_admitted_only_where_its_source_would_be() -> None:
-    assert unexpected(
-        "resume_site/__pycache__/views.cpython-313.pyc",
-        "resume_site/__pycache__/notes.cpython-313.pyc",
+def test_bytecode_is_added_beside_each_module_as_unchecked_hash_pyc(tmp_path: Path) -> None:
+    zipped = write_zip(
+        tmp_path / "p.zip",
+        entries={"handler.py": b"ANSWER = 42\n", "app/views.py": b"X = 1\n", "app/t.html": b"<p>"},
+    )
+    assert package.add_bytecode(zipped, runtime="python3.13") == 2
+
+    with zipfile.ZipFile(zipped) as archive:
+        names = set(archive.namelist())
+        pyc = archive.read("__pycache__/handler.cpython-313.pyc")
+        assert archive.read("handler.py") == b"ANSWER = 42\n"
+    assert names == {
+        "handler.py",
+        "app/views.py",
+        "app/t.html",
         "__pycache__/handler.cpython-313.pyc",
-        "__pycache__/six.cpython-313.pyc",
-        "__pycache__/stray.cpython-313.pyc",
-    ) == ["__pycache__/stray.cpython-313.pyc", "resume_site/__pycache__/notes.cpython-313.pyc"]
+        "app/__pycache__/views.cpython-313.pyc",
+    }
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, source never checked
+    code = marshal.loads(pyc[16:])  # noqa: S302 (bytecode this test just compiled)
+    assert code.co_filename == "/var/task/handler.py"  # no build machine path inside
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # noqa: S102 (the module just compiled)
+    assert namespace["ANSWER"] == 42
 
 
-@pytest.mark.parametrize("top", ["deploy", "tests", "bench", "docs", "infra", "scripts", "static"])
-def test_tooling_folders_are_refused(top: str) -> None:
-    assert unexpected(f"{top}/module.py") == [f"{top}/module.py"]
+def test_bytecode_for_another_python_is_refused(tmp_path: Path) -> None:
+    zipped = write_zip(tmp_path / "p.zip", entries={"handler.py": b"x = 1\n"})
+    with pytest.raises(package.PackageError, match=r"python3\.12 runtime .* not python3\.13"):
+        package.add_bytecode(zipped, runtime="python3.12")
 
 
-def test_check_contents_names_the_unexpected_entries(tmp_path: Path) -> None:
-    entries = {"handler.py": b"", "dynamodb-local-metadata.json": b"{}", "deploy/x.py": b""}
-    entries |= dict.fromkeys(PROJECT_FILES, b"")
-    zipped = write_zip(tmp_path / "stray.zip", entries=entries)
-    with pytest.raises(package.BuildError, match=r"holds 2 entries .*: deploy/x\.py, dynamodb-"):
-        package.check_contents(
-            path=zipped, project_files=PROJECT_FILES, runtime_names=RUNTIME_NAMES
-        )
-
-
-def test_check_contents_refuses_a_zip_that_lacks_a_runtime_file(tmp_path: Path) -> None:
-    """An exclude pattern meant for installed packages (`*.txt`) once dropped templates/robots.txt
-    from the zip, and /robots.txt answered 500 on Lambda only."""
-    project_files = {*PROJECT_FILES, "templates/robots.txt", "resume_site/data/.gitignore"}
-    entries = dict.fromkeys(PROJECT_FILES - {"resume_site/views.py"}, b"")
-    zipped = write_zip(tmp_path / "short.zip", entries=entries)
-    with pytest.raises(
-        package.BuildError, match=r"lacks 2 .*: resume_site/views\.py, templates/robots\.txt$"
-    ):
-        package.check_contents(path=zipped, project_files=project_files, runtime_names=set())
+def test_a_module_that_does_not_compile_fails_the_build_naming_it(tmp_path: Path) -> None:
+    zipped = write_zip(tmp_path / "p.zip", entries={"ok.py": b"x = 1\n", "bad.py": b"def (:\n"})
+    with pytest.raises(package.PackageError, match=r"do not compile: bad\.py"):
+        package.add_bytecode(zipped, runtime="python3.13")
 
 
 def test_an_unknown_or_base_stage_is_refused_naming_the_stages() -> None:
     for stage in ("staging", "base"):
-        with pytest.raises(package.BuildError, match=rf"stage '{stage}'.*\['dev', 'prod'\]"):
+        with pytest.raises(package.PackageError, match=rf"stage '{stage}'.*\['dev', 'prod'\]"):
             package.build(stage=stage)
 
 
-def test_runtime_project_files_are_the_tracked_runtime_files_and_the_manifest() -> None:
-    files = package.runtime_project_files(root=ROOT)
-    assert {"manage.py", "resume_site/settings.py", "counter/services/counting.py"} <= files
-    assert {"resume_site/data/resume.json", "templates/base.html"} <= files
-    assert "resume_site/static_manifest/staticfiles.json" in files
-    assert not {name.split("/")[0] for name in files} - set(package.RUNTIME_PROJECT_PATHS)
-
-
-def test_build_inputs_leave_out_what_never_reaches_the_package() -> None:
-    inputs = package.build_inputs(root=ROOT)
-    assert {"zappa_settings.json", "requirements.txt", "deploy/package.py"} <= set(inputs)
-    assert "static/css/resume.css" in inputs  # hashed into the shipped manifest
-    tops = {name.split("/")[0] for name in inputs}
-    assert not tops & {"tests", "docs", "bench", "infra", ".ci", "README.md"}
-
-
-def test_package_is_within_the_size_budget_and_holds_no_sdk_or_native_code(
+def test_package_is_within_the_size_budget_and_holds_no_sdk_dev_package_or_native_code(
     package_zip: Path,
 ) -> None:
+    """Built from the dev venv (deploy/package.py runs its Zappa): the callback packaged the
+    build venv instead, so no test tool ships."""
     assert package_zip.stat().st_size <= 8 * 1024 * 1024
     with zipfile.ZipFile(package_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
         native = [name for name in archive.namelist() if name.endswith(".so")]
-    assert {"handler.py", "zappa_settings.py", "django", "resume_site", "counter"} <= tops
+    assert {
+        "handler.py",
+        "zappa_settings.py",
+        "django",
+        "pynamodb",
+        "resume_site",
+        "counter",
+    } <= tops
     assert not tops & {"boto3", "botocore", "s3transfer", "tests", "node_modules", "build"}
+    assert not tops & {"pytest", "_pytest", "moto", "ruff", "pytest_django", "cfnlint"}
     assert native == []
 
 
@@ -207,8 +209,6 @@ def test_every_module_ships_bytecode_python_3_13_loads_without_checking_the_sour
 ) -> None:
     """Lambda cannot write bytecode into /var/task: without it in the zip, every cold start
     compiles from source. Unchecked-hash pycs stay valid whatever the zip's timestamps."""
-    import importlib.util
-
     with zipfile.ZipFile(package_zip) as archive:
         names = set(archive.namelist())
         sources = [name for name in names if name.endswith(".py")]
@@ -225,24 +225,23 @@ def test_every_module_ships_bytecode_python_3_13_loads_without_checking_the_sour
         assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, never checked
 
 
-def test_the_built_zip_holds_only_what_the_allow_list_names(package_zip: Path) -> None:
-    """Nothing but Zappa's entries, the project's tracked runtime files (and the manifest), and
-    the top-level names of the distributions requirements.txt installs in the build venv."""
-    runtime_names = build_venv.runtime_top_level_names(
-        venv=build_venv.VENV_DIR, requirements=build_venv.REQUIREMENTS
-    )
+def test_the_built_zip_holds_only_what_may_ship_and_every_runtime_file(package_zip: Path) -> None:
+    """Nothing the zip check refuses; and every tracked file of the runtime paths (an exclude
+    pattern meant for installed packages, `*.txt`, once dropped templates/robots.txt, and
+    /robots.txt answered 500 on Lambda only), and the static manifest."""
     with zipfile.ZipFile(package_zip) as archive:
         names = archive.namelist()
+    tracked = subprocess.run(
+        ["git", "ls-files", *package.RUNTIME_PROJECT_PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
 
-    project_files = package.runtime_project_files(root=ROOT)
-    assert (
-        package.unexpected_entries(
-            names=names, project_files=project_files, runtime_names=runtime_names
-        )
-        == []
-    )
-    tops = {name.split("/")[0] for name in names}
-    assert not tops & {"deploy", "tests", "bench", "docs", "infra", "scripts", "static"}
+    assert unexpected(*(name for name in names if "__pycache__/" not in name)) == []
+    runtime_files = {path for path in tracked if not path.endswith("/.gitignore")}
+    assert runtime_files - set(names) == set()
     assert "resume_site/static_manifest/staticfiles.json" in names
 
 
@@ -270,31 +269,6 @@ def test_package_carries_no_secret_key_and_no_remote_env(
     assert stage_config["secret_env"] not in generated
     assert "LOG_LEVEL='WARNING'" in generated
     assert "DEBUG=False" in generated
-
-
-@pytest.mark.slow
-def test_zappa_run_from_the_dev_venv_packages_the_clean_build_venv(
-    package_zip: Path, tmp_path: Path
-) -> None:
-    """`zappa package prod` (as `zappa update prod` builds) started from the dev venv: the
-    settings callback points Zappa at build/venv, so no dev package reaches the zip."""
-    output = tmp_path / "from-dev-venv.zip"
-    env = {**os.environ, "VIRTUAL_ENV": sys.prefix}
-    result = subprocess.run(
-        [str(Path(sys.prefix) / "bin" / "zappa"), "package", "prod", "-o", str(output)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert "Packaging venv (requirements.txt only), not the active virtualenv." in result.stdout
-    with zipfile.ZipFile(output) as archive:
-        tops = {name.split("/")[0] for name in archive.namelist()}
-    assert {"django", "pynamodb", "zappa"} <= tops
-    assert not tops & {"pytest", "_pytest", "moto", "ruff", "pytest_django", "cfnlint"}
 
 
 def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
@@ -352,13 +326,10 @@ def test_a_zip_built_for_another_stage_is_refused(
 
     with pytest.raises(click.ClickException) as raised:
         zappa_callbacks.check_and_prepare(loaded_zappa_cli(stage="prod", zip_path=dev_zip))
-    assert "resume-site-dev.zip was built for stage 'dev'" in raised.value.format_message()
-
-
-def test_unchanged_inputs_reuse_the_previous_build(package_zip: Path) -> None:
-    before = package_zip.stat().st_mtime_ns
-    assert package.build(stage="prod") == package_zip
-    assert package_zip.stat().st_mtime_ns == before
+    assert raised.value.format_message().startswith(
+        "--zip resume-site-dev.zip holds another zappa_settings.py than a package built for "
+        "stage 'prod' now would"
+    )
 
 
 # Run as `python -S -c INIT_REPORT TASK_DIR SDK_DIR`: Lambda's init phase (import `handler`),

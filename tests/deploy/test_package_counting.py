@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.deploy.lambda_host import Site
+from bench.lambda_host import Site
 
 pytestmark = pytest.mark.dynamodb_local
 

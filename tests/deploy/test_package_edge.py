@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.deploy import lambda_host
-from tests.deploy.lambda_host import API_HOST, Site, rest_event
+from bench import lambda_host
+from bench.lambda_host import API_HOST, Site, rest_event
 from tests.deploy.test_package import body_text
 
 pytestmark = pytest.mark.dynamodb_local

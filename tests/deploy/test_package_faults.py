@@ -26,9 +26,9 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
+from bench.lambda_host import API_HOST, LambdaProcess
 from tests.conftest import stored_views
 from tests.deploy.conftest import stage_table
-from tests.deploy.lambda_host import API_HOST, LambdaProcess
 from tests.deploy.test_package import body_text, rest_event
 from tests.fault_proxy import FaultProxy
 from tests.owners.conftest import PASSWORD

@@ -146,39 +146,21 @@ def test_production_static_url_is_on_the_cloudfront_domain(production_static) ->
     assert static("css/resume.css").startswith(f"https://{DOMAIN}/static/css/resume.")
 
 
-def test_a_missing_bucket_fails_clearly(s3, tmp_path: Path) -> None:
-    cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="no-such-bucket")
+def test_a_missing_bucket_stops_the_deploy_with_s3s_answer(published, s3) -> None:
+    cli = fake_cli(manifest_dir=published, STATIC_BUCKET="no-such-bucket")
 
-    with pytest.raises(static_files.StaticDeployError, match="'no-such-bucket' does not exist"):
+    with pytest.raises(static_files.StaticDeployError, match="collectstatic failed:") as failure:
         static_files.publish_static(cli, project=ROOT)
-
-
-def test_a_stage_without_static_bucket_fails_clearly(tmp_path: Path) -> None:
-    cli = fake_cli(manifest_dir=tmp_path, STATIC_BUCKET="")
-
-    with pytest.raises(static_files.StaticDeployError, match="no STATIC_BUCKET"):
-        static_files.publish_static(cli, project=ROOT)
-    with pytest.raises(static_files.StaticDeployError, match="no STATIC_BUCKET"):
-        static_files.build_manifest(cli, project=ROOT)
-
-
-def test_static_changed_since_packaging_fails_the_deploy(published, s3, tmp_path: Path) -> None:
-    stale = json.loads((published / "staticfiles.json").read_text())
-    stale["paths"]["css/resume.css"] = "css/resume.000000000000.css"
-    (tmp_path / "staticfiles.json").write_text(json.dumps(stale))
-
-    with pytest.raises(static_files.StaticDeployError, match=r"changed since .*css/resume\.css"):
-        static_files.publish_static(fake_cli(manifest_dir=tmp_path), project=ROOT)
+    assert "NoSuchBucket" in failure.value.message
 
 
 def test_the_child_never_gets_the_real_secret_key(tmp_path: Path) -> None:
     cli = fake_cli(manifest_dir=tmp_path, SECRET_KEY="r" * 60)
-    stage_env = static_files.stage_environment(stage_config=cli.stage_config)
 
     first, second = (
-        static_files.child_environment(
-            stage_config=cli.stage_config, stage_env=stage_env, manifest_dir=tmp_path
-        )["SECRET_KEY"]
+        static_files.child_environment(stage_config=cli.stage_config, manifest_dir=tmp_path)[
+            "SECRET_KEY"
+        ]
         for _ in range(2)
     )
     assert first != "r" * 60

@@ -1,7 +1,7 @@
 """deploy/zappa_callbacks.py: the settings callback stops a bad stage before anything is built,
 reads the stage's secret for `deploy` and `update` only (never for `package`), and otherwise
 makes Zappa work in a copy of only the files git tracks, with the static manifest written into
-that copy; the zip callback adds the bytecode."""
+that copy; the zip callback refuses what must not ship, and adds the bytecode."""
 
 import json
 import re
@@ -48,22 +48,47 @@ def git(*args: str, cwd: Path) -> None:
 
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git checkout with one tracked file and one stray file, as the working directory."""
+    """A git checkout as the working directory: two tracked files, an ignored one and stray
+    untracked ones."""
     root = tmp_path / "checkout"
-    root.mkdir()
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "views.py").write_text("VIEWS = 1\n")
     (root / "manage.py").write_text("")
+    (root / ".gitignore").write_text("build/\n")
     git("init", "-q", cwd=root)
-    git("add", "manage.py", cwd=root)
+    git("add", "app/views.py", "manage.py", ".gitignore", cwd=root)
+    (root / "build").mkdir()
+    (root / "build" / "out.zip").write_bytes(b"zip")
     (root / "dynamodb-local-metadata.json").write_text("{}")
+    (root / "app" / "new_module.py").write_text("")
     monkeypatch.chdir(root)
     return root
 
 
-def test_zappa_works_in_a_copy_holding_only_the_tracked_files(checkout: Path) -> None:
+def copied_files(copy_dir: Path) -> list[str]:
+    return sorted(p.relative_to(copy_dir).as_posix() for p in copy_dir.rglob("*") if p.is_file())
+
+
+def test_zappa_works_in_a_copy_holding_only_the_tracked_files(
+    checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the working tree has them; the untracked files that git does not ignore are named."""
+    (checkout / "app" / "views.py").write_text("VIEWS = 2\n")
     copy_dir = zappa_callbacks.work_in_tracked_copy(Cli(stage_config={}, vargs={}))
 
     assert Path.cwd() == copy_dir != checkout
-    assert sorted(path.name for path in copy_dir.iterdir()) == ["manage.py"]
+    assert copied_files(copy_dir) == [".gitignore", "app/views.py", "manage.py"]
+    assert (copy_dir / "app" / "views.py").read_text() == "VIEWS = 2\n"
+    assert capsys.readouterr().out.endswith(
+        "Not packaged (untracked; `git add` what should ship): app/new_module.py, "
+        "dynamodb-local-metadata.json\n"
+    )
+
+
+def test_a_tracked_file_deleted_from_the_working_tree_is_left_out(checkout: Path) -> None:
+    (checkout / "manage.py").unlink()
+    copy_dir = zappa_callbacks.work_in_tracked_copy(Cli(stage_config={}, vargs={}))
+    assert copied_files(copy_dir) == [".gitignore", "app/views.py"]
 
 
 def test_a_prebuilt_zip_given_relative_to_the_checkout_is_still_found(checkout: Path) -> None:
@@ -88,8 +113,9 @@ def test_zappa_package_writes_its_zip_into_the_checkout(
 def test_outside_a_git_checkout_the_deploy_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(click.ClickException, match="is not a git checkout"):
+    (tmp_path / "not-a-checkout").mkdir()
+    monkeypatch.chdir(tmp_path / "not-a-checkout")
+    with pytest.raises(click.ClickException, match="not-a-checkout is not a git checkout"):
         zappa_callbacks.work_in_tracked_copy(Cli(stage_config={}, vargs={}))
 
 
@@ -169,24 +195,51 @@ class ZipCli:
     stage_config: dict[str, Any]
 
 
-def test_the_zip_callback_adds_bytecode_for_the_stages_runtime(tmp_path: Path) -> None:
+def zip_callback(tmp_path: Path, entries: dict[str, str]) -> list[str]:
+    """The zip callback on a zip holding `entries`, Zappa working in the project (as in its
+    tracked copy) with the dev venv active; the zip's entries afterwards."""
     package = tmp_path / "resume-site-prod.zip"
     with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("handler.py", "x = 1\n")
-
+        for name, data in entries.items():
+            archive.writestr(name, data)
     zappa_callbacks.add_bytecode(ZipCli(zip_path=str(package), stage_config=prod_env()))
-
     with zipfile.ZipFile(package) as archive:
-        assert "__pycache__/handler.cpython-313.pyc" in archive.namelist()
+        return archive.namelist()
 
 
-def test_the_zip_callback_stops_zappa_when_a_module_does_not_compile(tmp_path: Path) -> None:
-    package = tmp_path / "resume-site-prod.zip"
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("broken.py", "def (:\n")
+def test_the_zip_callback_adds_bytecode_for_the_stages_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    names = zip_callback(tmp_path, {"handler.py": "x = 1\n", "django/__init__.py": ""})
+    assert {
+        "__pycache__/handler.cpython-313.pyc",
+        "django/__pycache__/__init__.cpython-313.pyc",
+    } < set(names)
 
-    with pytest.raises(click.ClickException, match=r"do not compile: broken\.py"):
-        zappa_callbacks.add_bytecode(ZipCli(zip_path=str(package), stage_config=prod_env()))
+
+def test_the_zip_callback_stops_zappa_when_a_module_does_not_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(click.ClickException, match=r"do not compile: resume_site/broken\.py"):
+        zip_callback(tmp_path, {"resume_site/broken.py": "def (:\n"})
+
+
+def test_the_zip_callback_stops_zappa_when_the_zip_holds_tooling_or_strays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's every other top-level path (deploy code, tests, bench, ...) and anything
+    neither the project's runtime code, Zappa's nor installed: refused before the upload."""
+    monkeypatch.chdir(ROOT)
+    entries = dict.fromkeys(
+        ["handler.py", "resume_site/views.py", "deploy/secret_env.py", "tests/conftest.py"], ""
+    ) | {"bench/lambda_host.py": "", ".env": "SECRET_KEY=x", "dynamodb-local-metadata.json": ""}
+    with pytest.raises(click.ClickException) as raised:
+        zip_callback(tmp_path, entries)
+    assert raised.value.format_message().endswith(
+        ": .env, bench, deploy, dynamodb-local-metadata.json, tests"
+    )
 
 
 def zappa_cli_exit(
@@ -222,7 +275,7 @@ def test_zappa_cli_refuses_a_bad_stage_before_uploading_anything(
     )
 
     assert code == 1
-    assert "lambda_concurrency is missing" in errors
+    assert "lambda_concurrency must be a whole number" in errors
     assert buckets == functions == []
 
 

@@ -13,7 +13,7 @@ reaches AWS.
 
 Packages: the deploy uses a prebuilt zip (`-z`) made by `zappa package dev` (which reads no
 secret), the update builds its own zip in the same Zappa process that holds the secret; both
-run in the clean build venv of deploy/build_venv.py (as `make package` does), in a git checkout
+package the build venv (deploy/package.py, as `make package` does), in a git checkout
 holding a copy of the project's tracked files plus stray untracked files, which must not ship.
 Between the two, one tracked file of that checkout changes, so the update ships new code, and
 the secret is rotated in S3, so the update must set the new one.
@@ -41,7 +41,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy import build_venv, edge_cache, secret_env, stages, tracked_files
+from deploy import package, secret_env, stages
 from tests.deploy import moto_harness
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,16 @@ def code_sha256(*, package: Path) -> str:
 def copy_project(*, destination: Path) -> Path:
     """A git checkout of the project's tracked files (the test changes one of them, which the
     real checkout must never see), with stray untracked files added."""
-    tracked_files.export(root=ROOT, destination=destination)
+    listed = subprocess.run(
+        [shutil.which("git"), "ls-files", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for path in (path for path in listed if path and (ROOT / path).is_file()):
+        (destination / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / path, destination / path)
     for args in (("init", "-q"), ("add", "-A")):
         subprocess.run([shutil.which("git"), *args], cwd=destination, check=True)
     for stray in STRAY_FILES:
@@ -77,13 +86,12 @@ def copy_project(*, destination: Path) -> Path:
 
 
 def zappa_package(*, project: Path, output: Path) -> Path:
-    """`zappa package dev -o output` in `project`, inside the clean build venv (never the dev
+    """`zappa package dev -o output` in `project`, packaging the build venv (never the dev
     venv), as deploy/package.py runs it."""
-    build_venv.ensure_build_venv()
     result = subprocess.run(
-        [str(build_venv.VENV_DIR / "bin" / "zappa"), "package", STAGE, "-o", str(output)],
+        [str(ZAPPA), "package", STAGE, "-o", str(output)],
         cwd=project,
-        env=build_venv.build_venv_environment(),
+        env=build_environment(),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT_SECONDS,
@@ -94,6 +102,12 @@ def zappa_package(*, project: Path, output: Path) -> Path:
         f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )
     return output
+
+
+def build_environment() -> dict[str, str]:
+    """This process's environment, with the checkout's up-to-date build venv active: the
+    callbacks of the copy's own deploy/ then package it (rather than make one in the copy)."""
+    return {**os.environ, "VIRTUAL_ENV": str(package.packaging_venv())}
 
 
 def aws_environment(
@@ -135,11 +149,10 @@ def zappa(
     project: Path,
     env: dict[str, str],
     must_succeed: bool = True,
-    executable: Path = ZAPPA,
 ) -> Run:
     """Run the Zappa CLI in `project`; fail with its output if it must succeed and did not."""
     result = subprocess.run(
-        [str(executable), *args],
+        [str(ZAPPA), *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -174,7 +187,7 @@ class Aws:
         self.distribution_id = moto_harness.infra_stack_create(
             cloudformation=self.cloudformation,
             cloudfront=self.cloudfront,
-            stack=stage[edge_cache.INFRA_STACK_SETTING],
+            stack=stage["infra_stack"],
         )
         self.s3.create_bucket(Bucket=stage["s3_bucket"])
         self.put_secret(stage=stage, secret_key=secret_key)
@@ -201,7 +214,7 @@ class Aws:
         for api_id in self.rest_api_ids(name=name):
             self.apigateway.delete_rest_api(restApiId=api_id)
         self.cloudformation.delete_stack(StackName=name)
-        self.cloudformation.delete_stack(StackName=stage[edge_cache.INFRA_STACK_SETTING])
+        self.cloudformation.delete_stack(StackName=stage["infra_stack"])
         for bucket in (stage["s3_bucket"], stage["environment_variables"]["STATIC_BUCKET"]):
             for key in self.object_keys(bucket=bucket):
                 self.s3.delete_object(Bucket=bucket, Key=key)
@@ -310,9 +323,7 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         aws = Aws(endpoint=endpoint, region=stage["aws_region"])
         aws.create_prerequisites(stage=stage, secret_key=first_secret)
         env = aws_environment(endpoint=endpoint, home=work)
-        build_env = aws_environment(
-            endpoint=endpoint, home=work, base=build_venv.build_venv_environment()
-        )
+        build_env = aws_environment(endpoint=endpoint, home=work, base=build_environment())
         try:
             # A stage without its concurrency cap: the settings callback must stop the deploy.
             broken = stages.load_settings(settings_file=project / "zappa_settings.json")
@@ -332,13 +343,7 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
             with (project / CHANGED_FILE).open("a", encoding="utf-8") as changed:
                 changed.write(marker)
             aws.put_secret(stage=stage, secret_key=second_secret)
-            zappa(
-                "update",
-                STAGE,
-                project=project,
-                env=build_env,
-                executable=build_venv.VENV_DIR / "bin" / "zappa",
-            )
+            zappa("update", STAGE, project=project, env=build_env)
             after_update = snapshot(aws=aws, name=name, stage=stage)
             updated_code = moto_harness.function_code(name=name, region=stage["aws_region"])
             zappa("undeploy", STAGE, "--yes", project=project, env=env)
@@ -367,7 +372,7 @@ def test_deploy_of_an_invalid_stage_is_refused_before_anything_is_created(
     lifecycle: Lifecycle,
 ) -> None:
     assert lifecycle.refused.returncode != 0
-    assert "lambda_concurrency is missing" in lifecycle.refused.output()
+    assert "lambda_concurrency must be a whole number" in lifecycle.refused.output()
     nothing = Snapshot(
         function=None,
         api_ids=[],
@@ -452,8 +457,8 @@ def zip_entries(package: Path | bytes) -> dict[str, bytes]:
 
 
 def test_untracked_files_of_the_checkout_never_ship(lifecycle: Lifecycle) -> None:
-    for package in (lifecycle.first_package, lifecycle.updated_code):
-        names = set(zip_entries(package))
+    for built in (lifecycle.first_package, lifecycle.updated_code):
+        names = set(zip_entries(built))
         assert not names & set(STRAY_FILES)
         assert "resume_site/views.py" in names
 
@@ -484,8 +489,8 @@ def test_update_sets_the_rotated_secret(lifecycle: Lifecycle) -> None:
 
 def test_no_package_holds_the_secret_or_a_remote_env(lifecycle: Lifecycle) -> None:
     """Neither the prebuilt zip nor the one Zappa built while holding the secret in memory."""
-    for package in (lifecycle.first_package, lifecycle.updated_code):
-        entries = zip_entries(package)
+    for built in (lifecycle.first_package, lifecycle.updated_code):
+        entries = zip_entries(built)
         for secret in (lifecycle.first_secret, lifecycle.second_secret):
             assert not [name for name, data in entries.items() if secret.encode() in data]
         assert "REMOTE_ENV" not in entries["zappa_settings.py"].decode()

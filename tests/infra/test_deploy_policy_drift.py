@@ -1,5 +1,5 @@
 """infra/template.yaml's DeployInvalidatePolicy grants exactly what the deploy's invalidation
-step calls: deploy/edge_cache.py runs against moto while a hook on botocore records every
+step calls: deploy/post_deploy.py runs against moto while a hook on botocore records every
 request, and the recorded IAM actions must equal the policy's, each on the one resource the
 policy names (this stack, this distribution)."""
 
@@ -13,7 +13,7 @@ from botocore.model import OperationModel
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
-from deploy import edge_cache
+from deploy import post_deploy
 from tests.deploy.moto_harness import infra_stack_create
 from tests.infra.test_role_drift import TEMPLATE
 
@@ -60,12 +60,12 @@ def test_the_policy_grants_exactly_the_actions_the_invalidation_step_calls(recor
     )
     calls.clear()  # the set-up above is the stack's job, not the deploy's
     zappa_cli = SimpleNamespace(
-        stage_config={edge_cache.INFRA_STACK_SETTING: STACK},
+        stage_config={"infra_stack": STACK},
         lambda_name="resume-site-prod",
         zappa=SimpleNamespace(boto_client=client),
     )
 
-    edge_cache.invalidate_after_deploy(zappa_cli)
+    post_deploy.invalidate_cached_pages(zappa_cli)
 
     granted = {statement["Action"] for statement in policy_statements()}
     assert {action for action, _ in calls} == granted

@@ -1,12 +1,14 @@
-"""The host side of the Lambda runtime stand-in (lambda_runtime.py): the runtime's SDK beside the
-unzipped package, API Gateway REST events, and a fresh process that answers them as a Lambda
-container would. The package tests and bench/lambda_cold.py both drive the built zip with it.
-Standard library only.
+"""A Lambda host for the built zip: API Gateway events to its handler in a fresh process.
+
+The package tests (tests/deploy) and bench/lambda_cold.py drive the zip with it; it runs
+bench/lambda_runtime.py, the runtime stand-in, with only the runtime's SDK beside the unzipped
+package. Development only (bench/ never ships). Standard library only.
 """
 
 import importlib
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -226,6 +228,20 @@ class LambdaProcess:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def peak_rss_mib(self) -> float:
+        """The process's peak resident memory so far (VmHWM; Linux only)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        if match is None:
+            raise RuntimeError("no VmHWM in /proc/PID/status (Linux only)")
+        return int(match.group(1)) / 1024
+
+    def cpu_seconds(self) -> float:
+        """The process's user + system CPU time so far (Linux only)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         if self.process.stdin is not None:

@@ -1,4 +1,4 @@
-"""A stand-in for the AWS Lambda Python runtime, run as a fresh process by the package tests.
+"""A stand-in for the AWS Lambda Python runtime, started by bench/lambda_host.py in a fresh process.
 
     python -S lambda_runtime.py TASK_DIR SDK_DIR
 
@@ -11,7 +11,7 @@ six, urllib3). Like Lambda it imports Zappa's `handler` once, then invokes
 
 Protocol: one JSON event per line on stdin; one JSON line per event on stdout:
 {"response": <what the handler returned>} or {"raised": "<traceback>"} if it raised, with
-"handler_ms": the handler's run time (what Lambda reports as Duration; bench/ reads it).
+"handler_ms": the handler's run time (what Lambda reports as Duration).
 Everything the handler prints goes to stderr. Standard library only.
 """
 

@@ -1,11 +1,12 @@
-"""A TCP proxy on loopback between the site and DynamoDB Local, for fault tests.
+"""A TCP proxy on loopback in front of DynamoDB Local that can delay or drop its answers.
 
 Requests pass at once, so the engine applies every write it is sent; the proxy can then hold
 each answer back (`delay` seconds: past the read timeout the site gives up, though the write
 was applied), or drop the connection once the answer has arrived (`drop`), the two ambiguous
 failures a write must survive without being sent again. It records each request it passes
 (`requests`: the X-Amz-Target operation and the JSON body), so a test can count what the site
-sent. Standard library only.
+sent. The counter's fault tests use it, and bench/lambda_cold.py to add network latency.
+Standard library only.
 """
 
 import contextlib

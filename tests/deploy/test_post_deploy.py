@@ -1,0 +1,120 @@
+"""deploy/post_deploy.py: after every deploy the API Gateway stage is throttled (moto's API
+Gateway) and the distribution drops the pages it caches (moto's CloudFormation and CloudFront)."""
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import click
+import pytest
+from moto import mock_aws
+
+from deploy import post_deploy
+from tests.deploy.moto_harness import infra_stack_create, invalidated_paths
+
+STACK = "resume-site-prod-infra"
+REGION = "us-east-1"
+CACHED = ["/", "/robots.txt", "/favicon.ico"]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        yield SimpleNamespace(
+            session=session,
+            cloudformation=session.client("cloudformation"),
+            cloudfront=session.client("cloudfront"),
+            apigateway=session.client("apigateway"),
+        )
+
+
+def zappa_cli(aws: SimpleNamespace, *, api_id: str | None = None) -> SimpleNamespace:
+    """What the post callback is handed: the stage's settings and Zappa's clients."""
+    return SimpleNamespace(
+        stage_config={
+            "infra_stack": STACK,
+            "stage_throttling": {"rate_limit": 20, "burst_limit": 40},
+        },
+        api_stage="prod",
+        lambda_name="resume-site-prod",
+        zappa=SimpleNamespace(
+            boto_client=aws.session.client,
+            apigateway_client=aws.apigateway,
+            get_api_id=lambda lambda_name: api_id,
+        ),
+    )
+
+
+def deployed_api(client: Any) -> str:
+    """A REST API with one method, deployed to the stage `prod`, as Zappa leaves it."""
+    api_id = client.create_rest_api(name="resume-site-prod")["id"]
+    root = client.get_resources(restApiId=api_id)["items"][0]["id"]
+    client.put_method(restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE")
+    client.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="ANY",
+        type="MOCK",
+        integrationHttpMethod="ANY",
+    )
+    client.create_deployment(restApiId=api_id, stageName="prod")
+    return api_id
+
+
+def test_the_deployed_stage_gets_the_rate_and_burst_limits(aws) -> None:
+    api_id = deployed_api(aws.apigateway)
+    post_deploy.throttle_stage(zappa_cli(aws, api_id=api_id))
+    stage = aws.apigateway.get_stage(restApiId=api_id, stageName="prod")
+    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 20.0
+    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 40
+
+
+def test_without_a_deployed_api_the_callback_fails_naming_the_function(aws) -> None:
+    with pytest.raises(click.ClickException, match="resume-site-prod"):
+        post_deploy.throttle_stage(zappa_cli(aws))
+
+
+def test_every_deploy_invalidates_the_cached_pages_of_the_stacks_distribution(aws) -> None:
+    distribution = infra_stack_create(
+        cloudformation=aws.cloudformation, cloudfront=aws.cloudfront, stack=STACK
+    )
+    first = post_deploy.invalidate_cached_pages(zappa_cli(aws))
+    second = post_deploy.invalidate_cached_pages(zappa_cli(aws))
+
+    assert first != second
+    paths = invalidated_paths(cloudfront=aws.cloudfront, distribution_id=distribution)
+    assert paths == [CACHED, CACHED]
+
+
+def test_a_missing_stack_stops_naming_it(aws) -> None:
+    with pytest.raises(click.ClickException, match=f"the stack '{STACK}'"):
+        post_deploy.invalidate_cached_pages(zappa_cli(aws))
+
+
+def stack_with_outputs(aws: SimpleNamespace, outputs: dict[str, str]) -> None:
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+    aws.cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+
+
+def test_a_stack_without_the_output_is_named(aws) -> None:
+    stack_with_outputs(aws, {"Other": "x"})
+    with pytest.raises(click.ClickException, match="has no DistributionId output"):
+        post_deploy.invalidate_cached_pages(zappa_cli(aws))
+
+
+def test_a_distribution_that_is_gone_stops_with_what_to_grant(aws) -> None:
+    stack_with_outputs(aws, {"DistributionId": "E0000000000000"})
+    with pytest.raises(click.ClickException, match="DeployInvalidatePolicy"):
+        post_deploy.invalidate_cached_pages(zappa_cli(aws))
