@@ -41,7 +41,7 @@ def page_html(*, url: str) -> str:
 
 def edge_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Marks an answer that depends on nothing in the request as cacheable at the edge for
-    EDGE_CACHE_SECONDS (a day: every deploy invalidates it, deploy/edge_cache.py) and in
+    EDGE_CACHE_SECONDS (a day: every deploy invalidates it, deploy/post_deploy.py) and in
     browsers for BROWSER_CACHE_SECONDS (five minutes, then they revalidate). The distribution's
     cache policy for these paths forwards no cookie, so no answer of theirs may depend on one."""
 
