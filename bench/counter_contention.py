@@ -354,7 +354,7 @@ def warm_up(ops: int, threads: int) -> None:
 
 
 def bench(args: argparse.Namespace) -> list[Cell]:
-    from resume_site import dynamodb
+    from core import dynamodb
 
     try:
         dynamodb.table_ensure()

@@ -268,7 +268,7 @@ class Site:
         self.secret = secret
         self.site_url = site_url
         # What the function names in its URLs: the stage through API Gateway, nothing through
-        # the distribution (resume_site/edge.py).
+        # the distribution (core/edge.py).
         self.prefix = "" if via == "cloudfront" else f"/{stage}"
         # The origin a browser sends from the site's own page: the address it read it at.
         self.page_origin = site_url if via == "cloudfront" else f"https://{API_HOST}"

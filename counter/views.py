@@ -7,8 +7,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from core.clients import client_of
 from counter import api, services, visits
-from resume_site.clients import client_of
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 UNAVAILABLE_RETRY_AFTER = "5"  # seconds: long enough for a slow engine to recover

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from resume_site.clients import Client
+from core.clients import Client
 
 DIRECT = "direct"
 OTHER = "other"

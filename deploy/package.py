@@ -27,7 +27,9 @@ VENV_DIR = ROOT / "build" / "venv"
 STAMP = ".requirements.sha256"
 PIP_INSTALL = ("install", "--quiet", "--disable-pip-version-check", "--require-hashes")
 # The project's code and data that run on Lambda; every other top-level path is tooling.
-RUNTIME_PROJECT_PATHS = frozenset({"manage.py", "resume_site", "counter", "owners", "templates"})
+RUNTIME_PROJECT_PATHS = frozenset(
+    {"manage.py", "resume_site", "core", "resume", "counter", "owners", "templates"}
+)
 # What Zappa writes into every package: its handler, the generated settings, its Django entry
 # point, a build id, and an empty __init__.py.
 ZAPPA_ENTRIES = frozenset(

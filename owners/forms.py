@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from core.clients import client_of
 from owners import services
-from resume_site.clients import client_of
 
 
 def _wait(seconds: int) -> str:

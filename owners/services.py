@@ -32,7 +32,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from resume_site.dynamodb import (
+from core.dynamodb import (
     TableModel,
     TableUnavailable,
     condition_failed,

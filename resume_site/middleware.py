@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from resume_site.dynamodb import budget
+from core.dynamodb import budget
 
 API_PREFIX = "/api/"
 
@@ -33,7 +33,7 @@ class PermissionsPolicyMiddleware:
 class DynamoDBBudgetMiddleware:
     """Every request's DynamoDB calls share one time budget: DYNAMODB_API_BUDGET for the API,
     DYNAMODB_ADMIN_BUDGET for everything else (the owner's pages; the resume page makes none)
-    (resume_site.dynamodb.budget)."""
+    (core.dynamodb.budget)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

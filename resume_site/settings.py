@@ -94,7 +94,7 @@ DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
 # CloudFront distribution, or its cloudfront.net name). It drives the page's canonical URL (also
 # in its OpenGraph tags and JSON-LD), the hosts Django answers, the origins CSRF trusts and the
 # counter's own origin, and it is the host every request that came through the distribution is
-# answered as (resume_site/edge.py). Locally it may stay unset: the page then names the address
+# answered as (core/edge.py). Locally it may stay unset: the page then names the address
 # the request came to.
 SITE_URL = _env_site_url("SITE_URL")
 SITE_HOST = urlsplit(SITE_URL).netloc if SITE_URL else ""
@@ -118,13 +118,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "resume_site.apps.ResumeSiteConfig",
+    "core.apps.CoreConfig",
+    "resume.apps.ResumeConfig",
     "counter.apps.CounterConfig",
     "owners.apps.OwnersConfig",  # after auth: it unhooks auth's ORM last-login update
 ]
 
 MIDDLEWARE = [
-    "resume_site.edge.EdgeOriginMiddleware",  # first: it sets the host and path all others see
+    "core.edge.EdgeOriginMiddleware",  # first: it sets the host and path all others see
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
@@ -233,7 +234,7 @@ if STATIC_BUCKET:
     }
 
 # --- The resume -----------------------------------------------------------------------------
-RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume_site" / "data" / "resume.json")))
+RESUME_PATH = Path(_env("RESUME_PATH", str(BASE_DIR / "resume" / "data" / "resume.json")))
 RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
 
 # --- DynamoDB -------------------------------------------------------------------------------
@@ -253,14 +254,14 @@ else:
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
 # One time budget per request for waiting on all its DynamoDB calls together, in seconds: each
-# call waits at most the time left, and none is sent once it is spent (resume_site/dynamodb.py).
+# call waits at most the time left, and none is sent once it is spent (core/dynamodb.py).
 # The API answers within about a second, the owner's admin pages (whose own work, hashing a
 # password, takes a few tenths more) within three, however late each answer.
 DYNAMODB_API_BUDGET = _env_float("DYNAMODB_API_BUDGET", "1.0")
 DYNAMODB_ADMIN_BUDGET = _env_float("DYNAMODB_ADMIN_BUDGET", "2.0")
 # How many times a request DynamoDB certainly did not apply (throttled, connection refused) is
 # sent again; a request that may have been applied (a timeout) is never sent again
-# (resume_site/dynamodb.py).
+# (core/dynamodb.py).
 DYNAMODB_MAX_RETRIES = _env_int("DYNAMODB_MAX_RETRIES", "1")
 if DYNAMODB_MAX_RETRIES > 2:
     raise ImproperlyConfigured(
@@ -361,7 +362,7 @@ if PRODUCTION:
 # The value(s) of the secret header the distribution adds to every request it sends to API
 # Gateway (docs/deploy.md, "The origin secret"). When set, /api/ and /admin/ answer only requests
 # that carry one of them (403 otherwise), and only such requests are believed about the
-# viewer's address and country (resume_site/edge.py, resume_site/clients.py). Two values,
+# viewer's address and country (core/edge.py, core/clients.py). Two values,
 # comma-separated, during a rotation: the new one first. Unset (locally, or a stage served by
 # API Gateway alone) nothing is refused and the client is API Gateway's source IP.
 EDGE_ORIGIN_SECRETS = _env_list("EDGE_ORIGIN_SECRET", "")

@@ -18,8 +18,8 @@ import logging
 from django.template.loader import get_template
 from django.urls import get_resolver, reverse
 
-from resume_site import seo
-from resume_site.views import TEMPLATE, page_html
+from resume import seo
+from resume.views import TEMPLATE, page_html
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ os.environ.update(
 # Nothing listens there: a connection is refused at once, as with a stopped engine.
 CLOSED_ENDPOINT = "http://127.0.0.1:9"
 
-from resume_site.clients import Client  # noqa: E402
+from core.clients import Client  # noqa: E402
 
 # Two visitors (or sign-in clients) for tests that need to tell clients apart.
 ALICE = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (Alice)")
@@ -68,15 +68,15 @@ def ddb_table(dynamodb_endpoint: str, settings) -> Iterator[str]:
     """A fresh table in DynamoDB Local for one test; its name is returned."""
     import boto3
 
+    from core import dynamodb
     from counter.services import days
-    from resume_site import dynamodb
 
     days._full.clear()  # a fresh table: no day's sources are full yet
     name = f"test-{uuid.uuid4().hex[:12]}"
     settings.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
     settings.DYNAMODB_TABLE = name
     # Patient timeouts for the set-up only: a cold engine can take seconds to create a table,
-    # and a request that timed out is never sent again (resume_site/dynamodb.py).
+    # and a request that timed out is never sent again (core/dynamodb.py).
     timeouts = settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT
     settings.DYNAMODB_CONNECT_TIMEOUT, settings.DYNAMODB_READ_TIMEOUT = 10.0, 30.0
     dynamodb.table_ensure()
@@ -137,8 +137,8 @@ def moto_table(settings, monkeypatch) -> Iterator[str]:
     same time run one after another; DynamoDB Local proves them concurrent."""
     from moto import mock_aws
 
+    from core import dynamodb
     from counter.services import counting, days
-    from resume_site import dynamodb
 
     days._full.clear()  # a fresh table: no day's sources are full yet
     monkeypatch.setattr(counting, "_executor", _InlineExecutor)

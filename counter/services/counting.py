@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.clients import Client
+from core.dynamodb import failure_not_applied, failures_raise, in_context
 from counter.services import days, limits, totals, visitors
 from counter.services.items import CounterUnavailable
 from counter.visits import Visit
-from resume_site.clients import Client
-from resume_site.dynamodb import failure_not_applied, failures_raise, in_context
 
 logger = logging.getLogger(__name__)
 

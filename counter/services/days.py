@@ -20,6 +20,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from core.dynamodb import condition_failed, failures_raise, item_get, item_update_raw
 from counter import visits
 from counter.services import visitors
 from counter.services.items import (
@@ -29,7 +30,6 @@ from counter.services.items import (
     VisitorMarker,
     day_start,
 )
-from resume_site.dynamodb import condition_failed, failures_raise, item_get, item_update_raw
 
 SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
 CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same

@@ -9,7 +9,7 @@ import datetime as dt
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 
-from resume_site.dynamodb import TableModel, TableUnavailable
+from core.dynamodb import TableModel, TableUnavailable
 
 TOTAL_KEY = "total"
 # Markers and salts outlive their day by a day, so a request that started just before midnight

@@ -18,8 +18,8 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 
+from core.dynamodb import condition_failed, failures_raise, item_update_raw
 from counter.services.items import CounterUnavailable, RateBucket
-from resume_site.dynamodb import condition_failed, failures_raise, item_update_raw
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
 BUCKET_LIFETIME = dt.timedelta(minutes=5)  # kept a few minutes past its minute, then TTL

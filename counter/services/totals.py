@@ -14,9 +14,9 @@ import logging
 
 from pynamodb.exceptions import UpdateError
 
+from core.dynamodb import condition_failed, failures_raise, item_get
 from counter.services import days
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
-from resume_site.dynamodb import condition_failed, failures_raise, item_get
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import secrets
 
 from django.conf import settings
 
+from core.clients import Client
+from core.dynamodb import failures_raise
 from counter.services.items import DAY_ITEM_LIFETIME, CounterUnavailable, DailySalt, day_start
-from resume_site.clients import Client
-from resume_site.dynamodb import failures_raise
 
 DIGEST_LENGTH = 32  # hex digits kept: 128 bits, far past any collision a counter could meet
 

@@ -25,7 +25,7 @@ SEED = """
 import datetime as dt
 from counter import services
 from counter.visits import Visit
-from resume_site.clients import Client
+from core.clients import Client
 today = dt.datetime.now(dt.UTC).date()
 sources = ["linkedin.com", "github.com", "direct", "a-rather-long-recruiting-site-name.example"]
 for offset in range(30):

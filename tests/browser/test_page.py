@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
-from resume_site.resume import DEFAULT_RESUME_PATH, load_resume
+from resume.resume import DEFAULT_RESUME_PATH, load_resume
 from tests.browser.browsing import ARTIFACTS, DESKTOP, PHONE, axe_violations, screenshot
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]

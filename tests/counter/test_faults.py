@@ -60,7 +60,7 @@ def test_a_stopped_engine_gives_503_and_a_restarted_one_lost_nothing(client, set
     settings.DYNAMODB_TABLE = "faults"
     engine = dynamodb_local.start(port, tmp_path)
     try:
-        from resume_site import dynamodb
+        from core import dynamodb
 
         # A freshly started engine can take seconds to answer, and a request that timed out is
         # never sent again; the stopped engine below refuses connections at once anyway.
@@ -145,7 +145,7 @@ def test_a_connection_dropped_after_the_write_does_not_count_it_again(
 
 
 def test_a_refused_connection_is_tried_again_then_503(client, settings, no_limits):
-    from resume_site.dynamodb import TableModel
+    from core.dynamodb import TableModel
 
     attempts = []  # nothing listens at the test settings' endpoint: each attempt is refused
     events = TableModel._get_connection().connection.client.meta.events

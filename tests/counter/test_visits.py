@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.clients import Client
 from counter import visits
-from resume_site.clients import Client
 
 SITE = "resume.example.com"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"

@@ -122,9 +122,9 @@ def stage_table(*, dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Iter
     """The stage's table, created empty in DynamoDB Local and dropped afterwards."""
     from django.test import override_settings
 
+    from core import dynamodb
     from counter import services
     from counter.services.items import TotalItem
-    from resume_site import dynamodb
 
     table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
     # Patient timeouts for the set-up only: a cold engine can take over a second to create a

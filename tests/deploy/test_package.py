@@ -108,7 +108,7 @@ def unexpected(*names: str) -> list[str]:
 def test_the_zip_check_admits_zappas_entries_the_runtime_code_and_the_build_venvs_packages(
     package_zip: Path,
 ) -> None:
-    allowed = [*package.ZAPPA_ENTRIES, "manage.py", "resume_site/views.py", "templates/a.html"]
+    allowed = [*package.ZAPPA_ENTRIES, "manage.py", "resume/views.py", "templates/a.html"]
     assert unexpected(*allowed, "django/db/models.py", "pynamodb/", "six.py") == []
 
 
@@ -134,7 +134,7 @@ def test_the_zip_check_admits_zappas_entries_the_runtime_code_and_the_build_venv
 def test_the_zip_check_refuses_tooling_strays_and_dev_packages(
     package_zip: Path, stray: str
 ) -> None:
-    assert unexpected("handler.py", "resume_site/views.py", stray) == [stray.split("/")[0]]
+    assert unexpected("handler.py", "resume/views.py", stray) == [stray.split("/")[0]]
 
 
 def test_bytecode_is_added_beside_each_module_as_unchecked_hash_pyc(tmp_path: Path) -> None:
@@ -401,7 +401,7 @@ def test_init_sets_django_up_and_does_the_first_requests_work_without_any_networ
     assert report["network"] == []
     assert report["instantiated"]  # the stage's INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT
     assert {"resume/resume.html", "base.html"} <= set(report["cached_templates"])
-    assert {"resume_site.views", "counter.views", "counter.services"} <= set(report["modules"])
+    assert {"resume.views", "counter.views", "counter.services"} <= set(report["modules"])
 
 
 @pytest.mark.dynamodb_local

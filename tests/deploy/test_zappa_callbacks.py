@@ -233,7 +233,7 @@ def test_the_zip_callback_stops_zappa_when_the_zip_holds_tooling_or_strays(
     neither the project's runtime code, Zappa's nor installed: refused before the upload."""
     monkeypatch.chdir(ROOT)
     entries = dict.fromkeys(
-        ["handler.py", "resume_site/views.py", "deploy/secret_env.py", "tests/conftest.py"], ""
+        ["handler.py", "resume/views.py", "deploy/secret_env.py", "tests/conftest.py"], ""
     ) | {"bench/lambda_host.py": "", ".env": "SECRET_KEY=x", "dynamodb-local-metadata.json": ""}
     with pytest.raises(click.ClickException) as raised:
         zip_callback(tmp_path, entries)

@@ -460,7 +460,7 @@ def test_untracked_files_of_the_checkout_never_ship(lifecycle: Lifecycle) -> Non
     for built in (lifecycle.first_package, lifecycle.updated_code):
         names = set(zip_entries(built))
         assert not names & set(STRAY_FILES)
-        assert "resume_site/views.py" in names
+        assert "resume/views.py" in names
 
 
 def test_update_ships_the_new_package(lifecycle: Lifecycle) -> None:

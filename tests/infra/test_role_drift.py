@@ -12,10 +12,10 @@ import pytest
 from botocore.model import OperationModel
 from cfnlint.decode import cfn_yaml
 
+from core.clients import Client
+from core.dynamodb import connections_reset
 from counter import services as counter
 from owners import services as owners
-from resume_site.clients import Client
-from resume_site.dynamodb import connections_reset
 
 TEMPLATE = Path(__file__).resolve().parent.parent.parent / "infra" / "template.yaml"
 # Transactions have no IAM action of their own: each item is authorized as the operation it is.

@@ -172,7 +172,7 @@ def test_the_api_origin_is_the_stage_over_https_with_the_origin_secret(template)
 
 
 def test_the_origin_header_is_the_one_the_site_checks(template) -> None:
-    from resume_site.edge import ORIGIN_HEADER
+    from core.edge import ORIGIN_HEADER
 
     api = when_api(distribution(template)["Origins"][1])
     assert api["OriginCustomHeaders"][0]["HeaderName"] == ORIGIN_HEADER

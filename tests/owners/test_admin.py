@@ -16,12 +16,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
+from core.clients import Client as Visitor
 from counter import dashboard
 from counter import services as counter
 from counter.visits import Visit
 from owners import services
 from owners.models import Owner
-from resume_site.clients import Client as Visitor
 from scripts import dynamodb_local
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD

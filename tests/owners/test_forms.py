@@ -3,9 +3,9 @@
 import pytest
 from django.test import RequestFactory
 
+from core.clients import Client
 from owners import services
 from owners.forms import OwnerLoginForm
-from resume_site.clients import Client
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD
 

@@ -8,7 +8,7 @@ from django.templatetags.static import static
 from django.test import RequestFactory
 from django.views import defaults
 
-from resume_site.resume import get_resume
+from resume.resume import get_resume
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from django.template import engines
 from django.urls import clear_url_caches, get_resolver
 
-from resume_site import views
-from resume_site.resume import get_resume
+from resume import views
+from resume.resume import get_resume
 from resume_site.warmup import caches_warm
 
 

@@ -9,9 +9,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core import dynamodb
 from owners import services
 from owners.models import Owner
-from resume_site import dynamodb
 
 PASSWORD_ENV = "ADMIN_PASSWORD"  # noqa: S105 (a variable name, not a password)
 

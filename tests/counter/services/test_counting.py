@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from core.clients import Client
+from core.dynamodb import TableModel
 from counter import services
 from counter.services import counting, days, totals, visitors
 from counter.visits import Visit
-from resume_site.clients import Client
-from resume_site.dynamodb import TableModel
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 
 DAY = dt.date(2026, 11, 23)

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
+from core.clients import Client
 from counter import services, visits
 from counter.services import days
-from resume_site.clients import Client
 
 DAY = dt.date(2026, 11, 23)
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from resume_site import seo
-from resume_site.resume import Resume, get_resume
+from resume import seo
+from resume.resume import Resume, get_resume
 
 TEMPLATE = "resume/resume.html"
 # The page as last rendered: the resume and canonical URL it was rendered for, and its HTML.
@@ -59,7 +59,7 @@ def edge_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return cached
 
 
-@receiver(setting_changed, dispatch_uid="resume_site.views.forget_page")
+@receiver(setting_changed, dispatch_uid="resume.views.forget_page")
 def _forget_page(**kwargs: object) -> None:
     global _rendered
     _rendered = None

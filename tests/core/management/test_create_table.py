@@ -1,4 +1,4 @@
-"""counter/management/commands/create_table.py"""
+"""core/management/commands/create_table.py"""
 
 import re
 

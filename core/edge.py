@@ -4,7 +4,7 @@ The distribution adds a secret header (`X-Origin-Verify`, its value in EDGE_ORIG
 every request it sends to API Gateway; a viewer cannot see it or set it through the
 distribution (CloudFront replaces a viewer's header of the same name with its own). So a request
 that carries it came through the distribution, and only such a request is believed about what
-CloudFront alone can know: the viewer's address and country (`resume_site.clients.client_of`).
+CloudFront alone can know: the viewer's address and country (`core.clients.client_of`).
 
 `EdgeOriginMiddleware`, the first middleware, does the rest with the same one check:
 - with EDGE_ORIGIN_SECRET set, `/api/` and `/admin/` refuse a request without the secret (403 in
@@ -32,7 +32,7 @@ _ORIGIN_META = "HTTP_X_ORIGIN_VERIFY"
 # Reached only through the distribution once it is in front: the API counts the viewer's
 # address, and the admin's sign-in pause is per viewer.
 PROTECTED_PREFIXES = ("/api/", "/admin/")
-_VERIFIED = "resume_site.edge.verified"  # request.META key caching the check's outcome
+_VERIFIED = "core.edge.verified"  # request.META key caching the check's outcome
 
 
 def edge_request_verified(*, request: HttpRequest) -> bool:

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from resume_site.resume import PartialDate
+from resume.resume import PartialDate
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""resume_site/resume.py: resume.json is loaded into a typed Resume or stopped at the bad field."""
+"""resume/resume.py: resume.json is loaded into a typed Resume or stopped at the bad field."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from resume_site.resume import (
+from resume.resume import (
     DEFAULT_RESUME_PATH,
     PartialDate,
     Resume,

@@ -1,4 +1,4 @@
-"""resume_site/views.py: the resume page, rendered from resume.json without DynamoDB."""
+"""resume/views.py: the resume page, rendered from resume.json without DynamoDB."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -121,7 +121,7 @@ def test_resume_text_is_html_escaped(
 
 
 def test_the_page_is_rendered_once_per_process_and_reused(client, monkeypatch) -> None:
-    from resume_site import views
+    from resume import views
 
     renders: list[str] = []
     render = views.render_to_string
@@ -140,7 +140,7 @@ def test_the_page_is_rendered_once_per_process_and_reused(client, monkeypatch) -
 
 
 def test_a_reloaded_resume_is_rendered_again(client, example_data, write_resume, settings) -> None:
-    from resume_site.resume import get_resume
+    from resume.resume import get_resume
 
     settings.RESUME_PATH = path = write_resume(example_data)
     assert "<h1>Alex Rivera</h1>" in client.get("/").content.decode()

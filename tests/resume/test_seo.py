@@ -1,4 +1,4 @@
-"""resume_site/seo.py and what the page and the crawler routes tell search engines and previews."""
+"""resume/seo.py and what the page and the crawler routes tell search engines and previews."""
 
 import json
 from html.parser import HTMLParser
@@ -11,11 +11,11 @@ from django.templatetags.static import static
 from django.test import RequestFactory
 from django.urls import reverse
 
-import resume_site
-from resume_site import seo
-from resume_site.resume import get_resume, load_resume, parse_resume
+import resume
+from resume import seo
+from resume.resume import get_resume, load_resume, parse_resume
 
-EXAMPLE = Path(resume_site.__file__).resolve().parent / "data" / "resume.json"
+EXAMPLE = Path(resume.__file__).resolve().parent / "data" / "resume.json"
 PAGE = "https://resume.example.com/"
 
 
@@ -198,6 +198,6 @@ def test_favicon_ico_sends_browsers_to_the_static_icon(client):
 
 
 def test_the_static_icons_exist():
-    root = Path(resume_site.__file__).resolve().parent.parent / "static"
+    root = Path(resume.__file__).resolve().parent.parent / "static"
     assert (root / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO header
     assert (root / "favicon.svg").read_text(encoding="utf-8").startswith("<svg ")

@@ -1,12 +1,14 @@
+"""The resume page app: the page, its data (data/resume.json), its SEO and template tags."""
+
 from django.apps import AppConfig
 from django.conf import settings
 
-from resume_site.resume import get_resume
+from resume.resume import get_resume
 
 
-class ResumeSiteConfig(AppConfig):
-    name = "resume_site"
-    verbose_name = "Resume site"
+class ResumeConfig(AppConfig):
+    name = "resume"
+    verbose_name = "Resume"
 
     def ready(self) -> None:
         # Validate resume.json at start-up so a broken file stops the process with a

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from resume_site.edge import edge_request_verified
+from core.edge import edge_request_verified
 
 USER_AGENT_LIMIT = 512  # characters kept; enough to tell browsers apart, bounded for hashing
 # An IPv6 client is keyed by its /64: one host (one home, one phone) is usually given a whole
@@ -49,7 +49,7 @@ def client_of(request: HttpRequest) -> Client:
     """The request's client: its IP address, User-Agent and country.
 
     Through the site's CloudFront distribution (a request carrying the verified origin secret,
-    `resume_site.edge.edge_request_verified`), the IP is the viewer's address CloudFront itself
+    `core.edge.edge_request_verified`), the IP is the viewer's address CloudFront itself
     puts in `CloudFront-Viewer-Address` (`ip:port`, the port dropped) and the country is
     `CloudFront-Viewer-Country`: API Gateway's source IP there is an edge server's, shared by
     everyone that edge serves. Only such a request is believed about either header: one sent

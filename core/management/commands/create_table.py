@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from resume_site import dynamodb
+from core import dynamodb
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
-"""resume_site/edge.py: requests through the site's CloudFront distribution, and the rest."""
+"""core/edge.py: requests through the site's CloudFront distribution, and the rest."""
 
 import json
 
 import pytest
 from django.test import RequestFactory
 
-from resume_site.edge import edge_request_verified
+from core.edge import edge_request_verified
 
 SECRET = "e" * 40
 API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"

@@ -1,9 +1,9 @@
-"""resume_site/clients.py: who sent a request."""
+"""core/clients.py: who sent a request."""
 
 import pytest
 from django.test import RequestFactory
 
-from resume_site.clients import USER_AGENT_LIMIT, Client, client_of
+from core.clients import USER_AGENT_LIMIT, Client, client_of
 
 
 def rest_event(source_ip: object) -> dict:

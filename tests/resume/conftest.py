@@ -1,4 +1,4 @@
-"""Fixtures of the resume_site tests: the example resume, and serving other resume data."""
+"""Fixtures of the resume app's tests: the example resume, and serving other resume data."""
 
 import json
 from collections.abc import Callable
@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from resume_site.resume import DEFAULT_RESUME_PATH
+from resume.resume import DEFAULT_RESUME_PATH
 
 
 @pytest.fixture
 def example_data() -> dict[str, Any]:
-    """A fresh copy of the example resume (resume_site/data/resume.json), free to change."""
+    """A fresh copy of the example resume (resume/data/resume.json), free to change."""
     return json.loads(DEFAULT_RESUME_PATH.read_text(encoding="utf-8"))
 
 

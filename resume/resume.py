@@ -544,7 +544,7 @@ def get_resume() -> Resume:
     return load_resume(Path(getattr(settings, "RESUME_PATH", DEFAULT_RESUME_PATH)))
 
 
-@receiver(setting_changed, dispatch_uid="resume_site.resume.reset_resume_cache")
+@receiver(setting_changed, dispatch_uid="resume.resume.reset_resume_cache")
 def _reset_resume_cache(*, setting: str, **kwargs: object) -> None:
     if setting == "RESUME_PATH":
         get_resume.cache_clear()

@@ -1,4 +1,4 @@
-"""resume_site/dynamodb.py: the models' base class, the error translation and table set-up."""
+"""core/dynamodb.py: the models' base class, the error translation and table set-up."""
 
 import logging
 import threading
@@ -16,10 +16,10 @@ from botocore.exceptions import (
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import GetError, UpdateError
 
+from core import dynamodb
 from counter import services as counter
 from counter.services import items as counter_items
 from owners import services as owners
-from resume_site import dynamodb
 from tests.conftest import CLOSED_ENDPOINT
 from tests.fault_proxy import FaultProxy
 

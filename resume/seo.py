@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
-from resume_site.resume import Resume
+from resume.resume import Resume
 
 DESCRIPTION_SUMMARY_CHARS = 140  # search engines show about 155 characters of a description
 

@@ -1,4 +1,4 @@
-"""resume_site/apps.py: a broken resume.json stops start-up, unless validation is turned off."""
+"""resume/apps.py: a broken resume.json stops start-up, unless validation is turned off."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from resume_site.resume import ResumeError, get_resume
+from resume.resume import ResumeError, get_resume
 
 
 @pytest.fixture
@@ -19,13 +19,13 @@ def test_ready_raises_for_a_broken_resume(broken_resume: Path, settings) -> None
     settings.RESUME_VALIDATE_ON_STARTUP = True
 
     with pytest.raises(ResumeError, match=r"basics\.name: required field is missing"):
-        apps.get_app_config("resume_site").ready()
+        apps.get_app_config("resume").ready()
 
 
 def test_ready_skips_validation_when_disabled(broken_resume: Path, settings) -> None:
     settings.RESUME_VALIDATE_ON_STARTUP = False
 
-    apps.get_app_config("resume_site").ready()
+    apps.get_app_config("resume").ready()
 
     with pytest.raises(ResumeError):
         get_resume()
@@ -34,6 +34,6 @@ def test_ready_skips_validation_when_disabled(broken_resume: Path, settings) -> 
 def test_ready_loads_a_valid_resume_into_the_cache() -> None:
     get_resume.cache_clear()  # earlier tests may have loaded it
 
-    apps.get_app_config("resume_site").ready()
+    apps.get_app_config("resume").ready()
 
     assert get_resume.cache_info().currsize == 1
