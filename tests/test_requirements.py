@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Code that runs in the Lambda package: it may import only runtime dependencies.
-RUNTIME_CODE = ("resume_site", "counter", "owners")
+RUNTIME_CODE = ("resume_site", "core", "resume", "counter", "owners")
 # Code that runs in the dev venv only (tests, benchmarks, local tooling, deploy steps).
 DEV_CODE = ("tests", "bench", "scripts", "deploy")
 # `handler` is Zappa's Lambda entry point, imported from inside an unzipped package.

@@ -366,7 +366,7 @@ cached = engines["django"].engine.template_loaders[0].get_template_cache
 answers.write(json.dumps({
     "instantiated": handler.global_handler is not None,
     "cached_templates": sorted(cached),
-    "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("counter", "resume_site")),
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("counter", "resume")),
     "network": init_network,
 }))
 """
@@ -407,7 +407,7 @@ def test_init_sets_django_up_and_does_the_first_requests_work_without_any_networ
 @pytest.mark.dynamodb_local
 def test_resume_page_renders_with_security_headers(lambda_process) -> None:
     response = respond(lambda_process, rest_event("GET", "/"))
-    resume = json.loads((ROOT / "resume_site" / "data" / "resume.json").read_text())
+    resume = json.loads((ROOT / "resume" / "data" / "resume.json").read_text())
 
     assert response["statusCode"] == 200
     headers = response["headers"]
@@ -529,7 +529,8 @@ def _named_routes() -> set[str]:
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue
-            names |= {f"{pattern.namespace}:{sub.name}" for sub in pattern.url_patterns}
+            prefix = f"{pattern.namespace}:" if pattern.namespace else ""
+            names |= {f"{prefix}{sub.name}" for sub in pattern.url_patterns}
         else:
             names.add(pattern.name)
     return names
