@@ -2,7 +2,7 @@
 
 Starts its own in-memory DynamoDB Local on a free port, makes a throwaway table, and for each
 thread count lets N threads of this process share a fixed number of increments, once through
-`counter.services.count_increment()` (one ADD update of the day's item per view) and once
+`counter.services.view_add()` (one ADD update of the day's item per view) and once
 through the classic Cloud Resume Challenge code (get the item, add 1, save it back) on another
 item of the same PynamoDB model. It prints a markdown table (stdout) of what was attempted, what
 was stored, the updates lost and the throughput, and one line per cell as it finishes (stderr).
@@ -160,7 +160,7 @@ def ours() -> Increment:
     from counter import services
 
     def increment() -> None:
-        services.count_increment()
+        services.view_add()
 
     return increment
 
@@ -205,14 +205,14 @@ def ours_reset() -> None:
     steady(TotalItem(TOTAL_KEY).delete)
     steady(DayItem(f"day#{visitors.today().isoformat()}").delete)
     totals._sums.clear()
-    if steady(services.count_get) != 0:
+    if steady(services.total_get) != 0:
         raise RuntimeError("the counter item could not be reset between cells")
 
 
 def ours_stored() -> int:
     from counter import services
 
-    return steady(services.count_get)
+    return steady(services.total_get)
 
 
 def naive_stored(pk: str) -> int:

@@ -123,8 +123,8 @@ def figures_get(*, period: str = DEFAULT_PERIOD) -> Figures:
     if period not in PERIODS:
         period = DEFAULT_PERIOD
     days, name = PERIODS[period]
-    total = services.count_get()
-    history = services.days_stats(days=days)
+    total = services.total_get()
+    history = services.days_get(days=days)
     bars, peak = chart_bars(history)
     views = sum(day.views for day in history)
     return Figures(
@@ -137,16 +137,16 @@ def figures_get(*, period: str = DEFAULT_PERIOD) -> Figures:
         uniques=sum(day.uniques for day in history),
         bars=bars,
         peak=peak,
-        sources=ranked(services.labels_total(history, "sources"), views=views),
-        campaigns=ranked(services.labels_total(history, "campaigns"), views=views, rest=NO_TAG),
-        countries=ranked(services.labels_total(history, "countries"), views=views),
-        devices=ranked(services.labels_total(history, "devices"), views=views),
+        sources=ranked(services.labels_sum(history, "sources"), views=views),
+        campaigns=ranked(services.labels_sum(history, "campaigns"), views=views, rest=NO_TAG),
+        countries=ranked(services.labels_sum(history, "countries"), views=views),
+        devices=ranked(services.labels_sum(history, "devices"), views=views),
     )
 
 
 def figures_csv(*, period: str = DEFAULT_PERIOD) -> str:
     """The period's daily figures as CSV, oldest day first: date, views, unique visitors."""
-    history = services.days_stats(days=period_days(period))
+    history = services.days_get(days=period_days(period))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["date", "views", "unique_visitors"])

@@ -41,14 +41,14 @@ def _count(request: HttpRequest) -> HttpResponse:
         return preflight
     try:
         if request.method == "GET":
-            return JsonResponse({"count": services.count_get(), "counted": False})
+            return JsonResponse({"count": services.total_get(), "counted": False})
         api.origin_check(request=request)
         body = api.body_check(request=request)
         if api.request_is_automated(request=request):
-            return JsonResponse({"count": services.count_get(), "counted": False})
+            return JsonResponse({"count": services.total_get(), "counted": False})
         client = client_of(request)
         visit = visits.visit_describe(body=body, client=client, site_host=request.get_host())
-        outcome = services.count_view(visitor=client, visit=visit)
+        outcome = services.view_count(visitor=client, visit=visit)
     except services.CounterUnavailable as error:
         raise api.ApiError(
             status=503,

@@ -44,7 +44,7 @@ def test_the_data_model_lists_exactly_the_items_the_services_write(table_scan, s
     from counter import services
     from tests.conftest import ALICE
 
-    services.count_view(visitor=ALICE)
+    services.view_count(visitor=ALICE)
     architecture = (ROOT / "docs" / "architecture.md").read_text()
     patterns = [_key_pattern(cell) for cell in _first_cells(architecture, "| `pk` |")]
     keys = [item["pk"]["S"] for item in table_scan()]

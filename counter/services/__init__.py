@@ -14,8 +14,8 @@ the keyed hashes), `items` (the PynamoDB items, private to this package).
 Everything outside the package uses the names below.
 """
 
-from counter.services.counting import CountOutcome, count_get, count_increment, count_view
-from counter.services.days import DayStats, days_stats, labels_total
+from counter.services.counting import CountOutcome, total_get, view_add, view_count
+from counter.services.days import DayStats, days_get, labels_sum
 from counter.services.items import CounterUnavailable
 from counter.services.visitors import client_digest, visitor_digest
 
@@ -24,10 +24,10 @@ __all__ = [
     "CounterUnavailable",
     "DayStats",
     "client_digest",
-    "count_get",
-    "count_increment",
-    "count_view",
-    "days_stats",
-    "labels_total",
+    "days_get",
+    "labels_sum",
+    "total_get",
+    "view_add",
+    "view_count",
     "visitor_digest",
 ]

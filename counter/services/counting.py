@@ -75,14 +75,14 @@ def _now() -> float:
 
 
 @failures_raise(CounterUnavailable)
-def count_get() -> int:
+def total_get() -> int:
     """Total page views, without counting one (0 before the first view)."""
     return _total_get(day=visitors.today())
 
 
 def _total_get(*, day: dt.date, sums: Future | None = None) -> int:
-    day, before = sums.result() if sums is not None else totals.views_before(day=day)
-    return before + days.day_views(day=day)
+    day, before = sums.result() if sums is not None else totals.sum_get(day=day)
+    return before + days.day_views_get(day=day)
 
 
 def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int:
@@ -92,7 +92,7 @@ def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None) -> int
             if sums is not None and attempt == 0:
                 day, before = sums.result()
             else:
-                day, before = totals.views_before(day=day)
+                day, before = totals.sum_get(day=day)
         except CounterUnavailable:
             logger.warning("The view was not counted: the days before it could not be summed.")
             raise
@@ -139,13 +139,13 @@ def _count(
 
 
 @failures_raise(CounterUnavailable)
-def count_increment(
+def view_add(
     *, visitor: Client | None = None, visit: Visit | None = None, today: dt.date | None = None
 ) -> int:
     """Count one page view, without the limits, and return the total after it.
 
     With a visitor, the day's unique visitors count it too (once per visitor and day).
-    `count_view` is what a visitor's request calls.
+    `view_count` is what a visitor's request calls.
     """
     day = today or visitors.today()
     digest = visitors.visitor_digest(visitor=visitor, day=day) if visitor is not None else None
@@ -171,7 +171,7 @@ def _limits_check(*, visitor: Client, digest: str, day: dt.date, minute: int) ->
 
 
 @failures_raise(CounterUnavailable)
-def count_view(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
+def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
     Limits), and with `visit` under its labels in the day's figures.
 
@@ -182,7 +182,7 @@ def count_view(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     minute = int(now // 60)
     day = dt.datetime.fromtimestamp(now, dt.UTC).date()
     # A process's first view of the day reads the closed days' sum while it reads the salt.
-    sums = None if totals.views_known(day=day) else _submit(lambda: totals.views_before(day=day))
+    sums = None if totals.sum_known(day=day) else _submit(lambda: totals.sum_get(day=day))
     digest = visitors.visitor_digest(visitor=visitor, day=day)
     standing = _limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
     if standing is limits.Standing.UNDER:

@@ -180,14 +180,14 @@ def day_close(*, day: dt.date) -> int:
 
 
 @failures_raise(CounterUnavailable)
-def day_views(*, day: dt.date) -> int:
+def day_views_get(*, day: dt.date) -> int:
     """The day's views so far (strongly consistent; 0 for a day without any)."""
     item = item_get(DayItem, _views_key(day))
     return int(item.views) if item is not None else 0
 
 
 @failures_raise(CounterUnavailable)
-def days_views(*, first: dt.date, last: dt.date) -> int:
+def days_views_sum(*, first: dt.date, last: dt.date) -> int:
     """The views of the days from `first` to `last`, both included (0 if `first` is after
     `last`); BatchGetItem in groups of 100 keys."""
     count = (last - first).days + 1
@@ -266,7 +266,7 @@ def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayS
 
 
 @failures_raise(CounterUnavailable)
-def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
+def days_get(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
     """The figures of the last `days` days, oldest first, zeros for quiet days.
 
     One BatchGetItem for both items of every day (in groups of 100 keys)."""
@@ -279,7 +279,7 @@ def days_stats(*, days: int = 30, today: dt.date | None = None) -> list[DayStats
     ]
 
 
-def labels_total(stats: Iterable[DayStats], label: str) -> dict[str, int]:
+def labels_sum(stats: Iterable[DayStats], label: str) -> dict[str, int]:
     """The views of each value of `label` ("sources", "campaigns", ...) summed over days."""
     totals: dict[str, int] = {}
     for day in stats:

@@ -35,11 +35,11 @@ def _sum_through(stored: TotalItem | None, yesterday: dt.date) -> int:
         # included; today's are on today's item too. Yesterday is closed all the same, so that
         # a late view of it counts today and is not lost.
         days.day_close(day=yesterday)
-        return int(stored.count or 0) - days.day_views(day=yesterday + ONE_DAY)
+        return int(stored.count or 0) - days.day_views_get(day=yesterday + ONE_DAY)
     through = dt.date.fromisoformat(stored.through)
     # Only yesterday can still receive a view in flight; older days are final already.
     closed = days.day_close(day=yesterday)
-    quiet = days.days_views(first=through + ONE_DAY, last=yesterday - ONE_DAY)
+    quiet = days.days_views_sum(first=through + ONE_DAY, last=yesterday - ONE_DAY)
     return int(stored.before or 0) + closed + quiet
 
 
@@ -63,7 +63,7 @@ def _store(stored: TotalItem | None, before: int, yesterday: dt.date) -> bool:
 
 
 @failures_raise(CounterUnavailable)
-def views_before(*, day: dt.date) -> tuple[dt.date, int]:
+def sum_get(*, day: dt.date) -> tuple[dt.date, int]:
     """The day a view made on `day` counts on, and the views of every day before that one.
 
     That is `day` itself, unless a process whose clock runs ahead has closed it already; then
@@ -88,8 +88,8 @@ def views_before(*, day: dt.date) -> tuple[dt.date, int]:
     raise CounterUnavailable("the total kept moving while this process summed the days")
 
 
-def views_known(*, day: dt.date) -> bool:
-    """True if this process has the views before `day` in memory (views_before sends nothing)."""
+def sum_known(*, day: dt.date) -> bool:
+    """True if this process has the views before `day` in memory (sum_get sends nothing)."""
     return day in _sums
 
 

@@ -35,7 +35,7 @@ for offset in range(30):
         visit = Visit(sources[n % 4], "acme" if n % 3 else "", "DE" if n % 2 else "US",
                       "phone" if n % 2 else "desktop")
         for _ in range(1 + n % 2):
-            services.count_increment(visitor=visitor, visit=visit, today=day)
+            services.view_add(visitor=visitor, visit=visit, today=day)
 """
 # The admin's pages a signed-in owner reaches, and the one after signing out.
 ADMIN_PAGES = [

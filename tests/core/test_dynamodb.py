@@ -64,20 +64,20 @@ def test_a_model_needs_no_binding_before_its_first_call(moto_table):
 
 
 def test_changing_a_dynamodb_setting_drops_the_open_connections(moto_table, settings):
-    counter.count_increment()  # opens a connection to moto
+    counter.view_add()  # opens a connection to moto
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     with pytest.raises(counter.CounterUnavailable):
-        counter.count_get()  # a kept connection would still have answered from moto
+        counter.total_get()  # a kept connection would still have answered from moto
 
 
 def test_every_model_shares_one_connection_and_reset_opens_a_new_one(moto_table):
-    counter.count_get()
+    counter.total_get()
     owners.account_get(username="alex")
     opened = counter_items.TotalItem._get_connection()
     assert owners.AccountItem._get_connection() is opened
     assert counter_items.RateBucket._get_connection() is opened
     dynamodb.connections_reset()
-    counter.count_get()
+    counter.total_get()
     assert counter_items.TotalItem._get_connection() is not opened
     assert owners.AccountItem._get_connection() is counter_items.TotalItem._get_connection()
 
@@ -300,11 +300,11 @@ def test_a_budget_cuts_each_wait_and_then_sends_nothing(settings, silent_endpoin
     with dynamodb.budget(0.5):
         started = time.monotonic()
         with pytest.raises(counter.CounterUnavailable):
-            counter.count_get()
+            counter.total_get()
         assert 0.4 < time.monotonic() - started < 2.0
         started = time.monotonic()
         with pytest.raises(counter.CounterUnavailable) as raised:
-            counter.count_get()
+            counter.total_get()
         assert time.monotonic() - started < 0.2
     assert isinstance(raised.value.__cause__.cause, dynamodb.DeadlinePassed)
     assert len(sent) == 1  # registered after the budget's hook: the second call stopped there
@@ -327,7 +327,7 @@ def test_a_malformed_answer_is_a_failure_not_a_crash(settings):
     settings.DYNAMODB_ENDPOINT_URL = proxy.url
     try:
         with pytest.raises(counter.CounterUnavailable) as raised:
-            counter.count_increment()
+            counter.view_add()
         with pytest.raises(owners.OwnersUnavailable):
             owners.account_get(username="alex")
     finally:

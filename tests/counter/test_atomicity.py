@@ -31,17 +31,17 @@ def no_limits(patient_engine: str, settings) -> None:
 
 
 def _view_many(times: int) -> list[int]:
-    return [services.count_view(visitor=ALICE).count for _ in range(times)]
+    return [services.view_count(visitor=ALICE).count for _ in range(times)]
 
 
 def test_threads_through_the_service_lose_no_update(no_limits):
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         results = list(pool.map(_view_many, [PER_THREAD] * THREADS))
     returned = [total for chunk in results for total in chunk]
-    assert services.count_get() == THREADS * PER_THREAD
+    assert services.total_get() == THREADS * PER_THREAD
     # Each ADD returned a distinct value: no two increments saw the same total.
     assert sorted(returned) == list(range(1, THREADS * PER_THREAD + 1))
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert (today.views, today.uniques) == (THREADS * PER_THREAD, 1)
 
 
@@ -69,6 +69,6 @@ def test_processes_over_http_lose_no_update(unlimited_site, settings):
     assert returned == list(range(1, PROCESSES * PER_PROCESS + 1))
     with urllib.request.urlopen(f"{unlimited_site}/api/count", timeout=5) as response:
         assert json.load(response)["count"] == PROCESSES * PER_PROCESS
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert today.views == PROCESSES * PER_PROCESS
     assert today.uniques == 1  # one machine, one user agent

@@ -39,7 +39,7 @@ def test_no_views_at_all_draws_empty_bars():
 
 def test_figures_match_what_the_counter_recorded(moto_table):
     for _ in range(4):
-        services.count_increment(visitor=ALICE)
+        services.view_add(visitor=ALICE)
     figures = dashboard.figures_get(period="7d")
     assert figures.total == 4
     assert (figures.views, figures.uniques) == (4, 1)
@@ -70,7 +70,7 @@ def test_rows_are_sorted_by_views_with_shares_and_other_last():
 
 
 def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table):
-    services.count_increment(visitor=ALICE)
+    services.view_add(visitor=ALICE)
     lines = dashboard.figures_csv(period="7d").splitlines()
     assert lines[0] == "date,views,unique_visitors"
     assert len(lines) == 8

@@ -151,7 +151,7 @@ def test_a_refused_connection_is_tried_again_then_503(client, settings, no_limit
     events = TableModel._get_connection().connection.client.meta.events
     events.register("before-send.dynamodb", lambda **_: attempts.append(1))
     with pytest.raises(services.CounterUnavailable):
-        services.count_increment()  # the first call (the closed days' sum) is refused
+        services.view_add()  # the first call (the closed days' sum) is refused
     assert len(attempts) == 1 + settings.DYNAMODB_MAX_RETRIES
     assert client.post("/api/count").status_code == 503
 
@@ -204,7 +204,7 @@ def test_a_throttled_view_is_sent_again_and_logged_as_not_counted(
 ):
     totals._sums[visitors.today()] = 0  # the closed days' sum in memory: the ADD goes first
     with pytest.raises(services.CounterUnavailable):
-        services.count_increment()
+        services.view_add()
     assert _Throttling.calls == 1 + settings.DYNAMODB_MAX_RETRIES
     assert "The view was not counted" in caplog.text
     assert AMBIGUOUS not in caplog.text

@@ -1,6 +1,6 @@
 """counter/views.py: the JSON API's answers, on the real engine.
 
-The view maps what counter.services.count_view says to responses; tests that need a particular
+The view maps what counter.services.view_count says to responses; tests that need a particular
 outcome (over the limit, refused) give the view that outcome. No test here posts more than five
 views for one visitor, so the counts hold with the per-visitor limit on or off.
 """
@@ -22,7 +22,7 @@ PARTNER = "https://partner.example"
 
 
 def total() -> int:
-    return services.count_get()
+    return services.total_get()
 
 
 # --- Counting -------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_post_records_the_visitor_by_source_address(client, ddb_table):
     client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
     client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
     client.post("/api/count", REMOTE_ADDR="203.0.113.10", HTTP_USER_AGENT=BROWSER_A)
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert (today.views, today.uniques) == (3, 2)
 
 
@@ -78,14 +78,14 @@ def test_on_lambda_a_forged_forwarded_for_does_not_make_new_visitors(client, ddb
             HTTP_X_FORWARDED_FOR=f"{forged}, 198.51.100.4",
             **{"lambda.event": event},
         )
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert (today.views, today.uniques) == (3, 1)
 
 
 def test_a_view_over_the_limit_answers_the_total_uncounted(client, ddb_table, monkeypatch):
     client.post("/api/count")
     over = services.CountOutcome(count=total(), counted=False, refused=False, retry_after=40)
-    monkeypatch.setattr(services, "count_view", lambda *, visitor, visit: over)
+    monkeypatch.setattr(services, "view_count", lambda *, visitor, visit: over)
     response = client.post("/api/count")
     assert response.status_code == 200
     assert response.json() == {"count": 1, "counted": False}
@@ -94,7 +94,7 @@ def test_a_view_over_the_limit_answers_the_total_uncounted(client, ddb_table, mo
 
 def test_a_refused_view_is_a_429_with_retry_after(client, monkeypatch):
     refused = services.CountOutcome(count=7, counted=False, refused=True, retry_after=42)
-    monkeypatch.setattr(services, "count_view", lambda *, visitor, visit: refused)
+    monkeypatch.setattr(services, "view_count", lambda *, visitor, visit: refused)
     response = client.post("/api/count")
     assert response.status_code == 429
     assert response["Retry-After"] == "42"
@@ -104,11 +104,11 @@ def test_a_refused_view_is_a_429_with_retry_after(client, monkeypatch):
 def test_the_view_gives_count_view_the_requests_client(client, monkeypatch):
     seen = []
 
-    def count_view(*, visitor, visit):
+    def view_count(*, visitor, visit):
         seen.append(visitor)
         return services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
 
-    monkeypatch.setattr(services, "count_view", count_view)
+    monkeypatch.setattr(services, "view_count", view_count)
     client.post("/api/count", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER_A)
     assert [(v.ip, v.user_agent) for v in seen] == [("203.0.113.9", BROWSER_A)]
 
@@ -159,7 +159,7 @@ def test_a_post_from_another_sites_page_is_403_and_counts_nothing(client, ddb_ta
     for origin in ("https://evil.example", "null", "http://testserver.evil.example"):
         assert_error(client.post("/api/count", HTTP_ORIGIN=origin), 403, "origin_not_allowed")
     assert total() == 0
-    assert services.days_stats(days=1)[0].views == 0
+    assert services.days_get(days=1)[0].views == 0
 
 
 def test_a_cross_site_post_without_origin_is_403(client, ddb_table):
@@ -257,7 +257,7 @@ def test_the_body_says_where_the_view_came_from(client, ddb_table):
     )
     assert post_json(client, json.dumps(body), HTTP_USER_AGENT=phone).json()["counted"]
     assert post_json(client, "").json()["counted"]
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert today.views == 2
     assert today.sources == {"linkedin.com": 1, "direct": 1}
     assert today.campaigns == {"acme": 1}
@@ -276,7 +276,7 @@ def test_the_body_says_where_the_view_came_from(client, ddb_table):
 )
 def test_a_strange_referrer_or_tag_counts_as_other_and_never_fails(client, ddb_table, body):
     assert post_json(client, json.dumps(body)).json() == {"count": 1, "counted": True}
-    today = services.days_stats(days=1)[0]
+    today = services.days_get(days=1)[0]
     assert set(today.sources) <= {"other", "direct"}
     assert set(today.campaigns) <= {"other"}
 
@@ -369,7 +369,7 @@ def test_crawlers_tools_and_headless_browsers_see_the_total_but_count_nothing(
     assert response.status_code == 200
     assert response.json() == {"count": 1, "counted": False}
     assert total() == 1
-    assert services.days_stats(days=1)[0].views == 1
+    assert services.days_get(days=1)[0].views == 1
 
 
 @pytest.mark.parametrize("header", [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_PURPOSE": "prefetch"}])

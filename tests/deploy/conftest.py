@@ -134,7 +134,7 @@ def stage_table(*, dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Iter
         DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, **patient
     ):
         dynamodb.table_ensure()
-        services.count_get()  # the engine is warm before the package's 1-second timeouts apply
+        services.total_get()  # the engine is warm before the package's 1-second timeouts apply
     try:
         yield table
     finally:

@@ -85,8 +85,8 @@ def figures(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callable[[]
         with override_settings(
             DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, DYNAMODB_READ_TIMEOUT=10
         ):
-            today = services.days_stats(days=1)[0]
-            return services.count_get(), today.views, today.uniques
+            today = services.days_get(days=1)[0]
+            return services.total_get(), today.views, today.uniques
 
     return read
 

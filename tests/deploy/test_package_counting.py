@@ -72,7 +72,7 @@ def _today(stage_config, dynamodb_endpoint):
 
     table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
     with override_settings(DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table):
-        return services.days_stats(days=1)[0]
+        return services.days_get(days=1)[0]
 
 
 def test_a_views_source_campaign_device_and_country(site, stage_config, dynamodb_endpoint) -> None:

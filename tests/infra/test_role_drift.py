@@ -72,19 +72,19 @@ def exercise_runtime_services(settings) -> None:
     day = dt.date(2026, 11, 23)
     visitor = Client(ip="203.0.113.7", user_agent="drift-test")
 
-    counter.count_get()  # no item yet
-    counter.count_increment()
-    counter.count_get()
-    counter.count_view(visitor=visitor)  # first visit: salt, limits, total, day, transaction
-    counter.count_view(visitor=visitor)  # repeat: the transaction's condition fails
+    counter.total_get()  # no item yet
+    counter.view_add()
+    counter.total_get()
+    counter.view_count(visitor=visitor)  # first visit: salt, limits, total, day, transaction
+    counter.view_count(visitor=visitor)  # repeat: the transaction's condition fails
     settings.COUNTER_VISITOR_LIMIT = 1
-    counter.count_view(visitor=visitor)  # over the limit: the total is read
+    counter.view_count(visitor=visitor)  # over the limit: the total is read
     settings.COUNTER_VISITOR_LIMIT = 5
-    counter.count_increment(visitor=visitor, today=day)  # another day's salt
-    counter.days_stats(days=3, today=day)
+    counter.view_add(visitor=visitor, today=day)  # another day's salt
+    counter.days_get(days=3, today=day)
 
     # Days later: the process's first view closes the last day and sums the quiet ones between.
-    counter.count_increment(today=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3))
+    counter.view_add(today=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3))
 
     owners.account_list()  # no index item yet
     owners.account_create(username="owner", password_hash="hash-1")

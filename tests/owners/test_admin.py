@@ -60,7 +60,7 @@ def test_the_orm_is_unusable_so_these_tests_would_catch_a_query():
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page_and_see_no_figures(ddb_table, browser):
-    counter.count_increment(visitor=ALICE)
+    counter.view_add(visitor=ALICE)
     response = browser.get("/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/login/?next=/admin/"
@@ -77,13 +77,13 @@ def test_the_login_form_needs_its_csrf_token(alex, browser):
 
 def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
     for visitor in (ALICE, ALICE, BOB):
-        counter.count_increment(visitor=visitor)
+        counter.view_add(visitor=visitor)
     response = _sign_in(browser, alex, PASSWORD)
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     page = browser.get("/admin/")
     assert page.status_code == 200
-    assert _figure(page, "total-views") == counter.count_get() == 3
+    assert _figure(page, "total-views") == counter.total_get() == 3
     assert _figure(page, "period-views") == 3  # the last 30 days
     assert _figure(page, "period-uniques") == 2
     assert page.text.count('<rect class="views"') == 30
@@ -102,9 +102,9 @@ def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
 
 def test_the_dashboard_lists_where_the_views_came_from(alex, browser):
     phone = Visitor(ip="203.0.113.5", user_agent="Mozilla/5.0 (iPhone) Mobile/15E148")
-    counter.count_view(visitor=phone, visit=Visit("linkedin.com", "acme", "DE", "phone"))
-    counter.count_view(visitor=ALICE, visit=Visit("direct", "", "unknown", "desktop"))
-    counter.count_view(visitor=BOB, visit=Visit("linkedin.com", "", "DE", "desktop"))
+    counter.view_count(visitor=phone, visit=Visit("linkedin.com", "acme", "DE", "phone"))
+    counter.view_count(visitor=ALICE, visit=Visit("direct", "", "unknown", "desktop"))
+    counter.view_count(visitor=BOB, visit=Visit("linkedin.com", "", "DE", "desktop"))
     _sign_in(browser, alex, PASSWORD)
     page = browser.get("/admin/?period=7d").text
     rows = re.findall(
@@ -126,7 +126,7 @@ def test_the_dashboard_lists_where_the_views_came_from(alex, browser):
 
 def test_the_csv_download_has_the_periods_daily_figures(alex, browser):
     for visitor in (ALICE, ALICE, BOB):
-        counter.count_increment(visitor=visitor)
+        counter.view_add(visitor=visitor)
     assert browser.get("/admin/figures.csv").status_code == 302  # signed in only
     _sign_in(browser, alex, PASSWORD)
     response = browser.get("/admin/figures.csv?period=7d")
@@ -136,7 +136,7 @@ def test_the_csv_download_has_the_periods_daily_figures(alex, browser):
     lines = response.content.decode().splitlines()
     assert lines[0] == "date,views,unique_visitors"
     assert len(lines) == 1 + 7
-    today = counter.days_stats(days=1)[0].day
+    today = counter.days_get(days=1)[0].day
     assert lines[-1] == f"{today.isoformat()},3,2"
     assert all(line.endswith(",0,0") for line in lines[1:-1])
 

@@ -23,7 +23,7 @@ NOON = dt.datetime.combine(DAY, dt.time(12), dt.UTC).timestamp()
 
 @pytest.fixture
 def at_noon(monkeypatch) -> float:
-    """The clock of count_view stands 20 seconds into a minute of DAY."""
+    """The clock of view_count stands 20 seconds into a minute of DAY."""
     now = NOON + 20
     monkeypatch.setattr(counting, "_now", lambda: now)
     return now
@@ -34,35 +34,33 @@ def _items(table_scan, prefix: str) -> list[dict]:
 
 
 def test_count_get_is_zero_before_the_first_view(moto_table):
-    assert services.count_get() == 0
+    assert services.total_get() == 0
 
 
 def test_count_view_counts_and_returns_the_new_total(moto_table, at_noon):
-    first = services.count_view(visitor=ALICE)
+    first = services.view_count(visitor=ALICE)
     assert first == services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
-    assert services.count_view(visitor=BOB).count == 2
-    assert services.count_get() == 2
-    assert services.days_stats(days=1, today=DAY) == [
-        services.DayStats(day=DAY, views=2, uniques=2)
-    ]
+    assert services.view_count(visitor=BOB).count == 2
+    assert services.total_get() == 2
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=2, uniques=2)]
 
 
 def test_over_the_visitor_limit_a_view_is_answered_with_the_total_but_not_counted(
     moto_table, settings, at_noon
 ):
     settings.COUNTER_VISITOR_LIMIT = 2
-    outcomes = [services.count_view(visitor=ALICE) for _ in range(4)]
+    outcomes = [services.view_count(visitor=ALICE) for _ in range(4)]
     assert [outcome.counted for outcome in outcomes] == [True, True, False, False]
     assert outcomes[-1] == services.CountOutcome(
         count=2, counted=False, refused=False, retry_after=40
     )
-    assert services.count_view(visitor=BOB).counted  # another visitor has a limit of its own
-    assert services.days_stats(days=1, today=DAY)[0].views == 3
+    assert services.view_count(visitor=BOB).counted  # another visitor has a limit of its own
+    assert services.days_get(days=1, today=DAY)[0].views == 3
 
 
 def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_noon):
     settings.COUNTER_VISITOR_LIMIT = 1
-    outcomes = [services.count_view(visitor=ALICE) for _ in range(12)]
+    outcomes = [services.view_count(visitor=ALICE) for _ in range(12)]
     assert [outcome.refused for outcome in outcomes] == [False] * 10 + [True] * 2
     assert outcomes[-1] == services.CountOutcome(
         count=1, counted=False, refused=True, retry_after=40
@@ -72,27 +70,27 @@ def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_noo
 def test_the_limits_start_again_the_next_minute(moto_table, settings, monkeypatch):
     settings.COUNTER_VISITOR_LIMIT = 1
     monkeypatch.setattr(counting, "_now", lambda: NOON + 59)
-    assert [services.count_view(visitor=ALICE).counted for _ in range(2)] == [True, False]
+    assert [services.view_count(visitor=ALICE).counted for _ in range(2)] == [True, False]
     monkeypatch.setattr(counting, "_now", lambda: NOON + 60)
-    assert services.count_view(visitor=ALICE).counted
+    assert services.view_count(visitor=ALICE).counted
 
 
 def test_the_client_limit_holds_whatever_the_user_agent(moto_table, settings, at_noon):
     settings.COUNTER_CLIENT_LIMIT = 3
     browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(5)]
-    assert [services.count_view(visitor=b).counted for b in browsers] == [True] * 3 + [False] * 2
-    assert services.count_view(visitor=BOB).counted  # another IP
+    assert [services.view_count(visitor=b).counted for b in browsers] == [True] * 3 + [False] * 2
+    assert services.view_count(visitor=BOB).counted  # another IP
 
 
 def test_limits_of_zero_write_no_bucket(table_scan, settings, at_noon):
     settings.COUNTER_VISITOR_LIMIT = 0
     settings.COUNTER_CLIENT_LIMIT = 0
-    assert all(services.count_view(visitor=ALICE).counted for _ in range(20))
+    assert all(services.view_count(visitor=ALICE).counted for _ in range(20))
     assert _items(table_scan, "rate#") == []
 
 
 def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
-    services.count_view(visitor=ALICE)
+    services.view_count(visitor=ALICE)
     minute = int(at_noon // 60)
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
     client = services.client_digest(network=ALICE.network, day=DAY)
@@ -106,15 +104,15 @@ def test_with_the_client_limit_off_the_visitor_has_a_bucket_of_its_own(
 ):
     settings.COUNTER_CLIENT_LIMIT = 0
     settings.COUNTER_VISITOR_LIMIT = 1
-    assert [services.count_view(visitor=ALICE).counted for _ in range(2)] == [True, False]
+    assert [services.view_count(visitor=ALICE).counted for _ in range(2)] == [True, False]
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
     (bucket,) = _items(table_scan, "rate#")
     assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_noon // 60)}"
 
 
 def test_count_increment_without_a_visitor_touches_only_the_days_views(table_scan):
-    assert services.count_increment(today=DAY) == 1
-    assert services.count_increment(today=DAY) == 2
+    assert services.view_add(today=DAY) == 1
+    assert services.view_add(today=DAY) == 2
     items = {item["pk"]["S"]: item for item in table_scan()}
     assert set(items) == {"total", f"day#{DAY.isoformat()}"}
     assert items[f"day#{DAY.isoformat()}"]["views"]["N"] == "2"
@@ -125,10 +123,10 @@ def test_count_increment_without_a_visitor_touches_only_the_days_views(table_sca
 
 def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
     for _ in range(3):
-        services.count_increment(visitor=ALICE, today=DAY)
-    services.count_increment(visitor=BOB, today=DAY)
-    services.count_increment(visitor=ALICE, today=DAY + dt.timedelta(days=1))
-    stats = services.days_stats(days=2, today=DAY + dt.timedelta(days=1))
+        services.view_add(visitor=ALICE, today=DAY)
+    services.view_add(visitor=BOB, today=DAY)
+    services.view_add(visitor=ALICE, today=DAY + dt.timedelta(days=1))
+    stats = services.days_get(days=2, today=DAY + dt.timedelta(days=1))
     assert [(s.views, s.uniques) for s in stats] == [(4, 2), (1, 1)]
 
 
@@ -139,21 +137,21 @@ def test_a_failure_of_the_unique_visitor_transaction_still_answers_the_counted_t
         raise services.CounterUnavailable()
 
     monkeypatch.setattr(days, "day_visitor_record", fail)
-    outcome = services.count_view(visitor=ALICE)
+    outcome = services.view_count(visitor=ALICE)
     assert (outcome.count, outcome.counted) == (1, True)
     assert "left out of the day's visitors" in caplog.text
     monkeypatch.undo()
-    services.count_view(visitor=ALICE)  # not remembered as counted: the next view sends it
-    assert services.days_stats(days=1)[0].uniques == 1
+    services.view_count(visitor=ALICE)  # not remembered as counted: the next view sends it
+    assert services.days_get(days=1)[0].uniques == 1
 
 
 def test_an_unreachable_engine_raises_counter_unavailable(settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     for call in (
-        lambda: services.count_view(visitor=ALICE),
-        services.count_increment,
-        services.count_get,
-        lambda: services.days_stats(days=3),
+        lambda: services.view_count(visitor=ALICE),
+        services.view_add,
+        services.total_get,
+        lambda: services.days_get(days=3),
     ):
         with pytest.raises(services.CounterUnavailable):
             call()
@@ -162,14 +160,12 @@ def test_an_unreachable_engine_raises_counter_unavailable(settings):
 @pytest.mark.dynamodb_local
 def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engine, at_noon):
     with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(lambda _: services.count_view(visitor=ALICE), range(40)))
+        outcomes = list(pool.map(lambda _: services.view_count(visitor=ALICE), range(40)))
     assert sum(outcome.counted for outcome in outcomes) == 5
     assert not any(outcome.refused for outcome in outcomes)
     assert sorted(o.count for o in outcomes if o.counted) == [1, 2, 3, 4, 5]
-    assert services.count_get() == 5
-    assert services.days_stats(days=1, today=DAY) == [
-        services.DayStats(day=DAY, views=5, uniques=1)
-    ]
+    assert services.total_get() == 5
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=5, uniques=1)]
 
 
 @pytest.mark.dynamodb_local
@@ -179,10 +175,10 @@ def test_a_concurrent_burst_from_one_ip_adds_exactly_the_client_limit(
     settings.COUNTER_CLIENT_LIMIT = 10
     browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(30)]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(lambda browser: services.count_view(visitor=browser), browsers))
+        outcomes = list(pool.map(lambda browser: services.view_count(visitor=browser), browsers))
     assert sum(outcome.counted for outcome in outcomes) == 10
-    assert services.count_get() == 10
-    assert services.days_stats(days=1, today=DAY)[0].uniques == 10
+    assert services.total_get() == 10
+    assert services.days_get(days=1, today=DAY)[0].uniques == 10
 
 
 class RoundTrips:
@@ -243,34 +239,34 @@ def round_trips(proxy, settings) -> RoundTrips:
 
 @pytest.mark.dynamodb_local
 def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
-    services.count_view(visitor=ALICE)  # the table's first view: the sum is stored once
+    services.view_count(visitor=ALICE)  # the table's first view: the sum is stored once
     assert (round_trips.requests(), round_trips.sequential()) == (6, 3)
     for memory in (visitors._salts, totals._sums, counting._seen):
         memory.clear()  # a new process
     round_trips.clear()
-    services.count_view(visitor=ALICE)
+    services.view_count(visitor=ALICE)
     # the salt and the closed days' sum at once, the limits, the day's views and the marker
     assert (round_trips.requests(), round_trips.sequential()) == (5, 3)
     visit = Visit(source="linkedin.com", campaign="acme", country="DE", device="phone")
     round_trips.clear()
-    assert services.count_view(visitor=BOB, visit=visit).counted  # a new visitor
+    assert services.view_count(visitor=BOB, visit=visit).counted  # a new visitor
     # both limits, then the day's views with their labels and the marker at once
     assert (round_trips.requests(), round_trips.sequential()) == (3, 2)
     round_trips.clear()
-    assert services.count_view(visitor=BOB, visit=visit).counted  # seen by this process today
+    assert services.view_count(visitor=BOB, visit=visit).counted  # seen by this process today
     assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
-    assert services.days_stats(days=1)[0].uniques == 2
+    assert services.days_get(days=1)[0].uniques == 2
 
 
 @pytest.mark.dynamodb_local
 def test_with_the_limits_off_a_counted_view_waits_on_one_round_trip(round_trips, settings):
-    services.count_get()  # the day's salt and the closed days' sum are in memory
+    services.total_get()  # the day's salt and the closed days' sum are in memory
     services.visitor_digest(visitor=ALICE)
     settings.COUNTER_VISITOR_LIMIT = 0
     settings.COUNTER_CLIENT_LIMIT = 0
     round_trips.clear()
-    assert services.count_view(visitor=ALICE).counted
+    assert services.view_count(visitor=ALICE).counted
     assert (round_trips.requests(), round_trips.sequential()) == (2, 1)
     round_trips.clear()
-    assert services.count_view(visitor=ALICE).counted
+    assert services.view_count(visitor=ALICE).counted
     assert (round_trips.requests(), round_trips.sequential()) == (1, 1)

@@ -18,7 +18,7 @@ DAY = dt.date(2026, 11, 23)
 def test_every_view_counts_in_the_days_views(moto_table):
     days.day_view_add(day=DAY)
     days.day_view_add(day=DAY)
-    assert days.days_stats(days=1, today=DAY) == [days.DayStats(day=DAY, views=2, uniques=0)]
+    assert days.days_get(days=1, today=DAY) == [days.DayStats(day=DAY, views=2, uniques=0)]
 
 
 def test_a_visitor_counts_once_a_day(moto_table):
@@ -26,7 +26,7 @@ def test_a_visitor_counts_once_a_day(moto_table):
     assert days.day_visitor_record(digest="a" * 32, day=DAY) is False
     assert days.day_visitor_record(digest="b" * 32, day=DAY) is True
     assert days.day_visitor_record(digest="a" * 32, day=DAY + dt.timedelta(days=1)) is True
-    stats = days.days_stats(days=2, today=DAY + dt.timedelta(days=1))
+    stats = days.days_get(days=2, today=DAY + dt.timedelta(days=1))
     assert [stat.uniques for stat in stats] == [2, 1]
 
 
@@ -49,7 +49,7 @@ def test_views_and_uniques_are_apart_and_markers_expire(table_scan):
 def test_days_stats_fills_quiet_days_with_zeros_oldest_first(moto_table):
     days.day_view_add(day=DAY)
     days.day_visitor_record(digest="a" * 32, day=DAY)
-    stats = days.days_stats(days=30, today=DAY)
+    stats = days.days_get(days=30, today=DAY)
     assert len(stats) == 30
     assert stats[0].day == DAY - dt.timedelta(days=29)
     assert stats[-1] == days.DayStats(day=DAY, views=1, uniques=1)
@@ -58,7 +58,7 @@ def test_days_stats_fills_quiet_days_with_zeros_oldest_first(moto_table):
 
 def test_days_stats_reads_more_days_than_one_batch_holds(moto_table):
     days.day_view_add(day=DAY - dt.timedelta(days=89))
-    stats = days.days_stats(days=90, today=DAY)
+    stats = days.days_get(days=90, today=DAY)
     assert len(stats) == 90
     assert stats[0].views == 1
 
@@ -80,8 +80,8 @@ def _visit(index: int) -> visits.Visit:
 def test_a_views_labels_are_counted_with_it(moto_table):
     days.day_view_add(day=DAY, visit=visits.Visit("linkedin.com", "acme", "DE", "phone"))
     days.day_view_add(day=DAY, visit=visits.Visit("direct", "", "unknown", "desktop"))
-    days.day_view_add(day=DAY)  # counted without labels (count_increment without a visit)
-    (stats,) = days.days_stats(days=1, today=DAY)
+    days.day_view_add(day=DAY)  # counted without labels (view_add without a visit)
+    (stats,) = days.days_get(days=1, today=DAY)
     assert stats.views == 3
     assert stats.sources == {"linkedin.com": 1, "direct": 1}
     assert stats.campaigns == {"acme": 1}
@@ -93,7 +93,7 @@ def test_past_the_limit_a_new_source_or_campaign_counts_as_other(moto_table, tab
     for index in range(days.SOURCES_LIMIT + 5):
         days.day_view_add(day=DAY, visit=_visit(index))
     days.day_view_add(day=DAY, visit=_visit(0))  # one already named keeps its name
-    (stats,) = days.days_stats(days=1, today=DAY)
+    (stats,) = days.days_get(days=1, today=DAY)
     assert stats.views == days.SOURCES_LIMIT + 6
     assert len(stats.sources) == days.SOURCES_LIMIT + 1  # and "other"
     assert stats.sources["other"] == 5
@@ -124,7 +124,7 @@ def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
     (the rest under "other"), and stays a few KiB."""
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(lambda index: days.day_view_add(day=DAY, visit=_visit(index)), range(VIEWS)))
-    (stats,) = days.days_stats(days=1, today=DAY)
+    (stats,) = days.days_get(days=1, today=DAY)
     assert stats.views == VIEWS
     for labels in (stats.sources, stats.campaigns, stats.devices, stats.countries):
         assert sum(labels.values()) == VIEWS
@@ -140,12 +140,12 @@ def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
 
 @pytest.mark.dynamodb_local
 def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(patient_engine):
-    """Through count_view with the limits on, from many client addresses at once: every view
+    """Through view_count with the limits on, from many client addresses at once: every view
     counted once in the total, the day's views, its labels and its unique visitors."""
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         outcomes = list(
             pool.map(
-                lambda index: services.count_view(
+                lambda index: services.view_count(
                     visitor=Client(
                         ip=f"10.{index // 250}.{index % 250}.1", user_agent=f"Browser {index}"
                     ),
@@ -156,8 +156,8 @@ def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(pat
         )
     assert all(outcome.counted for outcome in outcomes)
     assert sorted(outcome.count for outcome in outcomes) == list(range(1, VISITORS + 1))
-    assert services.count_get() == VISITORS
-    (stats,) = days.days_stats(days=1)
+    assert services.total_get() == VISITORS
+    (stats,) = days.days_get(days=1)
     assert (stats.views, stats.uniques) == (VISITORS, VISITORS)
     assert sum(stats.sources.values()) == sum(stats.campaigns.values()) == VISITORS
     assert len(stats.sources) == days.SOURCES_LIMIT + 1
