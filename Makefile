@@ -46,21 +46,35 @@ prereqs-run:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh run
 
 # The lock is two files, every package pinned with its hashes: requirements.txt (what Lambda
-# ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
-# them, and refuses any file whose hash they do not list. `make run` installs only the first
-# (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime too).
-# --quiet leaves pip's warnings and errors shown. --no-compile for the runtime: Python compiles
+# ships) and requirements-dev.txt (what development adds on top of it). uv installs exactly them
+# (--require-hashes: it refuses any file whose hash they do not list). `make run` installs only
+# the first (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime
+# too). --quiet leaves uv's warnings and errors shown. uv compiles no bytecode: Python compiles
 # the modules the site imports when it first does, not all of botocore's before the first page.
-$(VENV)/.runtime: requirements.txt
-	@echo "Creating $(VENV) and installing the locked runtime dependencies ..."
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile --require-hashes -r requirements.txt
+UV_INSTALL := $(BIN)/uv pip install --quiet --require-hashes --python $(BIN)/python
+
+# uv itself comes from requirements-uv.txt: uv alone, at the dev lock's pin with its hashes
+# (`make lock` writes it), installed by pip with --require-hashes. The venv is made without pip
+# (making one with pip takes seconds; the runtime lock brings pip), and the Python's own pip
+# installs uv into it; a Python without pip gets one in the venv first (ensurepip).
+PIP_UV := install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
+
+$(VENV)/.uv: requirements-uv.txt
+	@echo "Creating $(VENV) and installing uv, then the locked dependencies with it ..."
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+		$(PYTHON) -m pip --python $(BIN)/python $(PIP_UV); \
+	else \
+		$(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(PIP_UV); \
+	fi
 	touch $@
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "Creating $(VENV) and installing the locked dependencies ..."
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
+$(VENV)/.runtime: requirements.txt $(VENV)/.uv
+	$(UV_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(VENV)/.uv
+	$(UV_INSTALL) -r requirements.txt -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
 # Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
@@ -76,6 +90,7 @@ lock: $(VENV)/.installed
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt \
 		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
+	sed -n 's/^\(uv==[^ ]*\).*/\1/p' requirements-dev.txt | $(LOCK) - -o requirements-uv.txt
 
 # package.json's dependencies (DynamoDB Local) are what `make run` needs (node_modules/.runtime);
 # its devDependencies (axe-core, Lighthouse) the other targets add. npm ci starts afresh each time,
