@@ -49,9 +49,12 @@ prereqs-run:
 # ships) and requirements-dev.txt (what development adds on top of it). uv installs exactly them
 # (--require-hashes: it refuses any file whose hash they do not list). `make run` installs only
 # the first (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime
-# too). --quiet leaves uv's warnings and errors shown. uv compiles no bytecode: Python compiles
-# the modules the site imports when it first does, not all of botocore's before the first page.
-UV_INSTALL := $(BIN)/uv pip install --quiet --require-hashes --python $(BIN)/python
+# too). The locks name every package, so nothing is resolved (--no-deps: resolving is most of
+# uv's time); `uv pip check` then confirms each installed package has what it depends on.
+# --quiet leaves uv's warnings and errors shown. uv compiles no bytecode: Python compiles the
+# modules the site imports when it first does, not all of botocore's before the first page.
+UV_INSTALL := $(BIN)/uv pip install --quiet --no-deps --require-hashes --python $(BIN)/python
+UV_CHECK := $(BIN)/uv pip check --quiet --python $(BIN)/python
 
 # uv itself comes from requirements-uv.txt: uv alone, at the dev lock's pin with its hashes
 # (`make lock` writes it), installed by pip with --require-hashes. The venv is made without pip
@@ -71,10 +74,12 @@ $(VENV)/.uv: requirements-uv.txt
 
 $(VENV)/.runtime: requirements.txt $(VENV)/.uv
 	$(UV_INSTALL) -r requirements.txt
+	$(UV_CHECK)
 	touch $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt $(VENV)/.uv
 	$(UV_INSTALL) -r requirements.txt -r requirements-dev.txt
+	$(UV_CHECK)
 	touch $@ $(VENV)/.runtime
 
 # Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
