@@ -65,7 +65,7 @@ PIP_UV := install --quiet --disable-pip-version-check --require-hashes -r requir
 $(VENV)/.uv: requirements-uv.txt
 	@echo "Creating $(VENV) and installing uv, then the locked dependencies with it ..."
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	if $(PYTHON) -c 'import pip' 2>/dev/null; then \
 		$(PYTHON) -m pip --python $(BIN)/python $(PIP_UV); \
 	else \
 		$(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(PIP_UV); \
