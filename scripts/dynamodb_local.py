@@ -9,14 +9,17 @@ for `make run`), else a scratch directory removed when the engine stops.
 """
 
 import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +30,24 @@ _scratch_dirs: dict[int, Path] = {}
 
 class EngineError(RuntimeError):
     pass
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def parent_death_signal(signum: int) -> Callable[[], None] | None:
+    """On Linux, a function that has the calling process sent `signum` when its parent dies
+    (prctl PR_SET_PDEATHSIG): called by a process on itself, or as a child's preexec_fn, where
+    it outlives the exec. None elsewhere (macOS has no such call)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork
+
+    def arm() -> None:
+        if prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+    return arm
 
 
 def find_jar() -> Path:
@@ -67,7 +88,8 @@ def start(
 ) -> subprocess.Popen:
     """Start the engine on 127.0.0.1:port and wait until it answers; in memory without data_dir.
 
-    With own_session (make run) it gets no signal from the terminal: its supervisor stops it.
+    With own_session (make run) it gets no signal from the terminal: its supervisor stops it,
+    and on Linux it gets SIGTERM if the supervisor dies without doing so (a SIGKILL).
     Whatever interrupts the wait (a signal too) stops the engine before it propagates. 90 s by
     default: on a loaded two-core machine the JVM took more than 30 s to answer (the full suite's
     session engine did not start in 30 s at a load average of 8)."""
@@ -93,6 +115,7 @@ def start(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=own_session,
+        preexec_fn=parent_death_signal(signal.SIGTERM) if own_session else None,
     )
     if data_dir is None:
         _scratch_dirs[process.pid] = workdir

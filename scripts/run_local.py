@@ -7,6 +7,11 @@ closed terminal (SIGHUP), it stops them, each with SIGTERM and, after GRACE seco
 and returns once they are gone. Its own handlers also replace a SIGINT that a non-interactive
 shell set to be ignored for background jobs, so the children do not inherit that.
 
+A SIGKILL cannot be handled, so on Linux each process is also told to take a SIGTERM when its
+parent dies (prctl PR_SET_PDEATHSIG): this one when make dies, so a `kill -9` of make stops
+everything as a `kill` does; the engine and the autoreloader when this one dies, and the
+autoreloader's SIGTERM handler (Django's) kills the server it runs. (macOS has no such call.)
+
 While the engine runs, its address is written to `<data folder>/endpoint`, where the local
 settings read it (resume_site/settings.py): `manage.py createadmin` and the other commands reach
 this engine whatever DYNAMODB_LOCAL_PORT was.
@@ -86,6 +91,12 @@ def endpoint_forget(*, url: str) -> None:
 
 
 def main() -> int:
+    parent = os.getppid()
+    die_with_parent = dynamodb_local.parent_death_signal(signal.SIGTERM)
+    if die_with_parent is not None:
+        die_with_parent()
+        if os.getppid() != parent:  # it died before the call took effect
+            return 1
     if dynamodb_local.port_in_use(SITE_PORT):
         print(f"Port {SITE_PORT} is already in use: stop what uses it, or run PORT=8080 make run.")
         return 1
@@ -110,7 +121,10 @@ def main() -> int:
         # The server first: Django starts while the engine's JVM does (the page needs no table).
         print(f"Starting the site on port {SITE_PORT} ...", flush=True)
         server = subprocess.Popen(
-            [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"], env=env, start_new_session=True
+            [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"],
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         print(f"Starting DynamoDB Local on port {ENGINE_PORT} (data in {shown}/) ...", flush=True)
         engine = dynamodb_local.start(

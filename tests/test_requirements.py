@@ -1,7 +1,8 @@
 """requirements*.in and their locks: what the code imports is declared, and the locks agree.
 
 requirements.txt locks the runtime packages; requirements-dev.txt locks what development adds,
-resolved against requirements.txt, and is installed together with it.
+resolved against requirements.txt, and is installed together with it. requirements-uv.txt locks
+uv alone, at the dev lock's pin: `make` installs it first, and uv installs the other two.
 """
 
 import ast
@@ -89,6 +90,17 @@ RUNTIME_IN = pins(ROOT / "requirements.in")
 DEV_IN = pins(ROOT / "requirements-dev.in")
 RUNTIME_LOCK = pins(ROOT / "requirements.txt")
 DEV_LOCK = pins(ROOT / "requirements-dev.txt")
+UV_LOCK = pins(ROOT / "requirements-uv.txt")
+
+
+def hashes(path: Path) -> dict[str, set[str]]:
+    """Name -> the sha256 hashes a requirements file lists for it."""
+    found = {}
+    for entry in re.split(r"\n(?=\S)", path.read_text(encoding="utf-8")):
+        match = _PIN.match(entry)
+        if match:
+            found[_name(match.group(1))] = set(re.findall(r"--hash=sha256:([0-9a-f]{64})", entry))
+    return found
 
 
 def test_runtime_code_imports_only_runtime_dependencies() -> None:
@@ -117,8 +129,18 @@ def test_dev_lock_leaves_what_the_runtime_lock_pins_to_it() -> None:
     assert set(DEV_LOCK) & set(RUNTIME_LOCK) == set()
 
 
+def test_uvs_lock_is_uv_alone_at_the_dev_locks_pin_and_hashes() -> None:
+    assert list(UV_LOCK) == ["uv"] and UV_LOCK["uv"] == DEV_LOCK["uv"]
+    uv_hashes = hashes(ROOT / "requirements-uv.txt")["uv"]
+    assert uv_hashes and uv_hashes == hashes(ROOT / "requirements-dev.txt")["uv"]
+
+
+def test_lambda_never_ships_uv() -> None:
+    assert "uv" not in RUNTIME_LOCK and "uv" not in RUNTIME_IN
+
+
 def test_every_locked_package_has_a_hash() -> None:
-    for lock in ("requirements.txt", "requirements-dev.txt"):
+    for lock in ("requirements.txt", "requirements-dev.txt", "requirements-uv.txt"):
         entries = re.split(r"\n(?=\S)", (ROOT / lock).read_text(encoding="utf-8"))
         unhashed = [e.split()[0] for e in entries if _PIN.match(e) and "--hash=sha256:" not in e]
         assert unhashed == [], lock
