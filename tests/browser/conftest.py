@@ -47,6 +47,28 @@ PERSON_USER_AGENT = (
 )
 
 
+# Thirty days of views, so every day of the dashboard's chart has a bar: one to seven visitors a
+# day, each viewing the page once or twice. Written when the site starts, oldest first, as they
+# happen: a day's first view closes the day before it, and a view sent for a closed day counts on
+# the next one.
+HISTORY = """
+import datetime as dt
+from counter import services
+from counter.visits import Visit
+from core.clients import Client
+today = dt.datetime.now(dt.UTC).date()
+sources = ["linkedin.com", "github.com", "direct", "a-rather-long-recruiting-site-name.example"]
+for offset in reversed(range(30)):
+    day = today - dt.timedelta(days=offset)
+    for n in range(offset % 7 + 1):
+        visitor = Client(ip=f"198.51.100.{n}", user_agent="seed")
+        visit = Visit(sources[n % 4], "acme" if n % 3 else "", "DE" if n % 2 else "US",
+                      "phone" if n % 2 else "desktop")
+        for _ in range(1 + n % 2):
+            services.view_add(visitor=visitor, visit=visit, today=day)
+"""
+
+
 @pytest.fixture(scope="session")
 def site(dynamodb_endpoint: str) -> Iterator[Site]:
     """The site on a free port with DEBUG off (static files served with --insecure, as
@@ -69,6 +91,7 @@ def site(dynamodb_endpoint: str) -> Iterator[Site]:
     site = Site(url="", env=env)
     site.manage("create_table")
     site.manage("createadmin", OWNER, ADMIN_PASSWORD=OWNER_PASSWORD)
+    site.manage("shell", "-c", HISTORY)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = (ARTIFACTS / "server.log").open("w", encoding="utf-8")
     try:

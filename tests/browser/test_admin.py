@@ -19,24 +19,6 @@ from tests.browser.browsing import (
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
-# Thirty days of data, so every day of the chart has a bar: one to seven visitors a day, each
-# viewing the page once or twice.
-SEED = """
-import datetime as dt
-from counter import services
-from counter.visits import Visit
-from core.clients import Client
-today = dt.datetime.now(dt.UTC).date()
-sources = ["linkedin.com", "github.com", "direct", "a-rather-long-recruiting-site-name.example"]
-for offset in range(30):
-    day = today - dt.timedelta(days=offset)
-    for n in range(offset % 7 + 1):
-        visitor = Client(ip=f"198.51.100.{n}", user_agent="seed")
-        visit = Visit(sources[n % 4], "acme" if n % 3 else "", "DE" if n % 2 else "US",
-                      "phone" if n % 2 else "desktop")
-        for _ in range(1 + n % 2):
-            services.view_add(visitor=visitor, visit=visit, today=day)
-"""
 # The admin's pages a signed-in owner reaches, and the one after signing out.
 ADMIN_PAGES = [
     "/admin/",
@@ -52,11 +34,6 @@ def _sign_in(page: Any) -> None:
     page.get_by_label("Password").fill(OWNER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/admin/")
-
-
-@pytest.fixture(scope="module")
-def thirty_days(site: Site) -> None:
-    site.manage("shell", "-c", SEED)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +78,6 @@ def test_sign_in_dashboard_password_page_and_logout_without_error_or_csp_violati
     assert all("content-security-policy" in response.headers for response in pages)
 
 
-@pytest.mark.usefixtures("thirty_days")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations_on_the_dashboard(open_page, signed_in, scheme):
     page = open_page(storage_state=signed_in, color_scheme=scheme).page
@@ -110,7 +86,6 @@ def test_axe_finds_no_violations_on_the_dashboard(open_page, signed_in, scheme):
     assert axe_violations(page) == []
 
 
-@pytest.mark.usefixtures("thirty_days")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_both_chart_series_stand_out_in_the_admin_theme(open_page, signed_in, scheme):
     page = open_page(storage_state=signed_in, color_scheme=scheme).page
@@ -128,7 +103,6 @@ def test_both_chart_series_stand_out_in_the_admin_theme(open_page, signed_in, sc
     assert _contrast(uniques, views) >= 3
 
 
-@pytest.mark.usefixtures("thirty_days")
 def test_the_chart_axis_shows_the_dates_and_the_maximum(open_page, signed_in):
     page = open_page(storage_state=signed_in).page
     page.goto("/admin/")
@@ -143,7 +117,6 @@ def test_the_chart_axis_shows_the_dates_and_the_maximum(open_page, signed_in):
     assert dates == [" ".join(row[0].split()[1:3]) for row in rows[::7]][::-1]
 
 
-@pytest.mark.usefixtures("thirty_days")
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 900}])
 def test_the_dashboard_fits_the_screen_and_lists_where_views_came_from(
     open_page, signed_in, viewport
@@ -166,7 +139,6 @@ def test_the_dashboard_fits_the_screen_and_lists_where_views_came_from(
 
 
 # Last: its sign-out ends every session of the account, the shared `signed_in` one's too.
-@pytest.mark.usefixtures("thirty_days")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_admin_page_is_accessible_finished_and_quiet(open_page, scheme):
     """Signed in, each page: axe finds nothing, no model sidebar or permission message, no

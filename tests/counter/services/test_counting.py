@@ -6,6 +6,7 @@ under concurrency and the number of sequential round trips are proven on DynamoD
 
 import datetime as dt
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,14 +18,21 @@ from counter.services import counting, days, totals, visitors
 from counter.visits import Visit
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 
-DAY = dt.date(2026, 11, 23)
-NOON = dt.datetime.combine(DAY, dt.time(12), dt.UTC).timestamp()
+# Today, never a fixed date: DynamoDB Local deletes an item soon after its `expires` has passed,
+# as DynamoDB does, so the salt, markers and buckets of a day long gone would vanish mid-test.
+DAY = dt.datetime.now(dt.UTC).date()
+
+
+def _minute_start() -> float:
+    """The start of the current minute of DAY (its last minute once DAY is over)."""
+    last = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC).timestamp()
+    return min(time.time() // 60 * 60, last)
 
 
 @pytest.fixture
-def at_noon(monkeypatch) -> float:
-    """The clock of view_count stands 20 seconds into a minute of DAY."""
-    now = NOON + 20
+def at_second_20(monkeypatch) -> float:
+    """The clock of view_count stands 20 seconds into the current minute."""
+    now = _minute_start() + 20
     monkeypatch.setattr(counting, "_now", lambda: now)
     return now
 
@@ -37,7 +45,7 @@ def test_count_get_is_zero_before_the_first_view(moto_table):
     assert services.total_get() == 0
 
 
-def test_count_view_counts_and_returns_the_new_total(moto_table, at_noon):
+def test_count_view_counts_and_returns_the_new_total(moto_table, at_second_20):
     first = services.view_count(visitor=ALICE)
     assert first == services.CountOutcome(count=1, counted=True, refused=False, retry_after=0)
     assert services.view_count(visitor=BOB).count == 2
@@ -46,7 +54,7 @@ def test_count_view_counts_and_returns_the_new_total(moto_table, at_noon):
 
 
 def test_over_the_visitor_limit_a_view_is_answered_with_the_total_but_not_counted(
-    moto_table, settings, at_noon
+    moto_table, settings, at_second_20
 ):
     settings.COUNTER_VISITOR_LIMIT = 2
     outcomes = [services.view_count(visitor=ALICE) for _ in range(4)]
@@ -58,7 +66,7 @@ def test_over_the_visitor_limit_a_view_is_answered_with_the_total_but_not_counte
     assert services.days_get(days=1, today=DAY)[0].views == 3
 
 
-def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_noon):
+def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_second_20):
     settings.COUNTER_VISITOR_LIMIT = 1
     outcomes = [services.view_count(visitor=ALICE) for _ in range(12)]
     assert [outcome.refused for outcome in outcomes] == [False] * 10 + [True] * 2
@@ -69,29 +77,30 @@ def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_noo
 
 def test_the_limits_start_again_the_next_minute(moto_table, settings, monkeypatch):
     settings.COUNTER_VISITOR_LIMIT = 1
-    monkeypatch.setattr(counting, "_now", lambda: NOON + 59)
+    minute = _minute_start()
+    monkeypatch.setattr(counting, "_now", lambda: minute + 59)
     assert [services.view_count(visitor=ALICE).counted for _ in range(2)] == [True, False]
-    monkeypatch.setattr(counting, "_now", lambda: NOON + 60)
+    monkeypatch.setattr(counting, "_now", lambda: minute + 60)
     assert services.view_count(visitor=ALICE).counted
 
 
-def test_the_client_limit_holds_whatever_the_user_agent(moto_table, settings, at_noon):
+def test_the_client_limit_holds_whatever_the_user_agent(moto_table, settings, at_second_20):
     settings.COUNTER_CLIENT_LIMIT = 3
     browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(5)]
     assert [services.view_count(visitor=b).counted for b in browsers] == [True] * 3 + [False] * 2
     assert services.view_count(visitor=BOB).counted  # another IP
 
 
-def test_limits_of_zero_write_no_bucket(table_scan, settings, at_noon):
+def test_limits_of_zero_write_no_bucket(table_scan, settings, at_second_20):
     settings.COUNTER_VISITOR_LIMIT = 0
     settings.COUNTER_CLIENT_LIMIT = 0
     assert all(services.view_count(visitor=ALICE).counted for _ in range(20))
     assert _items(table_scan, "rate#") == []
 
 
-def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
+def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_second_20):
     services.view_count(visitor=ALICE)
-    minute = int(at_noon // 60)
+    minute = int(at_second_20 // 60)
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
     client = services.client_digest(network=ALICE.network, day=DAY)
     (bucket,) = _items(table_scan, "rate#")
@@ -100,14 +109,14 @@ def test_the_buckets_hold_only_keyed_hashes_and_expire(table_scan, at_noon):
 
 
 def test_with_the_client_limit_off_the_visitor_has_a_bucket_of_its_own(
-    table_scan, settings, at_noon
+    table_scan, settings, at_second_20
 ):
     settings.COUNTER_CLIENT_LIMIT = 0
     settings.COUNTER_VISITOR_LIMIT = 1
     assert [services.view_count(visitor=ALICE).counted for _ in range(2)] == [True, False]
     visitor = services.visitor_digest(visitor=ALICE, day=DAY)
     (bucket,) = _items(table_scan, "rate#")
-    assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_noon // 60)}"
+    assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_second_20 // 60)}"
 
 
 def test_count_increment_without_a_visitor_touches_only_the_days_views(table_scan):
@@ -158,7 +167,7 @@ def test_an_unreachable_engine_raises_counter_unavailable(settings):
 
 
 @pytest.mark.dynamodb_local
-def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engine, at_noon):
+def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engine, at_second_20):
     with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = list(pool.map(lambda _: services.view_count(visitor=ALICE), range(40)))
     assert sum(outcome.counted for outcome in outcomes) == 5
@@ -170,7 +179,7 @@ def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engi
 
 @pytest.mark.dynamodb_local
 def test_a_concurrent_burst_from_one_ip_adds_exactly_the_client_limit(
-    patient_engine, settings, at_noon
+    patient_engine, settings, at_second_20
 ):
     settings.COUNTER_CLIENT_LIMIT = 10
     browsers = [Client(ip=ALICE.ip, user_agent=f"Browser {number}") for number in range(30)]

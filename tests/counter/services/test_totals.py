@@ -10,7 +10,7 @@ import pytest
 from counter import services
 from counter.services import days, totals
 
-DAY = dt.date(2026, 11, 23)
+DAY = dt.datetime.now(dt.UTC).date()  # never a fixed date: DynamoDB Local deletes expired items
 ONE = dt.timedelta(days=1)
 
 

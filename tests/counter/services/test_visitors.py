@@ -10,7 +10,7 @@ from counter import services
 from counter.services import visitors
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 
-DAY = dt.date(2026, 11, 23)
+DAY = dt.datetime.now(dt.UTC).date()  # never a fixed date: DynamoDB Local deletes expired items
 
 
 def _salt_items(table_scan) -> list[dict]:
