@@ -337,6 +337,9 @@ def _budget_charge(*, request_dict: dict[str, Any], **_: Any) -> None:
         current.call_ended()
 
 
+_connection_lock = threading.Lock()
+
+
 class TableModel(Model):
     """The base of every item class: the table, endpoint and timeouts come from the settings.
 
@@ -351,19 +354,24 @@ class TableModel(Model):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
-        connection = TableModel.__dict__.get("_connection")
-        if connection is None or connection.table_name != settings.DYNAMODB_TABLE:
-            connection = Model._get_connection.__func__(TableModel)  # sets TableModel._connection
-            # The client is made here, on first use, never at import. PynamoDB replaces it only
-            # if it lost its credentials; the new one has no hook, so it sends nothing again.
-            events = connection.connection.client.meta.events
-            events.register(
-                "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
-            )
-            events.register("before-send.dynamodb", _budget_apply, unique_id="budget")
-            events.register("needs-retry.dynamodb", _budget_charge, unique_id="budget-charge")
-            events.register("after-call.dynamodb", _answer_check, unique_id="answer-check")
-        return connection
+        # Under a lock: a view's first calls start on several threads at once, and a client
+        # made by one of them while another registers the hooks would have none (a malformed
+        # answer then crashed PynamoDB with a KeyError, a 500).
+        with _connection_lock:
+            connection = TableModel.__dict__.get("_connection")
+            if connection is None or connection.table_name != settings.DYNAMODB_TABLE:
+                connection = Model._get_connection.__func__(TableModel)  # sets _connection
+                # The client is made here, on first use, never at import. PynamoDB replaces it
+                # only if it lost its credentials; the new one has no hook, so it sends nothing
+                # again.
+                events = connection.connection.client.meta.events
+                events.register(
+                    "needs-retry.dynamodb", _resend_delay, unique_id="resend-if-not-applied"
+                )
+                events.register("before-send.dynamodb", _budget_apply, unique_id="budget")
+                events.register("needs-retry.dynamodb", _budget_charge, unique_id="budget-charge")
+                events.register("after-call.dynamodb", _answer_check, unique_id="answer-check")
+            return connection
 
 
 def item_get[M: TableModel](model: type[M], key: str) -> M | None:
@@ -407,7 +415,8 @@ def table_location() -> str:
 
 def connections_reset() -> None:
     """Drop the models' open connection; the next call opens one with the current settings."""
-    TableModel._connection = None
+    with _connection_lock:
+        TableModel._connection = None
 
 
 @receiver(setting_changed)

@@ -335,6 +335,42 @@ def test_a_malformed_answer_is_a_failure_not_a_crash(settings):
     assert isinstance(raised.value.__cause__.cause, dynamodb.MalformedAnswer)
 
 
+def test_a_fresh_processs_first_calls_from_many_threads_all_meet_the_hooks(settings):
+    """A view's first calls start on several threads at once; each must get the hooked client,
+    so a malformed answer is a failure on every one of them, never PynamoDB's KeyError."""
+    proxy = FaultProxy(CLOSED_ENDPOINT)
+    proxy.fault = "malformed"
+    settings.DYNAMODB_ENDPOINT_URL = proxy.url
+    settings.DYNAMODB_CONNECT_TIMEOUT = 10.0  # eight connections at once to a small test server
+    start = threading.Barrier(8)
+    raised: list[BaseException] = []
+
+    def first_call() -> None:
+        start.wait()
+        try:
+            counter_items.DailySalt("salt#x").update(
+                actions=[counter_items.DailySalt.salt.set("a")]
+            )
+        except BaseException as error:  # sorted below
+            raised.append(error)
+
+    try:
+        for _ in range(10):  # a fresh connection each round: the race is at its first use
+            dynamodb.connections_reset()
+            threads = [threading.Thread(target=first_call) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        proxy.stop()
+    assert len(raised) == 80
+    crashes = [
+        e for e in raised if not isinstance(getattr(e, "cause", None), dynamodb.MalformedAnswer)
+    ]
+    assert crashes == []
+
+
 def test_item_get_answers_none_for_a_missing_item(moto_table):
     assert dynamodb.item_get(counter_items.TotalItem, "total") is None
     counter_items.TotalItem("total", before=3).save()

@@ -234,9 +234,12 @@ def expected(fault: str, path: str) -> Callable[[Answer], None]:
         return page_rendered
     if path == "GET /robots.txt":
         return robots_rendered
-    if fault == "late-short":  # one late answer fits the budget; a few in a row do not
+    # One late answer fits the budget; a few in a row do not. A warm POST waits on two round
+    # trips (docs/architecture.md, "A POST's round trips"), which together take about the
+    # budget: counted or refused, depending on a few milliseconds either way.
+    if fault == "late-short":
         return {
-            "POST /api/count": api_unavailable,
+            "POST /api/count": one_of(count_answered, api_unavailable),
             "GET /api/count": count_answered,
             "sign-in": one_of(sign_in_unavailable, signed_in),
             "dashboard": one_of(dashboard_shown, admin_unavailable),
