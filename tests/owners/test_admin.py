@@ -30,8 +30,11 @@ pytestmark = pytest.mark.dynamodb_local
 
 
 @pytest.fixture
-def table(ddb_table: str) -> str:
-    """The owner's account is made in DynamoDB Local, where the whole site runs here."""
+def table(ddb_table: str, settings) -> str:
+    """The owner's account is made in DynamoDB Local, where the whole site runs here; with a
+    patient read timeout, as a loaded machine needs (each request's budget still bounds its
+    waits, and the engine-down tests point the site at an engine that never answers)."""
+    settings.DYNAMODB_READ_TIMEOUT = 10.0
     return ddb_table
 
 
