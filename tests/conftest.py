@@ -1,5 +1,6 @@
 """Shared fixtures: a real DynamoDB Local engine for the session, fresh tables, moto for units."""
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -20,6 +21,10 @@ os.environ.update(
 )
 # Nothing listens there: a connection is refused at once, as with a stopped engine.
 CLOSED_ENDPOINT = "http://127.0.0.1:9"
+# The tests' day: today, never a fixed date. DynamoDB Local deletes an item soon after its
+# `expires` has passed, as DynamoDB does, so the salt, markers and limit buckets of a day long
+# gone would vanish mid-test.
+DAY = dt.datetime.now(dt.UTC).date()
 
 from core.clients import Client  # noqa: E402
 

@@ -16,11 +16,7 @@ from core.dynamodb import TableModel
 from counter import services
 from counter.services import counting, days, totals, visitors
 from counter.visits import Visit
-from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
-
-# Today, never a fixed date: DynamoDB Local deletes an item soon after its `expires` has passed,
-# as DynamoDB does, so the salt, markers and buckets of a day long gone would vanish mid-test.
-DAY = dt.datetime.now(dt.UTC).date()
+from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
 
 
 def _minute_start() -> float:

@@ -11,8 +11,7 @@ import pytest
 from core.clients import Client
 from counter import services, visits
 from counter.services import days
-
-DAY = dt.datetime.now(dt.UTC).date()  # never a fixed date: DynamoDB Local deletes expired items
+from tests.conftest import DAY
 
 
 def test_every_view_counts_in_the_days_views(moto_table):

@@ -9,8 +9,8 @@ import pytest
 
 from counter import services
 from counter.services import days, totals
+from tests.conftest import DAY
 
-DAY = dt.datetime.now(dt.UTC).date()  # never a fixed date: DynamoDB Local deletes expired items
 ONE = dt.timedelta(days=1)
 
 

@@ -8,9 +8,7 @@ import pytest
 
 from counter import services
 from counter.services import visitors
-from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
-
-DAY = dt.datetime.now(dt.UTC).date()  # never a fixed date: DynamoDB Local deletes expired items
+from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
 
 
 def _salt_items(table_scan) -> list[dict]:
