@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError, VerboseClientError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
@@ -110,7 +110,12 @@ def _condition_failed_item(error: UpdateError) -> dict[str, Any] | None:
     if the update failed for another reason."""
     if not condition_failed(error):
         return None
-    response = getattr(error.cause, "response", None)
+    # PynamoDB raises botocore's error again as a VerboseClientError that keeps only its `Error`;
+    # the item is on botocore's own error, chained as that one's cause.
+    cause = error.cause
+    if isinstance(cause, VerboseClientError):
+        cause = cause.__cause__
+    response = getattr(cause, "response", None)
     item = response.get("Item") if isinstance(response, dict) else None
     return item if isinstance(item, dict) else {}
 

@@ -104,6 +104,30 @@ def test_past_the_limit_a_new_source_or_campaign_counts_as_other(moto_table, tab
     assert len(item["campaigns"]["SS"]) == days.CAMPAIGNS_LIMIT
 
 
+def test_a_process_that_found_the_set_full_sends_new_names_as_other_at_once(
+    moto_table, monkeypatch
+):
+    """The failed send's answer holds the day's item, so the process learns the full set from
+    it: the first new name past the limit costs one failed send, later ones none."""
+    for index in range(days.SOURCES_LIMIT):
+        days.day_view_add(day=DAY, visit=_visit(index))
+    sends = []
+    update = days._day_update
+    monkeypatch.setattr(days, "_day_update", lambda **kw: sends.append(kw) or update(**kw))
+    days.day_view_add(day=DAY, visit=_visit(1000))
+    assert [(send["source"], send["campaign"]) for send in sends] == [
+        ("site-1000.example", "tag-1000"),
+        ("other", "other"),
+    ]
+    sends.clear()
+    days.day_view_add(day=DAY, visit=_visit(1001))
+    days.day_view_add(day=DAY, visit=_visit(3))  # a name the day holds keeps it
+    assert [(send["source"], send["campaign"]) for send in sends] == [
+        ("other", "other"),
+        ("site-3.example", "tag-3"),
+    ]
+
+
 VIEWS = 10_000
 VISITORS = 500
 THREADS = 16
