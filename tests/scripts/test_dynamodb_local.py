@@ -1,5 +1,6 @@
 """scripts/dynamodb_local.py: the engine never writes into the checkout; it works in a directory
-of its own (DynamoDB Local writes dynamodb-local-metadata.json into its working directory)."""
+of its own (DynamoDB Local may write files into its working directory), and keeps the data of
+`make run` in its data directory."""
 
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from scripts import dynamodb_local
 pytestmark = pytest.mark.dynamodb_local
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-METADATA = "dynamodb-local-metadata.json"
+METADATA = "dynamodb-local-metadata.json"  # what the engine writes with telemetry on
+DATA = "shared-local-instance.db"  # the tables of a -sharedDb engine with data on disk
 
 
 def working_directory(pid: int) -> Path:
@@ -20,7 +22,7 @@ def working_directory(pid: int) -> Path:
 
 
 def create_a_table(port: int) -> None:
-    """One request that makes the engine write its metadata file."""
+    """One request that makes the engine write its tables (and, with telemetry, metadata)."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=f"http://127.0.0.1:{port}",
@@ -42,11 +44,11 @@ def test_the_in_memory_engine_works_in_a_scratch_directory_removed_at_stop() -> 
     try:
         workdir = working_directory(engine.pid)
         create_a_table(port)
-        assert (workdir / METADATA).exists()
     finally:
         dynamodb_local.stop(engine)
 
     assert not workdir.is_relative_to(ROOT)
+    assert not (ROOT / METADATA).exists()
     assert not workdir.exists()
 
 
@@ -60,4 +62,5 @@ def test_an_engine_with_data_on_disk_works_in_its_data_directory(tmp_path: Path)
         dynamodb_local.stop(engine)
 
     assert workdir == (tmp_path / "data").resolve()
-    assert (workdir / METADATA).exists()
+    assert (workdir / DATA).exists()
+    assert not (ROOT / METADATA).exists()
