@@ -6,6 +6,7 @@ docs/deploy.md, "The package", says what is in the zip and why.
 """
 
 import compileall
+import fcntl
 import hashlib
 import importlib.util
 import os
@@ -50,19 +51,23 @@ def _venv_digest() -> str:
 
 
 def packaging_venv() -> Path:
-    """The active venv if it is an up-to-date build venv (its stamp), else build/venv, (re)made."""
+    """The active venv if it is an up-to-date build venv (its stamp), else build/venv, (re)made;
+    under a lock, so that builds running at once (the test workers) make it once."""
     active = Path(os.environ.get("VIRTUAL_ENV") or sys.prefix)
-    for venv in (active, VENV_DIR):
-        stamp = venv / STAMP
-        if stamp.is_file() and stamp.read_text() == _venv_digest():
-            return venv
-    print(f"Making the build venv {VENV_DIR.name} (requirements.txt only) ...", flush=True)
-    shutil.rmtree(VENV_DIR, ignore_errors=True)
-    python = str(VENV_DIR / "bin" / "python")
-    subprocess.run([sys.executable, "-m", "venv", str(VENV_DIR)], check=True)  # noqa: S603
-    requirements = str(ROOT / "requirements.txt")
-    subprocess.run([python, "-m", "pip", *PIP_INSTALL, "-r", requirements], check=True)  # noqa: S603
-    (VENV_DIR / STAMP).write_text(_venv_digest())
+    VENV_DIR.parent.mkdir(exist_ok=True)
+    with (VENV_DIR.parent / ".venv.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for venv in (active, VENV_DIR):
+            stamp = venv / STAMP
+            if stamp.is_file() and stamp.read_text() == _venv_digest():
+                return venv
+        print(f"Making the build venv {VENV_DIR.name} (requirements.txt only) ...", flush=True)
+        shutil.rmtree(VENV_DIR, ignore_errors=True)
+        python = str(VENV_DIR / "bin" / "python")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV_DIR)], check=True)  # noqa: S603
+        requirements = str(ROOT / "requirements.txt")
+        subprocess.run([python, "-m", "pip", *PIP_INSTALL, "-r", requirements], check=True)  # noqa: S603
+        (VENV_DIR / STAMP).write_text(_venv_digest())
     return VENV_DIR
 
 
