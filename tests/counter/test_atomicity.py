@@ -18,7 +18,7 @@ from counter import services
 from tests.conftest import ALICE
 from tests.counter.http_load import post_many
 
-pytestmark = pytest.mark.dynamodb_local
+pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
 THREADS = 16
 PER_THREAD = 25

@@ -139,6 +139,7 @@ def _engine_item(endpoint: str, table: str, key: str) -> dict:
 
 
 @pytest.mark.dynamodb_local
+@pytest.mark.slow
 def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
     patient_engine, dynamodb_endpoint
 ):
@@ -162,6 +163,7 @@ def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
 
 
 @pytest.mark.dynamodb_local
+@pytest.mark.slow
 def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(patient_engine):
     """Through view_count with the limits on, from many client addresses at once: every view
     counted once in the total, the day's views, its labels and its unique visitors."""
