@@ -97,13 +97,14 @@ def test_each_install_is_checked_for_missing_dependencies(fresh_clone: Path, tar
 
 
 def test_after_a_full_install_make_run_installs_nothing_more(fresh_clone: Path):
-    # what `make test` leaves: both full stamps, each with the runtime's beside it
+    # what `make test` leaves: both full stamps, each with the runtime's beside it, made in
+    # make's order (uv first: a stamp older than it would be made again)
     (fresh_clone / ".venv").mkdir()
     (fresh_clone / "node_modules").mkdir()
+    (fresh_clone / ".venv" / ".uv").touch()
     for stamp in (".installed", ".runtime"):
         (fresh_clone / ".venv" / stamp).touch()
         (fresh_clone / "node_modules" / stamp).touch()
-    (fresh_clone / ".venv" / ".uv").touch()
     for target in ("run", "test"):
         commands = _planned(fresh_clone, target)
         assert _installs(commands) == [] and _uv_bootstrap(commands) == []
