@@ -11,17 +11,22 @@ run: prereqs-run
 	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
 
+# The suite on every core (pytest-xdist): each worker starts its own DynamoDB Local; each test
+# module runs whole on one worker (its module fixtures are made once), and the longest modules
+# are handed out first (tests/conftest.py, LONGEST_FIRST), so the workers finish together.
+PYTEST := $(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
+
 test: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check --fail-level WARNING
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The inner loop: the suite without the tests marked slow (the browser, the fault matrix, Zappa's
 # lifecycle, `make run`'s stops, the proofs under load); `make test` runs them all before a push.
 test-fast: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,41 @@ ALICE = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (Alice)")
 BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 
 from scripts import dynamodb_local, local_server  # noqa: E402
+
+# The modules that take longest, longest first. `make test` runs the suite on every core
+# (pytest-xdist, --dist loadfile), each module on one worker, handed out in collection order, so
+# these start first and the short ones fill in around them: the workers finish together.
+LONGEST_FIRST = (
+    "deploy/test_package_faults.py",
+    "deploy/test_zappa_lifecycle.py",
+    "browser/test_admin.py",
+    "counter/services/test_days.py",
+    "scripts/test_run_local.py",
+    "browser/test_page.py",
+    "deploy/test_package_api.py",
+    "counter/test_faults.py",
+    "deploy/test_package_signin.py",
+    "owners/test_admin.py",
+    "deploy/test_static_files.py",
+    "deploy/test_package.py",
+)
+TESTS = Path(__file__).resolve().parent
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.path.relative_to(TESTS).as_posix()
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first (a stable sort: each module's tests keep their order), and every
+    test its own node id. Under pytest 9.2 the test schemathesis makes for each operation
+    (`test_...[POST /api/count]`) gets the node id of the function it comes from, and
+    pytest-xdist tells tests apart by node id, so it ran one of the four; each gets its name."""
+    items.sort(key=_rank)
+    for item in items:
+        if item.parent is not None and item.nodeid.rpartition("::")[2] != item.name:
+            item._id = item.parent.id.child(item.name)
 
 
 def stored_views(endpoint: str, table: str) -> int:

@@ -45,3 +45,11 @@ schema = schemathesis.openapi.from_path(
 def test_every_answer_is_documented_and_none_is_a_server_error(case, live_site):
     # A browser's User-Agent, so POSTs take the counting path rather than the crawler one.
     case.call_and_validate(base_url=live_site, headers={"User-Agent": BROWSER}, timeout=10)
+
+
+def test_each_operation_is_a_test_of_its_own(request):
+    # pytest-xdist runs tests by node id: four operations under one id ran as one
+    ids = [item.nodeid for item in request.session.items]
+    operations = [nodeid for nodeid in ids if "none_is_a_server_error[" in nodeid]
+    assert len(ids) == len(set(ids))
+    assert len(operations) == len(list(schema.get_all_operations())) == 4
