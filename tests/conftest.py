@@ -57,7 +57,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 def _rank(item: pytest.Item) -> int:
-    path = item.path.relative_to(TESTS).as_posix()
+    path = item.path.relative_to(TESTS).as_posix() if TESTS in item.path.parents else ""
     return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
 
 

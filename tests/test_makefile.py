@@ -134,3 +134,9 @@ def test_no_install_hides_its_warnings():
     makefile = (ROOT / "Makefile").read_text()
     assert "--loglevel" not in makefile
     assert "--silent" not in makefile and "-qq" not in makefile
+
+
+def test_the_longest_modules_make_test_starts_first_exist():
+    from tests.conftest import LONGEST_FIRST, TESTS
+
+    assert [name for name in LONGEST_FIRST if not (TESTS / name).is_file()] == []
