@@ -1,6 +1,6 @@
 """The fault matrix, through the built zip: every fault DynamoDB or the network between can show
-(tests/fault_proxy.py) against every path the site serves, in a warm process and in a fresh one
-started while the fault is on, with the limits the package ships with.
+(tests/fault_proxy.py) against every path the site serves, in a warm process and, at the same
+time, in a fresh one started while the fault is on, with the limits the package ships with.
 
 Each cell checks the answer's status and shape, the handler's time, and, for the fault as a
 whole, the stored total against the views the site acknowledged: a POST answered 200 with
@@ -18,6 +18,7 @@ import json
 import secrets
 import string
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +37,9 @@ from tests.owners.conftest import PASSWORD
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
 OWNER = "owner"
+# The fresh process's run signs in as a second owner: a sign-out that reaches the engine ends
+# every session of its account, and the two runs go at the same time.
+FRESH_OWNER = "owner-fresh"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 CSRF_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
 API_BUDGET, ADMIN_BUDGET = 1.0, 2.0  # the settings' defaults, which the package ships with
@@ -123,8 +127,8 @@ def robots(process, *, ip: str, **_) -> Answer:
     return invoke(process, event("GET", "/robots.txt", ip=ip))
 
 
-def sign_in(process, *, ip: str, **_) -> Answer:
-    form = {"username": OWNER, "password": PASSWORD, "next": "/prod/admin/"}
+def sign_in(process, *, ip: str, user: str = OWNER, **_) -> Answer:
+    form = {"username": user, "password": PASSWORD, "next": "/prod/admin/"}
     return invoke(process, event("POST", "/admin/login/", ip=ip, form=form))
 
 
@@ -273,7 +277,8 @@ def owner_table(stage_config: dict[str, Any], dynamodb_endpoint: str) -> Iterato
         with override_settings(
             DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, DYNAMODB_READ_TIMEOUT=30
         ):
-            services.account_create(username=OWNER, password_hash=make_password(PASSWORD))
+            for user in (OWNER, FRESH_OWNER):
+                services.account_create(username=user, password_hash=make_password(PASSWORD))
         yield table
 
 
@@ -331,14 +336,16 @@ def fresh_healthy_seconds(start_process, warm) -> dict[str, float]:
 # --- The matrix -------------------------------------------------------------------------------
 
 
-def run_paths(process, *, fault: str, base_ip: str, session: str, ledger: Ledger, healthy):
+def run_paths(process, *, fault: str, base_ip: str, session: str, user: str, healthy) -> Ledger:
     """Every path once under the fault; POST first, so a fresh process meets it cold."""
+    ledger = Ledger()
     for number, (name, (path, budget)) in enumerate(PATHS.items()):
         ip = f"{base_ip}.{number + 1}"
-        answer = path(process, ip=ip, session=session, ledger=ledger)
+        answer = path(process, ip=ip, session=session, user=user, ledger=ledger)
         expected(fault, name)(answer)
         allowed = budget + 2 * healthy[name] + SLACK_SECONDS
         assert answer.seconds <= allowed, (fault, name, answer.seconds, allowed)
+    return ledger
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -353,29 +360,40 @@ def test_every_path_keeps_its_promise_under_the_fault(
     owner_table,
 ):
     octet = 10 + FAULTS.index(fault) * 10
-    ledger = Ledger()
     before = stored_views(dynamodb_endpoint, owner_table)
     fault_name = fault.removesuffix("-short").removesuffix("-long")
     proxy.delay = LATE_SHORT if fault == "late-short" else LATE_LONG
-    # A sign-out that reached the engine ends every session of the account, so each run signs
-    # in afresh, with the engine healthy, just before the fault.
-    for run, started in enumerate(("fresh", "warm")):
-        session = session_of(sign_in(warm, ip=f"203.0.113.{octet + run}"))
-        assert session
-        proxy.fault = fault_name
-        try:
-            # The fresh process is started while the fault is on: its first event meets it.
-            process = start_process() if started == "fresh" else warm
-            run_paths(
-                process,
-                fault=fault,
-                base_ip=f"198.51.{octet + run}",
-                session=session,
-                ledger=ledger,
-                healthy=fresh_healthy_seconds if started == "fresh" else healthy_seconds,
-            )
-        finally:
-            proxy.fault = None
+    # Each run signs in afresh, with the engine healthy, just before the fault; the fresh
+    # process's run and the warm one's then go at the same time, each as its own owner.
+    runs = {"fresh": FRESH_OWNER, "warm": OWNER}
+    sessions = {
+        started: session_of(sign_in(warm, ip=f"203.0.113.{octet + run}", user=user))
+        for run, (started, user) in enumerate(runs.items())
+    }
+    assert all(sessions.values())
+
+    def run_one(run: int, started: str) -> Ledger:
+        # The fresh process is started while the fault is on: its first event meets it.
+        process = start_process() if started == "fresh" else warm
+        return run_paths(
+            process,
+            fault=fault,
+            base_ip=f"198.51.{octet + run}",
+            session=sessions[started],
+            user=runs[started],
+            healthy=fresh_healthy_seconds if started == "fresh" else healthy_seconds,
+        )
+
+    proxy.fault = fault_name
+    try:
+        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+            ledgers = list(pool.map(run_one, range(len(runs)), runs))
+    finally:
+        proxy.fault = None
+    ledger = Ledger(
+        acknowledged=sum(one.acknowledged for one in ledgers),
+        ambiguous=sum(one.ambiguous for one in ledgers),
+    )
 
     # The same warm process works on its next request.
     recovered = post_count(warm, ip=f"192.0.{octet}.1", ledger=ledger)
