@@ -2,6 +2,7 @@
 moto for units."""
 
 import datetime as dt
+import functools
 import os
 import socket
 import threading
@@ -10,7 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
+
+# Every boto3 or PynamoDB client starts a botocore session, which reads botocore's data files
+# afresh (the endpoints, the DynamoDB model: about 10 ms of JSON each time). A process of the
+# package makes one client in all; a test process makes hundreds (a table, an endpoint or a
+# fault per test), so its sessions share one loader, which keeps what it has read.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 # Never reach real AWS from a test, whatever the machine's environment holds.
 os.environ.update(
