@@ -43,6 +43,7 @@ from botocore.exceptions import ClientError
 
 from deploy import package, secret_env, stages
 from tests.deploy import moto_harness
+from tests.deploy.conftest import zappa_scratch
 
 pytestmark = pytest.mark.slow
 
@@ -85,13 +86,13 @@ def copy_project(*, destination: Path) -> Path:
     return destination
 
 
-def zappa_package(*, project: Path, output: Path) -> Path:
+def zappa_package(*, project: Path, output: Path, env: dict[str, str]) -> Path:
     """`zappa package dev -o output` in `project`, packaging the build venv (never the dev
     venv), as deploy/package.py runs it."""
     result = subprocess.run(
         [str(ZAPPA), "package", STAGE, "-o", str(output)],
         cwd=project,
-        env=build_environment(),
+        env=build_environment(env),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT_SECONDS,
@@ -104,10 +105,11 @@ def zappa_package(*, project: Path, output: Path) -> Path:
     return output
 
 
-def build_environment() -> dict[str, str]:
-    """This process's environment, with the checkout's up-to-date build venv active: the
-    callbacks of the copy's own deploy/ then package it (rather than make one in the copy)."""
-    return {**os.environ, "VIRTUAL_ENV": str(package.packaging_venv())}
+def build_environment(base: dict[str, str]) -> dict[str, str]:
+    """`base` (an environment whose TMPDIR Zappa copies into, tests/deploy/conftest.py), with
+    the checkout's up-to-date build venv active: the callbacks of the copy's own deploy/ then
+    package it (rather than make one in the copy)."""
+    return {**base, "VIRTUAL_ENV": str(package.packaging_venv())}
 
 
 def aws_environment(
@@ -308,14 +310,22 @@ class Lifecycle:
 
 
 @pytest.fixture(scope="module")
-def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
+def scratch() -> Iterator[dict[str, str]]:
+    with zappa_scratch() as environment:
+        yield environment
+
+
+@pytest.fixture(scope="module")
+def lifecycle(
+    tmp_path_factory: pytest.TempPathFactory, scratch: dict[str, str]
+) -> Iterator[Lifecycle]:
     """The whole lifecycle, run once for this module's tests to inspect."""
     assert ZAPPA.exists(), f"no Zappa CLI next to {sys.executable}: run the tests from the venv"
     stage = dev_stage()
     name = f"{stage['project_name']}-{STAGE}"
     work = tmp_path_factory.mktemp("zappa-lifecycle")
     project = copy_project(destination=work / "project")
-    first = zappa_package(project=project, output=work / "first.zip")
+    first = zappa_package(project=project, output=work / "first.zip", env=scratch)
     marker = f"# lifecycle test build {uuid.uuid4().hex}\n"
     first_secret, second_secret = secrets.token_urlsafe(64), secrets.token_urlsafe(64)
 
@@ -323,7 +333,7 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
         aws = Aws(endpoint=endpoint, region=stage["aws_region"])
         aws.create_prerequisites(stage=stage, secret_key=first_secret)
         env = aws_environment(endpoint=endpoint, home=work)
-        build_env = aws_environment(endpoint=endpoint, home=work, base=build_environment())
+        build_env = aws_environment(endpoint=endpoint, home=work, base=build_environment(scratch))
         try:
             # A stage without its concurrency cap: the settings callback must stop the deploy.
             broken = stages.load_settings(settings_file=project / "zappa_settings.json")
