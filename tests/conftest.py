@@ -65,6 +65,7 @@ LONGEST_FIRST = (
 TESTS = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: a run without xdist (-p no:xdist) knows none
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores. The fault matrices, `make run`'s stops and the
     browser tests spend much of their time waiting on timeouts, processes and pages; a third
