@@ -11,7 +11,8 @@ run: prereqs-run
 	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.runtime node_modules/.runtime
 	$(BIN)/python scripts/run_local.py
 
-# The suite on every core (pytest-xdist): each worker starts its own DynamoDB Local; each test
+# The suite in parallel (pytest-xdist, one worker more than the cores: tests/conftest.py says
+# why): each worker starts its own DynamoDB Local; each test
 # module runs whole on one worker (its module fixtures are made once), and the longest modules
 # are handed out first (tests/conftest.py, LONGEST_FIRST), so the workers finish together.
 # The suite starts hundreds of Python processes (workers, Zappa's CLI, the package's fresh
