@@ -12,9 +12,9 @@ run: prereqs-run
 	$(BIN)/python scripts/run_local.py
 
 # The suite in parallel (pytest-xdist, one worker more than the cores: tests/conftest.py says
-# why): each worker starts its own DynamoDB Local; each test
-# module runs whole on one worker (its module fixtures are made once), and the longest modules
-# are handed out first (tests/conftest.py, LONGEST_FIRST), so the workers finish together.
+# why): each worker starts its own DynamoDB Local; each test module runs whole on one worker (its
+# module fixtures are made once), and the longest modules are handed out first (tests/conftest.py,
+# LONGEST_FIRST), so the workers finish together.
 # The suite starts hundreds of Python processes (workers, Zappa's CLI, the package's fresh
 # processes, make run, moto): with PYTHONDONTWRITEBYTECODE set in the environment each would
 # compile every module it imports from source (9 s of CPU for one collection instead of 3), so the
