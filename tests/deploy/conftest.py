@@ -26,6 +26,7 @@ from deploy import package, stages
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"
 PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
+SCRATCH_FREE_BYTES = 2**30
 # Tracked paths that neither ship nor are read by the build: editing them keeps the built zip.
 NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", "README.md")
 
@@ -49,9 +50,12 @@ def zappa_scratch() -> Iterator[dict[str, str]]:
     """The environment for a `zappa package` run: its TMPDIR on a RAM-backed file system where
     the machine has one. Zappa copies the build venv (10,000 files) into temporary directories
     twice before zipping them; on a disk that took 9 s of system time a package, in memory under
-    one. Removed afterwards; the machine's own TMPDIR where there is no /dev/shm."""
+    one. Removed afterwards. The machine's own TMPDIR where there is no /dev/shm, or where it
+    has less than SCRATCH_FREE_BYTES free (a container's is often 64 MiB; a build peaked near
+    50 MiB here)."""
     shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+    usable = shm.is_dir() and os.access(shm, os.W_OK)
+    if not usable or shutil.disk_usage(shm).free < SCRATCH_FREE_BYTES:
         yield dict(os.environ)
         return
     scratch = tempfile.mkdtemp(prefix="zappa-build-", dir=shm)
