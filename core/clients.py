@@ -46,30 +46,10 @@ class Client:
 
 
 def client_of(request: HttpRequest) -> Client:
-    """The request's client: its IP address, User-Agent and country.
-
-    Through the site's CloudFront distribution (a request carrying the verified origin secret,
-    `core.edge.edge_request_verified`), the IP is the viewer's address CloudFront itself
-    puts in `CloudFront-Viewer-Address` (`ip:port`, the port dropped) and the country is
-    `CloudFront-Viewer-Country`: API Gateway's source IP there is an edge server's, shared by
-    everyone that edge serves. Only such a request is believed about either header: one sent
-    straight to API Gateway could name any address in it.
-
-    Otherwise, on Lambda, the IP is the one API Gateway itself records for the connection, in
-    the event Zappa hands Django as `request.META["lambda.event"]`:
-    `requestContext.identity.sourceIp` for a REST API (payload v1) or
-    `requestContext.http.sourceIp` for an HTTP API (payload v2); and the country is unknown.
-
-    Never `X-Forwarded-For`: Zappa sets REMOTE_ADDR from its second-to-last entry, and API
-    Gateway (and CloudFront) only append the real address to whatever `X-Forwarded-For` the
-    client sent, so `X-Forwarded-For: 10.9.0.1` would make any client "10.9.0.1" (a new visitor
-    per request, and a fresh sign-in limit per request). Without a Lambda event (`make run`, the
-    tests' server) REMOTE_ADDR is the socket's peer address, which no header can change.
-
-    A request without a usable address gives an empty IP: every such request is one client,
-    rather than one the request's headers choose. See docs/architecture.md, "The client's IP
-    address".
-    """
+    """The request's client: its IP address, User-Agent and country. The IP is API Gateway's
+    source IP for the connection, or, only on a request carrying the verified origin secret,
+    CloudFront-Viewer-Address; never X-Forwarded-For (docs/architecture.md, "The client's IP
+    address")."""
     country = UNKNOWN_COUNTRY
     if edge_request_verified(request=request):
         raw = _viewer_address_ip(request.META.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS", ""))

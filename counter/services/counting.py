@@ -10,11 +10,9 @@ unique visitors, in as few sequential DynamoDB round trips as the rules allow
    closed days' sum, which the process keeps for the day (counter/services/totals.py), plus the
    day's views.
 
-So a counted view sends three requests and waits on two round trips (two requests in one with
-both limits off); a visitor this process already counted today skips the transaction. A
-process's first view of the day also reads the day's salt and the closed days' sum, the two at
-the same time. The calls of one step run on a small thread pool (botocore clients are
-thread-safe), made on first use and never at import.
+The calls of one step run on a small thread pool (botocore clients are thread-safe), made on
+first use and never at import; the requests and round trips of each case are in the same
+section of docs/architecture.md.
 
 A failed view's ADD is logged as counted or possibly counted (docs/architecture.md, "Sent again
 only if not applied"); a failed unique-visitor transaction after the view was counted is logged
