@@ -168,14 +168,9 @@ def _not_applied(*, error_code: str | None, response: dict[str, Any] | None) -> 
 
 
 def failure_not_applied(error: BaseException) -> bool:
-    """True if DynamoDB certainly did not apply the request that failed with `error`.
-
-    Only a refused connection (nothing was sent) and a refusal by DynamoDB itself (throttling,
-    a transaction conflict) say so. A timeout while waiting for the answer, a connection lost
-    after sending, a 5xx or anything unknown may have been applied. A connect timeout also
-    sent nothing, but is not sent again: that would wait the timeout a second time, and the API
-    must answer within about a second (docs/architecture.md, Decisions).
-    """
+    """True if DynamoDB certainly did not apply the request that failed with `error`: a refused
+    connection, or DynamoDB's own refusal (docs/architecture.md, "Sent again only if not
+    applied", says which failures are which and why)."""
     cause = error.cause if isinstance(error, PynamoDBException) else error
     if isinstance(cause, EndpointConnectionError | DeadlinePassed):
         return True

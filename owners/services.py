@@ -239,17 +239,10 @@ class LoginAttempt:
 @failures_raise(OwnersUnavailable)
 def login_attempt_start(*, username: str, network: str, now: float | None = None) -> LoginAttempt:
     """Start a sign-in attempt: add it to the pair's and the client's items (one atomic ADD
-    each, which returns the item), then count the failures of the last window in each.
-
-    Counting the attempt before checking the password, not after, keeps the limit exact with
-    attempts running at once: each ADD returns every attempt started before it, so at most the
-    limit of attempts are let through per window however many arrive together.
-
-    The window slides: the pause lasts until the limit-th newest failure is one window old,
-    which is exactly what `retry_after` says. A refused attempt is withdrawn, so it neither
-    counts nor makes the pause longer. An engine failure after the ADD leaves the attempt
-    counted as one failure.
-    """
+    each, which returns the item), then count the failures of the last window in each; a
+    refused attempt is withdrawn, and one the engine failed after the ADD stays counted as a
+    failure. Why in this order, and how the pause ends: docs/architecture.md, Data model,
+    "Sign-in attempts"."""
     now = time.time() if now is None else now
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     entry = f"{now:.6f} {secrets.token_hex(8)}"
