@@ -45,7 +45,7 @@ BOB = Client(ip="198.51.100.4", user_agent="Mozilla/5.0 (Bob)")
 
 from scripts import dynamodb_local, local_server  # noqa: E402
 
-# The modules that take longest, longest first. `make test` runs the suite on every core
+# The modules that take longest, longest first. `make test` runs the suite on several workers
 # (pytest-xdist, --dist loadfile), each module on one worker, handed out in collection order, so
 # these start first and the short ones fill in around them: the workers finish together.
 LONGEST_FIRST = (
