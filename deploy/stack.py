@@ -1,0 +1,167 @@
+"""The stage's infra stack (infra/template.yaml) and the names an owner's account gives it.
+
+Nothing here is committed per owner: the deploy bucket is named from the account's id, the other
+resources' names and the domain come from the stack's outputs, read at deploy time
+(docs/deploy.md, "What the stage reads from the stack").
+"""
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import ClientError
+
+PROJECT = "resume-site"
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+SECRETS_KEY = "secrets/env.json"
+# The stack's outputs the function's environment takes, by the variable's name.
+OUTPUT_ENVIRONMENT = {
+    "DYNAMODB_TABLE": "TableName",
+    "SITE_URL": "SiteUrl",
+    "STATIC_BUCKET": "StaticBucketName",
+    "STATIC_DOMAIN": "StaticDomain",
+}
+DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"})
+FAILED_ENDINGS = ("_FAILED", "ROLLBACK_COMPLETE")
+PROGRESS_SECONDS = 30.0
+NO_UPDATES = "No updates are to be performed"
+
+
+class StackError(click.ClickException):
+    """The infra stack is missing, failed, or lacks what the deploy needs."""
+
+
+def stack_name(*, stage: str) -> str:
+    """Never Zappa's own `resume-site-<stage>` (Zappa keeps its API's stack under that name)."""
+    return f"{PROJECT}-{stage}-infra"
+
+
+def zappa_stack_name(*, stage: str) -> str:
+    return f"{PROJECT}-{stage}"
+
+
+def deploy_bucket(*, stage: str, account: str) -> str:
+    """The bucket Zappa uploads to and the secrets object lives in: S3 names are global, so the
+    account's id makes it this owner's (`resume-site-prod-deploys-123456789012`)."""
+    return f"{PROJECT}-{stage}-deploys-{account}"
+
+
+def secret_url(*, stage: str, account: str) -> str:
+    return f"s3://{deploy_bucket(stage=stage, account=account)}/{SECRETS_KEY}"
+
+
+def described(*, cloudformation: Any, stage: str) -> dict[str, Any] | None:
+    """The stack as DescribeStacks gives it, or None where there is none."""
+    try:
+        (stack,) = cloudformation.describe_stacks(StackName=stack_name(stage=stage))["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    return stack
+
+
+def outputs_of(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs") or []}
+
+
+def parameters_of(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {item["ParameterKey"]: item["ParameterValue"] for item in stack.get("Parameters") or []}
+
+
+def stage_environment(*, outputs: Mapping[str, str], stack: str) -> dict[str, str]:
+    """The function's variables that come from the stack (its table, bucket and site URL)."""
+    missing = sorted(output for output in OUTPUT_ENVIRONMENT.values() if not outputs.get(output))
+    if missing:
+        raise StackError(
+            f"The stack {stack} has no {', '.join(missing)} output: create it with "
+            "`make deploy` (docs/deploy.md, 'From zero')."
+        )
+    return {name: outputs[output] for name, output in OUTPUT_ENVIRONMENT.items()}
+
+
+def deployed_outputs(*, cloudformation: Any, stage: str) -> dict[str, str]:
+    """The outputs of a finished stack; StackError naming the way out otherwise."""
+    name = stack_name(stage=stage)
+    stack = described(cloudformation=cloudformation, stage=stage)
+    if stack is None:
+        raise StackError(
+            f"There is no stack {name} in this account and region: run `make deploy "
+            f"STAGE={stage}` first (docs/deploy.md, 'From zero')."
+        )
+    if stack["StackStatus"] not in DONE:
+        raise StackError(
+            f"The stack {name} is {stack['StackStatus']}: wait for it, or run `make deploy "
+            f"STAGE={stage}` again."
+        )
+    return outputs_of(stack)
+
+
+def wait_until_done(
+    *, cloudformation: Any, stage: str, echo: Callable[[str], None], sleep: float = 5.0
+) -> dict[str, Any]:
+    """Poll the stack until it settles, with a progress line every PROGRESS_SECONDS."""
+    name, started, said = stack_name(stage=stage), time.monotonic(), 0.0
+    while True:
+        stack = described(cloudformation=cloudformation, stage=stage)
+        status = stack["StackStatus"] if stack else "DELETED"
+        if status in DONE and not status.endswith("ROLLBACK_COMPLETE"):
+            return stack or {}
+        if status.endswith(FAILED_ENDINGS) or status == "DELETED":
+            reason = (stack or {}).get("StackStatusReason") or "see its events in the console"
+            raise StackError(f"The stack {name} ended {status}: {reason}")
+        waited = time.monotonic() - started
+        if waited - said >= PROGRESS_SECONDS:
+            said = waited
+            echo(f"  ... the stack {name} is {status} ({waited:.0f} s)")
+        time.sleep(sleep)
+
+
+def apply(
+    *,
+    cloudformation: Any,
+    stage: str,
+    parameters: Mapping[str, str],
+    echo: Callable[[str], None],
+    sleep: float = 5.0,
+) -> bool:
+    """Create the stack, or update it where its template or parameters differ; True if it
+    changed. An unchanged stack gets no changing call."""
+    name, body = stack_name(stage=stage), TEMPLATE.read_text(encoding="utf-8")
+    given = [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()]
+    stack = described(cloudformation=cloudformation, stage=stage)
+    if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+        echo(f"The stack {name} failed to create before: removing it to create it again.")
+        cloudformation.delete_stack(StackName=name)
+        cloudformation.get_waiter("stack_delete_complete").wait(StackName=name)
+        stack = None
+    arguments = {
+        "StackName": name,
+        "TemplateBody": body,
+        "Parameters": given,
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+    }
+    if stack is None:
+        echo(f"Creating the stack {name} (the distribution takes several minutes) ...")
+        cloudformation.create_stack(**arguments)
+    else:
+        if stack["StackStatus"] not in DONE:
+            wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
+            stack = described(cloudformation=cloudformation, stage=stage) or {}
+        current = cloudformation.get_template(StackName=name)["TemplateBody"]
+        if current == body and parameters_of(stack) == dict(parameters):
+            echo(f"The stack {name} is up to date.")
+            return False
+        echo(f"Updating the stack {name} ...")
+        try:
+            cloudformation.update_stack(**arguments)
+        except ClientError as error:
+            if NO_UPDATES in str(error):
+                echo(f"The stack {name} is up to date.")
+                return False
+            raise
+    wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
+    echo(f"The stack {name} is ready.")
+    return True
