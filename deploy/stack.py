@@ -5,6 +5,7 @@ resources' names and the domain come from the stack's outputs, read at deploy ti
 (docs/deploy.md, "What the stage reads from the stack").
 """
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +28,8 @@ DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLET
 FAILED_ENDINGS = ("_FAILED", "ROLLBACK_COMPLETE")
 PROGRESS_SECONDS = 30.0
 NO_UPDATES = "No updates are to be performed"
+# A digest of the NoEcho parameters, which DescribeStacks never shows.
+SECRETS_TAG = "resume-site:secrets-sha256"
 
 
 class StackError(click.ClickException):
@@ -125,12 +128,16 @@ def apply(
     stage: str,
     parameters: Mapping[str, str],
     echo: Callable[[str], None],
+    secret_parameters: tuple[str, ...] = (),
     sleep: float = 5.0,
 ) -> bool:
     """Create the stack, or update it where its template or parameters differ; True if it
-    changed. An unchanged stack gets no changing call."""
+    changed. An unchanged stack gets no changing call. DescribeStacks shows a NoEcho parameter
+    as asterisks, so `secret_parameters` are compared by a digest kept in a stack tag."""
     name, body = stack_name(stage=stage), TEMPLATE.read_text(encoding="utf-8")
     given = [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()]
+    secret = "\n".join(parameters[key] for key in secret_parameters)
+    tags = [{"Key": SECRETS_TAG, "Value": hashlib.sha256(secret.encode()).hexdigest()[:32]}]
     stack = described(cloudformation=cloudformation, stage=stage)
     if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         echo(f"The stack {name} failed to create before: removing it to create it again.")
@@ -142,6 +149,7 @@ def apply(
         "TemplateBody": body,
         "Parameters": given,
         "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        "Tags": tags,
     }
     if stack is None:
         echo(f"Creating the stack {name} (the distribution takes several minutes) ...")
@@ -151,7 +159,12 @@ def apply(
             wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
             stack = described(cloudformation=cloudformation, stage=stage) or {}
         current = cloudformation.get_template(StackName=name)["TemplateBody"]
-        if current == body and parameters_of(stack) == dict(parameters):
+        public = {key: value for key, value in parameters.items() if key not in secret_parameters}
+        shown = {key: value for key, value in parameters_of(stack).items() if key in public}
+        same_tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags") or []}.get(
+            SECRETS_TAG
+        ) == tags[0]["Value"]
+        if current == body and shown == public and same_tags:
             echo(f"The stack {name} is up to date.")
             return False
         echo(f"Updating the stack {name} ...")
@@ -165,3 +178,30 @@ def apply(
     wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
     echo(f"The stack {name} is ready.")
     return True
+
+
+def prepare_zappa(zappa_cli: Any) -> dict[str, str]:
+    """Give a `zappa deploy`/`update` what this owner's account holds: the deploy bucket (from
+    the account's id), the secrets object's URL, and the stack's outputs as the function's
+    environment (its configuration, never the package). Returns those variables."""
+    stage = zappa_cli.api_stage
+    account = zappa_cli.zappa.boto_client("sts").get_caller_identity()["Account"]
+    outputs = deployed_outputs(
+        cloudformation=zappa_cli.zappa.boto_client("cloudformation"), stage=stage
+    )
+    environment = stage_environment(outputs=outputs, stack=stack_name(stage=stage))
+    bucket = deploy_bucket(stage=stage, account=account)
+    zappa_cli.s3_bucket_name = bucket
+    committed = zappa_cli.stage_config.get("environment_variables") or {}
+    zappa_cli.override_stage_config_setting("s3_bucket", bucket)
+    zappa_cli.override_stage_config_setting("secret_env", secret_url(stage=stage, account=account))
+    zappa_cli.override_stage_config_setting("environment_variables", {**committed, **environment})
+    zappa_cli.aws_environment_variables = {
+        **(zappa_cli.aws_environment_variables or {}),
+        **environment,
+    }
+    click.echo(
+        f"Read {', '.join(sorted(environment))} from the stack {stack_name(stage=stage)}: set in "
+        "the function's environment, not in the package."
+    )
+    return environment

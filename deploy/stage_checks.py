@@ -9,11 +9,10 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
-from deploy import stages, static_files
+from deploy import stack, stages, static_files
 
 PROJECT_NAME = "resume-site"
 CALLBACKS = {
@@ -38,16 +37,22 @@ FIXED = {
         {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"},
         "Django is set up in Lambda's init; secrets come from secret_env",
     ),
-    # Zappa's handler would fetch that S3 object in every cold start: secret_env replaces it.
+    "endpoint_configuration": (
+        ["REGIONAL"],
+        "the site's own distribution is the one CloudFront hop (an edge-optimized API adds one)",
+    ),
+    # Zappa's handler would fetch that S3 object in every cold start: the deploy reads the
+    # stage's secrets object itself (deploy/secret_env.py).
     **dict.fromkeys(
-        ("remote_env", "remote_env_bucket", "remote_env_file"), (None, "use secret_env")
+        ("remote_env", "remote_env_bucket", "remote_env_file"), (None, "the deploy reads secrets")
     ),
 }
 MAX_CONCURRENCY = 100
 MAX_RATE = 10_000  # API Gateway's default account limit
-REQUIRED_ENVIRONMENT = ("DYNAMODB_TABLE", "SITE_URL", "STATIC_BUCKET", "STATIC_DOMAIN")
+# What belongs to one owner's account is never committed: the deploy reads it from the account
+# (the deploy bucket, from its id) and from the stack's outputs (deploy/stack.py).
+OWNER_SETTINGS = ("s3_bucket", "secret_env")
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
-S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+$")
 # Commands that only read or remove what exists: a broken stage must still be removable.
 UNCHECKED_COMMANDS = frozenset({"status", "tail", "undeploy", "rollback", "unschedule"})
 
@@ -63,8 +68,11 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
         for name, (value, why) in FIXED.items()
         if json.dumps(config.get(name), sort_keys=True) != json.dumps(value, sort_keys=True)
     ]
+    problems += [f"{name} is missing" for name in ("aws_region",) if not config.get(name)]
     problems += [
-        f"{name} is missing" for name in ("aws_region", "s3_bucket") if not config.get(name)
+        f"{name} must not be set: the deploy names it from the account's id (deploy/stack.py)"
+        for name in OWNER_SETTINGS
+        if name in config
     ]
     role = f"{PROJECT_NAME}-{stage}-lambda"  # the role infra/template.yaml creates
     given = config.get("role_arn") or f":role/{config.get('role_name')}"
@@ -89,11 +97,11 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
             'stage_throttling must be {"rate_limit": <requests a second, above 0>, "burst_limit": '
             f"<a whole number of requests>}}, each at most {MAX_RATE}, got {throttling!r}"
         )
-    stack = config.get("infra_stack")
-    if not isinstance(stack, str) or not stack or stack == f"{PROJECT_NAME}-{stage}":
+    infra_stack = config.get("infra_stack")
+    if infra_stack != stack.stack_name(stage=stage):
         problems.append(
             f"infra_stack must name the stage's infra/template.yaml stack ({PROJECT_NAME}-{stage}"
-            f"-infra), never Zappa's own {PROJECT_NAME}-{stage}, got {stack!r}"
+            f"-infra), never Zappa's own {PROJECT_NAME}-{stage}, got {infra_stack!r}"
         )
     environment = config.get("environment_variables") or {}
     problems += [
@@ -103,20 +111,12 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
     ]
     if environment.get("DJANGO_ENV") != "production":
         problems.append("environment_variables.DJANGO_ENV must be 'production'")
-    for name in REQUIRED_ENVIRONMENT:
-        if not str(environment.get(name) or "").strip():
-            problems.append(f"environment_variables.{name} is missing")
-    site_host = urlsplit(str(environment.get("SITE_URL") or "")).netloc
-    if site_host and environment.get("STATIC_DOMAIN") not in (None, site_host):
-        problems.append(
-            f"environment_variables.STATIC_DOMAIN must be SITE_URL's host {site_host!r} (one "
-            f"distribution serves the page and /static/*), got {environment['STATIC_DOMAIN']!r}"
-        )
-    if not S3_URL.match(str(config.get("secret_env") or "")):
-        problems.append(
-            "secret_env must be an s3://bucket/key URL of the private JSON object holding "
-            f"SECRET_KEY, got {config.get('secret_env')!r}"
-        )
+    problems += [
+        f"environment_variables.{name} must not be set: the deploy reads it from the stack's "
+        f"{output} output (deploy/stack.py)"
+        for name, output in stack.OUTPUT_ENVIRONMENT.items()
+        if name in environment
+    ]
     return problems
 
 

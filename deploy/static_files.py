@@ -24,10 +24,22 @@ class StaticDeployError(click.ClickException):
     """A static step failed; Zappa prints the message and stops with a non-zero status."""
 
 
+# Hashing the static files reads none of the stack's values, but the production settings refuse
+# to load without them: a build without AWS (`make package`) names a site that resolves nowhere.
+OFFLINE_STAGE = {
+    "DYNAMODB_TABLE": "resume-site-offline",
+    "SITE_URL": "https://offline.invalid",
+    "STATIC_BUCKET": "offline.invalid",
+    "STATIC_DOMAIN": "offline.invalid",
+}
+
+
 def child_environment(*, stage_config: dict[str, Any], manifest_dir: Path) -> dict[str, str]:
-    """The child Django process's environment: this stage's production settings."""
+    """The child Django process's environment: this stage's production settings (with the
+    stack's values where the deploy read them, OFFLINE_STAGE's where it did not)."""
     return {
         **os.environ,
+        **OFFLINE_STAGE,
         **{str(name): str(value) for name, value in stage_config["environment_variables"].items()},
         "AWS_REGION": str(stage_config["aws_region"]),
         "AWS_DEFAULT_REGION": str(stage_config["aws_region"]),

@@ -21,15 +21,26 @@ if _ROOT not in sys.path:
 
 import click  # noqa: E402
 
-from deploy import package, post_deploy, secret_env, stage_checks, static_files  # noqa: E402
+from deploy import (  # noqa: E402
+    concurrency,
+    package,
+    post_deploy,
+    secret_env,
+    stack,
+    stage_checks,
+    static_files,
+)
 
 # Commands that build a package or deploy one; those that set the function's configuration read
 # the stage's secrets (`package` does not, so the package builds offline).
 DEPLOY_COMMANDS = frozenset({"deploy", "update", "package"})
 SECRET_COMMANDS = frozenset({"deploy", "update"})
+# Set by `make deploy` (deploy/live.py), which invalidates once at its end, after the stack
+# points the distribution at the API.
+DEFER_INVALIDATION = "RESUME_SITE_DEFER_INVALIDATION"
 
 
-def _git_files(checkout: Path, *args: str) -> list[str]:
+def git_files(checkout: Path, *args: str) -> list[str]:
     git = shutil.which("git")
     listed = subprocess.run(  # noqa: S603 (git from PATH, fixed arguments, no shell)
         [git or "git", "-C", str(checkout), "ls-files", "-z", *args], capture_output=True, text=True
@@ -50,14 +61,14 @@ def work_in_tracked_copy(zappa_cli: Any) -> Path:
     if zappa_cli.command == "package":
         output = vargs.get("output") or f"{zappa_cli.lambda_name}-{int(time.time())}.zip"
         vargs["output"] = str((checkout / output).resolve())
-    tracked = [path for path in _git_files(checkout, "--cached") if (checkout / path).is_file()]
+    tracked = [path for path in git_files(checkout, "--cached") if (checkout / path).is_file()]
     scratch = Path(tempfile.mkdtemp(prefix=f"{zappa_cli.lambda_name}-tracked-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     for path in tracked:
         (scratch / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(checkout / path, scratch / path, follow_symlinks=False)
     click.echo(f"Packaging the {len(tracked)} files git tracks, from a copy of the checkout.")
-    untracked = _git_files(checkout, "--others", "--exclude-standard")
+    untracked = git_files(checkout, "--others", "--exclude-standard")
     if untracked:
         shown = ", ".join(untracked[:5]) + (", ..." if len(untracked) > 5 else "")
         click.echo(f"Not packaged (untracked; `git add` what should ship): {shown}")
@@ -68,8 +79,11 @@ def work_in_tracked_copy(zappa_cli: Any) -> Path:
 def check_and_prepare(zappa_cli: Any) -> None:
     """`settings` callback, before Zappa builds or uploads anything."""
     stage_checks.check_stage(zappa_cli)
-    if zappa_cli.command in SECRET_COMMANDS:
+    deploying = zappa_cli.command in SECRET_COMMANDS
+    if deploying:
+        stack.prepare_zappa(zappa_cli)
         secret_env.add_secrets(zappa_cli)
+        reserve(zappa_cli)
     if zappa_cli.command not in DEPLOY_COMMANDS:
         return
     if not (zappa_cli.vargs.get("zip") or zappa_cli.vargs.get("docker_image_uri")):
@@ -77,8 +91,21 @@ def check_and_prepare(zappa_cli: Any) -> None:
         click.echo("Packaging the build venv (requirements.txt only), never a dev venv.")
     project = work_in_tracked_copy(zappa_cli)
     static_files.build_manifest(zappa_cli, project=project)
-    if zappa_cli.command != "package" and zappa_cli.vargs.get("zip"):
+    if deploying and zappa_cli.vargs.get("zip"):
         stage_checks.check_prebuilt_zip(zappa_cli, project=project)
+    if deploying:  # before the function that names the hashed files is updated
+        static_files.publish_static(zappa_cli, project=project)
+
+
+def reserve(zappa_cli: Any) -> None:
+    """Reserve the stage's `lambda_concurrency`, or what the account's quota allows."""
+    reservation = concurrency.sized(
+        lambda_client=zappa_cli.zappa.lambda_client,
+        function=zappa_cli.lambda_name,
+        wanted=int(zappa_cli.stage_config["lambda_concurrency"]),
+    )
+    zappa_cli.lambda_concurrency = reservation.value
+    click.echo(reservation.message)
 
 
 def add_bytecode(zappa_cli: Any) -> None:
@@ -100,5 +127,5 @@ def add_bytecode(zappa_cli: Any) -> None:
 def finish_deploy(zappa_cli: Any) -> None:
     """`post` callback, after the function is updated."""
     post_deploy.throttle_stage(zappa_cli)
-    static_files.publish_static(zappa_cli, project=Path.cwd())
-    post_deploy.invalidate_cached_pages(zappa_cli)
+    if os.environ.get(DEFER_INVALIDATION) != "1":
+        post_deploy.invalidate_cached_pages(zappa_cli)

@@ -25,7 +25,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -115,22 +114,9 @@ def build_environment(base: dict[str, str]) -> dict[str, str]:
 def aws_environment(
     *, endpoint: str, home: Path, base: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """This process's environment (or `base`) with every AWS setting replaced: fake
-    credentials, one region, and all services at the moto server. A developer's own AWS
-    profile, config file or credentials can never be used, so nothing can reach a real account."""
-    base = dict(os.environ) if base is None else base
-    env = {key: value for key, value in base.items() if not key.startswith("AWS_")}
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": dev_stage()["aws_region"],
-            "AWS_CONFIG_FILE": str(home / "aws-config-absent"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials-absent"),
-        }
+    return moto_harness.aws_environment(
+        endpoint=endpoint, home=home, region=dev_stage()["aws_region"], base=base
     )
-    return env
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,306 @@
+"""deploy/live.py (`make deploy STAGE=prod`) from an empty moto account to a checked site.
+
+The first deploy runs the real Zappa CLI (`zappa deploy prod`, packaging the build venv, its
+callbacks reading the stack, the secrets and the account's concurrency quota) against a moto
+server. Where moto lacks something the deploy uses, tests/deploy/moto_harness.py stands in and
+says how: `InfraStack` for CloudFormation building infra/template.yaml (moto cannot: it skips
+CloudFront, alarm and budget resources), and Lambda's GetAccountSettings. moto models ACM's
+validation (pending, then issued after MOTO's ACM_VALIDATION_WAIT) and the distribution's
+deployment (InProgress, then Deployed), so no Stubber is needed for those waits. The live checks
+meet a fake site (tests/deploy/fake_site.py); deploy/checks.py's own tests cover them.
+
+The failure matrix then injects a failure at each step and checks that the next run completes;
+it drives a stand-in for the Zappa CLI (`FakeZappa`: what `zappa deploy`/`update` leave in the
+account), since the real CLI is proven by the first deploy here and by test_zappa_lifecycle.py.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import boto3
+import moto.settings
+import pytest
+
+from deploy import live, package, stack
+from deploy.inputs import Inputs
+from tests.deploy import moto_harness
+from tests.deploy.conftest import zappa_scratch
+from tests.deploy.fake_site import FakeSite
+
+pytestmark = pytest.mark.slow
+
+STAGE = "prod"
+REGION = "us-east-1"
+FUNCTION = f"resume-site-{STAGE}"
+DOMAIN = "resume.example.com"
+# Calls that only read; every other call a second run makes would be a change.
+READING = ("Get", "List", "Describe", "Head")
+
+
+@dataclass
+class MotoAccount(live.Account):
+    """The deploy's clients on the moto server, its CloudFormation behind the InfraStack
+    stand-in; every call any of them makes is recorded as (service, operation)."""
+
+    endpoint: str = ""
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    infra: Any = None
+
+    def client(self, name: str, *, region: str | None = None) -> Any:
+        if name == "cloudformation":
+            return self.infra
+        return self.session.client(name, region_name=region or self.region)
+
+    def record(self, **kwargs: Any) -> None:
+        model = kwargs["model"]
+        self.calls.append((model.service_model.service_name, model.name))
+
+    def changing(self) -> list[tuple[str, str]]:
+        return [call for call in self.calls if not call[1].startswith(READING)]
+
+
+def moto_account(*, endpoint: str) -> MotoAccount:
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    account = MotoAccount(session=session, region=REGION, endpoint=endpoint)
+    session.events.register("before-call", account.record)
+    account.infra = moto_harness.InfraStack(session=session, endpoint=endpoint)
+    return account
+
+
+def remove_everything(account: MotoAccount) -> None:
+    """Delete what a deploy made: moto's state is shared by every moto server of the session."""
+    lambda_client = account.client("lambda")
+    for function in lambda_client.list_functions()["Functions"]:
+        lambda_client.delete_function(FunctionName=function["FunctionName"])
+    apigateway = account.client("apigateway")
+    for api in apigateway.get_rest_apis()["items"]:
+        apigateway.delete_rest_api(restApiId=api["id"])
+    account.infra.delete_stack(StackName=FUNCTION)
+    account.infra.remove()
+    acm = account.client("acm")
+    for item in acm.list_certificates()["CertificateSummaryList"]:
+        acm.delete_certificate(CertificateArn=item["CertificateArn"])
+    moto_harness.empty_buckets(s3=account.client("s3"), prefix="resume-site-")
+
+
+def hosted_zone(account: MotoAccount) -> str:
+    route53 = account.client("route53")
+    zones = route53.list_hosted_zones_by_name(DNSName="example.com.")["HostedZones"]
+    if zones and zones[0]["Name"] == "example.com.":
+        return zones[0]["Id"].split("/")[-1]
+    answer = route53.create_hosted_zone(Name="example.com", CallerReference="resume-tests")
+    return answer["HostedZone"]["Id"].split("/")[-1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server, with this process's environment pointing every AWS client (and the Zappa
+    CLI the deploy starts) at it, the build venv active, ACM's validation quick."""
+    home = tmp_path_factory.mktemp("live")
+    with moto_harness.running() as endpoint, zappa_scratch() as scratch:
+        environment = moto_harness.aws_environment(
+            endpoint=endpoint,
+            home=home,
+            region=REGION,
+            base={**os.environ, **scratch, "VIRTUAL_ENV": str(package.packaging_venv())},
+        )
+        with (
+            mock.patch.dict(os.environ, environment, clear=True),
+            mock.patch.object(moto.settings, "ACM_VALIDATION_WAIT", 1),
+        ):
+            yield endpoint
+
+
+def inputs(zone: str) -> Inputs:
+    return Inputs(
+        domain=DOMAIN, alert_email="owner@example.com", certificate="request", hosted_zone=zone
+    )
+
+
+@dataclass
+class Deployed:
+    first: Any
+    first_lines: list[str]
+    zappa_runs: list[list[str]]
+    after_first: dict[str, Any]
+    second: Any
+    second_lines: list[str]
+    second_changes: list[tuple[str, str]]
+    zappa_runs_second: list[list[str]]
+    site: FakeSite
+    infra_applied: list[dict[str, str]]
+
+
+def state(account: MotoAccount) -> dict[str, Any]:
+    """What the account holds that the deploy is responsible for."""
+    lambda_client, s3 = account.client("lambda"), account.client("s3")
+    function = lambda_client.get_function(FunctionName=FUNCTION)
+    described = stack.described(cloudformation=account.infra, stage=STAGE) or {}
+    owner = account.client("sts").get_caller_identity()["Account"]
+    bucket = stack.deploy_bucket(stage=STAGE, account=owner)
+    outputs = stack.outputs_of(described)
+    return {
+        "function": function,
+        "tags": lambda_client.list_tags(Resource=function["Configuration"]["FunctionArn"])["Tags"],
+        "parameters": stack.parameters_of(described),
+        "outputs": outputs,
+        "api_id": live.zappa_api_id(cloudformation=account.infra, stage=STAGE),
+        "deploy_bucket": bucket,
+        "secrets": json.loads(s3.get_object(Bucket=bucket, Key=stack.SECRETS_KEY)["Body"].read()),
+        "static_keys": {
+            item["Key"]
+            for item in s3.list_objects_v2(Bucket=outputs["StaticBucketName"]).get("Contents", [])
+        },
+        "invalidations": moto_harness.invalidated_paths(
+            cloudfront=account.client("cloudfront"), distribution_id=outputs["DistributionId"]
+        ),
+        "certificates": account.client("acm").list_certificates()["CertificateSummaryList"],
+    }
+
+
+@pytest.fixture(scope="module")
+def deployed(server: str) -> Iterator[Deployed]:
+    """`make deploy` twice from an empty account: with the real Zappa CLI, then unchanged."""
+    account = moto_account(endpoint=server)
+    runs: list[list[str]] = []
+
+    def zappa(arguments: list[str]) -> None:
+        runs.append(arguments)
+        live.run_zappa(arguments)
+
+    zone = hosted_zone(account)
+    site = FakeSite(DOMAIN)
+    first_lines: list[str] = []
+    try:
+        first = live.deploy(
+            stage=STAGE,
+            inputs=inputs(zone),
+            account=account,
+            echo=first_lines.append,
+            zappa=zappa,
+            fetch=site,
+            sleep=0.2,
+        )
+        after_first = state(account)
+        first_runs = list(runs)
+        account.calls.clear()
+        second_lines: list[str] = []
+        second = live.deploy(
+            stage=STAGE,
+            inputs=inputs(zone),
+            account=account,
+            echo=second_lines.append,
+            zappa=zappa,
+            fetch=site,
+            sleep=0.2,
+        )
+        yield Deployed(
+            first=first,
+            first_lines=first_lines,
+            zappa_runs=first_runs,
+            after_first=after_first,
+            second=second,
+            second_lines=second_lines,
+            second_changes=account.changing(),
+            zappa_runs_second=runs[len(first_runs) :],
+            site=site,
+            infra_applied=list(account.infra.applied),
+        )
+    finally:
+        remove_everything(account)
+
+
+def test_the_first_deploy_goes_from_an_empty_account_to_a_checked_site(
+    deployed: Deployed,
+) -> None:
+    assert deployed.zappa_runs == [["deploy", STAGE]]
+    assert deployed.first.failed == []
+    assert len(deployed.first.results) == 6
+    assert [line for line in deployed.first_lines if line.startswith("[")] == [
+        f"[{step}/9] {name}"
+        for step, name in enumerate(
+            (
+                "The deploy bucket",
+                "The secrets",
+                "The certificate",
+                "The infra stack",
+                "The function and its API (Zappa)",
+                "The infra stack, pointed at the API",
+                "The distribution",
+                "The edge's cached pages",
+                "The live checks",
+            ),
+            start=1,
+        )
+    ]
+
+
+def test_the_stack_ends_pointed_at_zappas_api_with_the_issued_certificate(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    assert after["api_id"]
+    assert after["parameters"]["ApiId"] == after["api_id"]
+    (certificate,) = after["certificates"]
+    assert certificate["DomainName"] == DOMAIN
+    assert after["parameters"]["CertificateArn"] == certificate["CertificateArn"]
+    assert after["parameters"]["DomainName"] == DOMAIN
+
+
+def test_the_api_is_regional_so_the_distribution_is_the_one_cloudfront_hop(
+    deployed: Deployed, server: str
+) -> None:
+    apigateway = moto_account(endpoint=server).client("apigateway")
+    api = apigateway.get_rest_api(restApiId=deployed.after_first["api_id"])
+    assert api["endpointConfiguration"]["types"] == ["REGIONAL"]
+
+
+def test_the_secrets_object_is_made_and_the_distribution_sends_its_origin_secret(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    assert set(after["secrets"]) == {"SECRET_KEY", "EDGE_ORIGIN_SECRET"}
+    assert after["deploy_bucket"] == "resume-site-prod-deploys-123456789012"
+    # What the stand-in was given (DescribeStacks shows a NoEcho parameter masked).
+    assert deployed.infra_applied[-1]["OriginSecret"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
+    assert len(deployed.infra_applied) == 2  # created, then pointed at the API; not again
+
+
+def test_the_function_gets_the_stacks_values_and_secrets_in_its_configuration(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    variables = after["function"]["Configuration"]["Environment"]["Variables"]
+    outputs = after["outputs"]
+    assert variables["DYNAMODB_TABLE"] == outputs["TableName"] == "resume-site-prod"
+    assert variables["SITE_URL"] == f"https://{DOMAIN}"
+    assert variables["STATIC_BUCKET"] == outputs["StaticBucketName"]
+    assert variables["STATIC_BUCKET"] == "resume-site-prod-static-123456789012"
+    assert variables["STATIC_DOMAIN"] == DOMAIN
+    assert variables["SECRET_KEY"] == after["secrets"]["SECRET_KEY"]
+    assert variables["EDGE_ORIGIN_SECRET"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
+    assert after["function"]["Concurrency"]["ReservedConcurrentExecutions"] == 10
+
+
+def test_static_files_are_published_and_the_edge_invalidated_once(deployed: Deployed) -> None:
+    after = deployed.after_first
+    assert any(key.startswith("static/css/") for key in after["static_keys"])
+    assert after["invalidations"] == [["/", "/robots.txt", "/favicon.ico"]]
+
+
+def test_the_function_records_what_it_was_deployed_from(deployed: Deployed) -> None:
+    assert len(deployed.after_first["tags"][live.DEPLOYED_TAG]) == 64
+
+
+def test_a_second_run_changes_nothing_and_says_so(deployed: Deployed) -> None:
+    assert deployed.zappa_runs_second == []
+    assert deployed.second_changes == []
+    assert deployed.second.failed == []
+    assert any("Nothing changed" in line for line in deployed.second_lines)
+    assert any("is up to date" in line for line in deployed.second_lines)
