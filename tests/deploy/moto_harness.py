@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,10 @@ class InfraStack:
         if not [r for r in self.iam.list_roles()["Roles"] if r["RoleName"] == role]:
             self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))
         if name not in self.distributions:
-            self.distributions[name] = _distribution(cloudfront=self.cloudfront, reference=name)
+            reference = f"{name}-{uuid.uuid4().hex}"  # one stand-in, one distribution
+            self.distributions[name] = _distribution(
+                cloudfront=self.cloudfront, reference=reference
+            )
         described = self.cloudfront.get_distribution(Id=self.distributions[name])["Distribution"]
         host = domain or described["DomainName"]
         return {

@@ -14,9 +14,11 @@ it drives a stand-in for the Zappa CLI (`FakeZappa`: what `zappa deploy`/`update
 account), since the real CLI is proven by the first deploy here and by test_zappa_lifecycle.py.
 """
 
+import io
 import json
 import os
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -24,6 +26,7 @@ from unittest import mock
 import boto3
 import moto.settings
 import pytest
+from botocore.exceptions import ClientError
 
 from deploy import live, package, stack
 from deploy.inputs import Inputs
@@ -48,7 +51,14 @@ class MotoAccount(live.Account):
 
     endpoint: str = ""
     calls: list[tuple[str, str]] = field(default_factory=list)
-    infra: Any = None
+    _infra: Any = None
+
+    @property
+    def infra(self) -> moto_harness.InfraStack:
+        """Made on first use, so that its clients see the hooks registered before."""
+        if self._infra is None:
+            self._infra = moto_harness.InfraStack(session=self.session, endpoint=self.endpoint)
+        return self._infra
 
     def client(self, name: str, *, region: str | None = None) -> Any:
         if name == "cloudformation":
@@ -69,7 +79,6 @@ def moto_account(*, endpoint: str) -> MotoAccount:
     )
     account = MotoAccount(session=session, region=REGION, endpoint=endpoint)
     session.events.register("before-call", account.record)
-    account.infra = moto_harness.InfraStack(session=session, endpoint=endpoint)
     return account
 
 
@@ -117,9 +126,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield endpoint
 
 
-def inputs(zone: str) -> Inputs:
+def inputs(zone: str, *, domain: str = DOMAIN) -> Inputs:
     return Inputs(
-        domain=DOMAIN, alert_email="owner@example.com", certificate="request", hosted_zone=zone
+        domain=domain, alert_email="owner@example.com", certificate="request", hosted_zone=zone
     )
 
 
@@ -256,9 +265,12 @@ def test_the_stack_ends_pointed_at_zappas_api_with_the_issued_certificate(
 def test_the_api_is_regional_so_the_distribution_is_the_one_cloudfront_hop(
     deployed: Deployed, server: str
 ) -> None:
-    apigateway = moto_account(endpoint=server).client("apigateway")
-    api = apigateway.get_rest_api(restApiId=deployed.after_first["api_id"])
-    assert api["endpointConfiguration"]["types"] == ["REGIONAL"]
+    """Checked in the template Zappa gave CloudFormation: moto keeps the RestApi's
+    EndpointConfiguration in CloudFormation's spelling, which its GetRestApi answer drops."""
+    account = moto_account(endpoint=server)
+    template = account.infra.cloudformation.get_template(StackName=FUNCTION)["TemplateBody"]
+    api = json.loads(json.dumps(template))["Resources"]["Api"]
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
 def test_the_secrets_object_is_made_and_the_distribution_sends_its_origin_secret(
@@ -304,3 +316,135 @@ def test_a_second_run_changes_nothing_and_says_so(deployed: Deployed) -> None:
     assert deployed.second.failed == []
     assert any("Nothing changed" in line for line in deployed.second_lines)
     assert any("is up to date" in line for line in deployed.second_lines)
+
+
+def small_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    return {}\n")
+    return buffer.getvalue()
+
+
+@dataclass
+class FakeZappa:
+    """What `zappa deploy` and `zappa update` leave in the account (the function; Zappa's own
+    stack with its REST API), for the failure matrix; `stop_after_function` is a deploy that
+    made the function and then stopped (as at a refused PutFunctionConcurrency)."""
+
+    account: MotoAccount
+    stop_after_function: bool = False
+    runs: list[list[str]] = field(default_factory=list)
+
+    def __call__(self, arguments: list[str]) -> None:
+        self.runs.append(arguments)
+        lambda_client = self.account.client("lambda")
+        if arguments[0] == "update":
+            lambda_client.update_function_code(FunctionName=FUNCTION, ZipFile=small_zip())
+            return
+        lambda_client.create_function(
+            FunctionName=FUNCTION,
+            Runtime="python3.13",
+            Role=f"arn:aws:iam::123456789012:role/{FUNCTION}-lambda",
+            Handler="handler.lambda_handler",
+            Code={"ZipFile": small_zip()},
+        )
+        if self.stop_after_function:
+            self.stop_after_function = False
+            raise live.DeployError("`zappa deploy prod` failed (exit 1)")
+        template = {
+            "Resources": {
+                "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": FUNCTION}}
+            }
+        }
+        self.account.infra.cloudformation.create_stack(
+            StackName=FUNCTION, TemplateBody=json.dumps(template)
+        )
+
+
+def fail_once(account: MotoAccount, *, service: str, operation: str) -> None:
+    """The first `service` `operation` call the deploy makes fails, as AWS's 500 would."""
+    done: list[bool] = []
+
+    def hook(**kwargs: Any) -> None:
+        model = kwargs["model"]
+        if not done and (model.service_model.service_name, model.name) == (service, operation):
+            done.append(True)
+            raise ClientError(
+                {"Error": {"Code": "InternalFailure", "Message": "injected"}}, operation
+            )
+
+    account.session.events.register("before-call", hook)
+
+
+# Each step's failure: (service, operation) failing once, or the Zappa deploy stopping after it
+# made the function.
+FAILURES = {
+    "the secrets object": ("s3", "PutObject"),
+    "the validation record": ("route53", "ChangeResourceRecordSets"),
+    "the stack's creation": ("cloudformation", "CreateStack"),
+    "zappa deploy, after the function": ("zappa", "deploy"),
+    "the stack pointed at the API": ("cloudformation", "UpdateStack"),
+    "the distribution's wait": ("cloudfront", "GetDistribution"),
+    "the invalidation": ("cloudfront", "CreateInvalidation"),
+    "the function's tag": ("lambda", "TagResource"),
+}
+
+
+@dataclass
+class Resumed:
+    first_error: Exception
+    second: Any
+    zappa: FakeZappa
+    after: dict[str, Any]
+    requested: int
+    domain: str
+
+
+@pytest.fixture(scope="module", params=sorted(FAILURES))
+def resumed(request: pytest.FixtureRequest, server: str) -> Iterator[Resumed]:
+    """A deploy that fails at one step, then the next run."""
+    service, operation = FAILURES[request.param]
+    account = moto_account(endpoint=server)
+    zappa = FakeZappa(account, stop_after_function=service == "zappa")
+    if service != "zappa":
+        fail_once(account, service=service, operation=operation)
+    zone = hosted_zone(account)
+    # A domain of its own: moto remembers a deleted certificate's idempotency token.
+    domain = f"case{sorted(FAILURES).index(request.param)}.example.com"
+    run: Callable[[], Any] = lambda: live.deploy(  # noqa: E731
+        stage=STAGE,
+        inputs=inputs(zone, domain=domain),
+        account=account,
+        echo=lambda line: None,
+        zappa=zappa,
+        fetch=FakeSite(domain),
+        sleep=0.05,
+    )
+    try:
+        with pytest.raises((ClientError, live.DeployError)) as failed:
+            run()
+        second = run()
+        requested = sum(1 for call in account.calls if call == ("acm", "RequestCertificate"))
+        yield Resumed(failed.value, second, zappa, state(account), requested, domain)
+    finally:
+        remove_everything(account)
+
+
+def test_a_run_stopped_at_any_step_is_completed_by_the_next(resumed: Resumed) -> None:
+    assert resumed.second.failed == []
+    after = resumed.after
+    assert after["api_id"] and after["parameters"]["ApiId"] == after["api_id"]
+    assert after["tags"][live.DEPLOYED_TAG]
+    assert after["invalidations"]  # the edge was invalidated once the run got that far
+    assert [item["DomainName"] for item in after["certificates"]].count(resumed.domain) == 1
+    assert resumed.requested == 1  # the next run found the certificate, requested none
+
+
+def test_the_next_run_deploys_or_updates_never_refused_as_already_deployed(
+    resumed: Resumed,
+) -> None:
+    commands = [arguments[0] for arguments in resumed.zappa.runs]
+    assert commands[-1] in ("deploy", "update")
+    assert commands.count("deploy") <= 2
+    if "injected" not in str(resumed.first_error):  # the deploy stopped after the function
+        assert commands == ["deploy", "deploy"]
