@@ -47,6 +47,8 @@ def _count(request: HttpRequest) -> HttpResponse:
         if api.request_is_automated(request=request):
             return JsonResponse({"count": services.total_get(), "counted": False})
         client = client_of(request)
+        if not client.known:  # who sent it is unknown: answered, never counted or keyed
+            return JsonResponse({"count": services.total_get(), "counted": False})
         visit = visits.visit_describe(body=body, client=client, site_host=request.get_host())
         outcome = services.view_count(visitor=client, visit=visit)
     except services.CounterUnavailable as error:

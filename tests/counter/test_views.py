@@ -379,6 +379,43 @@ def test_a_prefetch_sees_the_total_but_counts_nothing(client, ddb_table, header)
     assert total() == 0
 
 
+# --- A sender the site cannot tell ----------------------------------------------------------
+EDGE_SECRET = "s" * 40
+VIEWER = {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET, "HTTP_CLOUDFRONT_VIEWER_ADDRESS": "192.0.2.8:443"}
+
+
+def stored_items(endpoint: str, table: str) -> list[dict]:
+    """Every item of the table, read straight from the engine."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    items = engine.scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: item["pk"]["S"])
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET},  # through the distribution, no viewer address
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET, "HTTP_CLOUDFRONT_VIEWER_ADDRESS": "garbage"},
+        {"lambda.event": {"requestContext": {"identity": {}}}},  # API Gateway, no source IP
+    ],
+)
+def test_a_post_whose_sender_is_unknown_is_answered_uncounted_and_writes_nothing(
+    client, ddb_table, dynamodb_endpoint, settings, unknown
+):
+    """Never the empty client: unknown senders would share one visitor and one limit."""
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET] if "HTTP_X_ORIGIN_VERIFY" in unknown else []
+    assert client.post("/api/count", **VIEWER).json() == {"count": 1, "counted": True}
+    before = stored_items(dynamodb_endpoint, ddb_table)
+
+    for _ in range(3):
+        response = client.post("/api/count", **unknown)
+        assert response.status_code == 200
+        assert response.json() == {"count": 1, "counted": False}
+    assert stored_items(dynamodb_endpoint, ddb_table) == before
+
+
 # --- The OpenAPI document -------------------------------------------------------------------
 
 
