@@ -2,9 +2,16 @@
 
 One place, so a page view and a sign-in attempt from the same browser are the same client, and
 so the rule for the client's IP address (below) cannot be forgotten by one of its callers.
+
+A client without an IP is unknown: it is never counted and never keys a limit, a visitor hash or
+the sign-in pause. Behind the distribution that is a request whose CloudFront-Viewer-Address
+did not arrive, which is logged at ERROR once per process under VIEWER_MISSING_MARKER
+(docs/architecture.md, "The client's IP address").
 """
 
 import ipaddress
+import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +25,20 @@ USER_AGENT_LIMIT = 512  # characters kept; enough to tell browsers apart, bounde
 # (docs/architecture.md, "The client's IP address").
 IPV6_NETWORK_PREFIX = 64
 UNKNOWN_COUNTRY = "unknown"
+# The first word of the ERROR logged when a request through the distribution has no usable
+# CloudFront-Viewer-Address; the stack's metric filter and alarm match it, so it never changes.
+VIEWER_MISSING_MARKER = "EDGE_VIEWER_ADDRESS_MISSING"
+VIEWER_MISSING_MESSAGE = (
+    f"{VIEWER_MISSING_MARKER} A request came through the site's CloudFront distribution (it "
+    "carried the origin secret) without a usable CloudFront-Viewer-Address, so the site cannot "
+    "tell who sent it: such requests are answered but not counted, and cannot sign in. The "
+    "distribution's origin request policy did not forward CloudFront-Viewer-Address; see "
+    'docs/deploy.md, "The edge". Logged once per process.'
+)
+
+logger = logging.getLogger(__name__)
+_viewer_missing_logged = False
+_viewer_missing_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,12 @@ class Client:
     # ISO 3166 code of the viewer's country as the site's own CloudFront distribution saw it;
     # "unknown" without one (never looked up from the IP).
     country: str = UNKNOWN_COUNTRY
+
+    @property
+    def known(self) -> bool:
+        """False when the request does not tell who sent it (no usable IP): such a client is
+        never counted and never keys a limit, a visitor hash or the sign-in pause."""
+        return bool(self.ip)
 
     @property
     def network(self) -> str:
@@ -49,20 +76,70 @@ def client_of(request: HttpRequest) -> Client:
     """The request's client: its IP address, User-Agent and country. The IP is API Gateway's
     source IP for the connection, or, only on a request carrying the verified origin secret,
     CloudFront-Viewer-Address; never X-Forwarded-For (docs/architecture.md, "The client's IP
-    address")."""
-    country = UNKNOWN_COUNTRY
-    if edge_request_verified(request=request):
-        raw = _viewer_address_ip(request.META.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS", ""))
-        country = _country_code(request.META.get("HTTP_CLOUDFRONT_VIEWER_COUNTRY", ""))
-    elif (event := request.META.get("lambda.event")) is not None:
+    address"). Without a usable IP the client is unknown (`Client.known`)."""
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LIMIT]
+    viewer = _edge_viewer(request)
+    if viewer is not None:
+        return Client(ip=viewer.ip, user_agent=user_agent, country=viewer.country)
+    if (event := request.META.get("lambda.event")) is not None:
         raw = _event_source_ip(event)
     else:
         raw = request.META.get("REMOTE_ADDR", "")
-    return Client(
-        ip=_normalised_ip(raw),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LIMIT],
-        country=country,
+    return Client(ip=_normalised_ip(raw), user_agent=user_agent)
+
+
+@dataclass(frozen=True)
+class ViewerSeen:
+    """What the function learns of a request's viewer from the distribution, as yes or no
+    only (GET /api/health): never the address or the country themselves."""
+
+    edge: bool  # the request carried the verified origin secret: it came through it
+    viewer_address: bool  # ... with a usable CloudFront-Viewer-Address
+    viewer_country: bool  # ... with a two-letter CloudFront-Viewer-Country
+
+
+def viewer_seen(request: HttpRequest) -> ViewerSeen:
+    """Whether the request came through the site's distribution, and whether that sent the
+    viewer's address and country as `client_of` reads them."""
+    viewer = _edge_viewer(request)
+    if viewer is None:
+        return ViewerSeen(edge=False, viewer_address=False, viewer_country=False)
+    return ViewerSeen(
+        edge=True,
+        viewer_address=bool(viewer.ip),
+        viewer_country=viewer.country != UNKNOWN_COUNTRY,
     )
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    ip: str  # normalised; empty if CloudFront-Viewer-Address was missing or unusable
+    country: str
+
+
+def _edge_viewer(request: HttpRequest) -> _Viewer | None:
+    """The viewer as the distribution names it, on a request carrying the verified origin
+    secret; None on any other request, which is never believed about either header. A missing
+    or unusable address is logged once per process (`_viewer_missing_report`)."""
+    if not edge_request_verified(request=request):
+        return None
+    ip = _normalised_ip(_viewer_address_ip(request.META.get("HTTP_CLOUDFRONT_VIEWER_ADDRESS", "")))
+    if not ip:
+        _viewer_missing_report()
+    country = _country_code(request.META.get("HTTP_CLOUDFRONT_VIEWER_COUNTRY", ""))
+    return _Viewer(ip=ip, country=country)
+
+
+def _viewer_missing_report() -> None:
+    """Log VIEWER_MISSING_MESSAGE at ERROR, the first time only in this process: the cause is
+    the distribution's configuration, so one line per container is enough for the alarm, and a
+    flood of such requests does not flood the logs."""
+    global _viewer_missing_logged
+    with _viewer_missing_lock:
+        if _viewer_missing_logged:
+            return
+        _viewer_missing_logged = True
+    logger.error(VIEWER_MISSING_MESSAGE)
 
 
 def _viewer_address_ip(value: str) -> str:

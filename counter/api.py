@@ -62,14 +62,14 @@ def error_response(*, error: ApiError) -> JsonResponse:
     )
 
 
-def method_check(*, request: HttpRequest) -> None:
-    """405 with `Allow` for any method but GET, POST and OPTIONS."""
-    if request.method not in METHODS:
+def method_check(*, request: HttpRequest, methods: tuple[str, ...] = METHODS) -> None:
+    """405 with `Allow` for any method but `methods` (the counter's: GET, POST and OPTIONS)."""
+    if request.method not in methods:
         raise ApiError(
             status=405,
             code="method_not_allowed",
-            message=f"Method {request.method} is not allowed here; use {', '.join(METHODS)}.",
-            headers={"Allow": ", ".join(METHODS)},
+            message=f"Method {request.method} is not allowed here; use {', '.join(methods)}.",
+            headers={"Allow": ", ".join(methods)},
         )
 
 

@@ -1,5 +1,6 @@
 """Thin JSON views over counter.services; the request rules are in counter.api."""
 
+from dataclasses import asdict
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,11 +8,12 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from core.clients import client_of
+from core.clients import client_of, viewer_seen
 from counter import api, services, visits
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 UNAVAILABLE_RETRY_AFTER = "5"  # seconds: long enough for a slow engine to recover
+HEALTH_METHODS = ("GET", "HEAD")
 
 
 # The API changes no user's state and holds no session, so CSRF protection has nothing to
@@ -47,6 +49,8 @@ def _count(request: HttpRequest) -> HttpResponse:
         if api.request_is_automated(request=request):
             return JsonResponse({"count": services.total_get(), "counted": False})
         client = client_of(request)
+        if not client.known:  # who sent it is unknown: answered, never counted or keyed
+            return JsonResponse({"count": services.total_get(), "counted": False})
         visit = visits.visit_describe(body=body, client=client, site_host=request.get_host())
         outcome = services.view_count(visitor=client, visit=visit)
     except services.CounterUnavailable as error:
@@ -64,6 +68,20 @@ def _count(request: HttpRequest) -> HttpResponse:
             headers={"Retry-After": str(max(1, outcome.retry_after))},
         )
     return JsonResponse({"count": outcome.count, "counted": outcome.counted})
+
+
+@csrf_exempt
+@never_cache
+def health(request: HttpRequest) -> HttpResponse:
+    """GET or HEAD: whether this request came through the site's distribution with the
+    viewer's address and country, as booleans only (`core.clients.ViewerSeen`). The deploy's
+    live check reads it through the distribution; it makes no DynamoDB call and counts nothing.
+    """
+    try:
+        api.method_check(request=request, methods=HEALTH_METHODS)
+    except api.ApiError as error:
+        return api.error_response(error=error)
+    return JsonResponse(asdict(viewer_seen(request)))
 
 
 @csrf_exempt

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 from counter import dashboard
 from counter.services import CounterUnavailable
 from owners import services
-from owners.forms import OwnerLoginForm
+from owners.forms import NO_CLIENT, OwnerLoginForm
 
 
 def _post_only_csrf_protected(view: Any) -> Any:
@@ -58,6 +59,17 @@ class OwnerAdminSite(admin.AdminSite):
     site_title = "Resume site admin"
     index_title = "Visitors"
     login_form = OwnerLoginForm
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        """Django's sign-in page, answered 503 when the form refused the attempt because the
+        site cannot tell who sent it (owners.forms.NO_CLIENT): the site, not the owner, is at
+        fault, and the deploy check and an alarm name the cause."""
+        response = super().login(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        if form is not None and form.has_error(NON_FIELD_ERRORS, code=NO_CLIENT):
+            response.status_code = 503
+        return response
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         period = request.GET.get("period", dashboard.DEFAULT_PERIOD)

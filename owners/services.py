@@ -211,7 +211,11 @@ def _username_normal(username: str) -> str:
 
 def _attempt_keys(username: str, network: str) -> tuple[str, str]:
     """The (username, client network) pair's item and the client network's item (`network` is
-    Client.network: an IPv4 address, or an IPv6 address's /64)."""
+    Client.network: an IPv4 address, or an IPv6 address's /64). ValueError for an empty network:
+    an unknown client is never a key, or every such client's failures would pause the others
+    (docs/architecture.md, "The client's IP address")."""
+    if not network:
+        raise ValueError("an unknown client (no IP) has no network to key sign-in attempts by")
     user = _keyed_hash("login-username", _username_normal(username))
     client = _keyed_hash("login-client-ip", network)
     return f"login-failures#pair#{user}#{client}", f"login-failures#client#{client}"
@@ -242,7 +246,7 @@ def login_attempt_start(*, username: str, network: str, now: float | None = None
     each, which returns the item), then count the failures of the last window in each; a
     refused attempt is withdrawn, and one the engine failed after the ADD stays counted as a
     failure. Why in this order, and how the pause ends: docs/architecture.md, Data model,
-    "Sign-in attempts"."""
+    "Sign-in attempts". ValueError, before anything is written, for an empty `network`."""
     now = time.time() if now is None else now
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     entry = f"{now:.6f} {secrets.token_hex(8)}"

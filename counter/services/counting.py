@@ -173,12 +173,17 @@ def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
     Limits), and with `visit` under its labels in the day's figures.
 
+    An unknown visitor (`Client.known`: no IP) is answered with the total and never counted,
+    and nothing is written for it: it has no network to key the limits or its hash by.
+
     Raises CounterUnavailable when DynamoDB fails; nothing was counted then, unless the log
     says the view may have been counted.
     """
     now = _now()
     minute = int(now // 60)
     day = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    if not visitor.known:
+        return CountOutcome(count=_total_get(day=day), counted=False, refused=False, retry_after=0)
     # A process's first view of the day reads the closed days' sum while it reads the salt.
     sums = None if totals.sum_known(day=day) else _submit(lambda: totals.sum_get(day=day))
     digest = visitors.visitor_digest(visitor=visitor, day=day)

@@ -57,21 +57,34 @@ def _digest(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:DIGEST_LENGTH]
 
 
+def _keyable(network: str) -> str:
+    """`network`, unless it is empty: an unknown client (Client.known) is never a key, or all
+    unknown clients would share one visitor and one limit (docs/architecture.md, "The client's
+    IP address"). Checked before the day's key, whose salt may be written."""
+    if not network:
+        raise ValueError("an unknown client (no IP) has no network to key a hash by")
+    return network
+
+
 def visitor_hash(*, visitor: Client, key: bytes) -> str:
     """A keyed hash of (client network, user agent): the network is the IPv4 address, or the
-    IPv6 address's /64 (Client.network), so one host rotating through its /64 is one visitor."""
-    return _digest(key, f"{visitor.network}\n{visitor.user_agent}")
+    IPv6 address's /64 (Client.network), so one host rotating through its /64 is one visitor.
+    ValueError for an unknown client."""
+    return _digest(key, f"{_keyable(visitor.network)}\n{visitor.user_agent}")
 
 
 @failures_raise(CounterUnavailable)
 def visitor_digest(*, visitor: Client, day: dt.date | None = None) -> str:
     """The visitor's keyed hash of the day (today by default), as the counter stores it (the
-    day's marker, the visitor's limit bucket)."""
+    day's marker, the visitor's limit bucket). ValueError for an unknown client."""
+    _keyable(visitor.network)
     return visitor_hash(visitor=visitor, key=day_key(day or today()))
 
 
 @failures_raise(CounterUnavailable)
 def client_digest(*, network: str, day: dt.date | None = None) -> str:
     """The client network's keyed hash of the day (today by default; `network` is
-    Client.network): what the per-client limit is keyed by, so the table never holds the IP."""
-    return _digest(day_key(day or today()), f"client\n{network}")
+    Client.network): what the per-client limit is keyed by, so the table never holds the IP.
+    ValueError for an empty network (an unknown client)."""
+    message = f"client\n{_keyable(network)}"
+    return _digest(day_key(day or today()), message)

@@ -1,9 +1,20 @@
 """core/clients.py: who sent a request."""
 
+import logging
+import threading
+
 import pytest
 from django.test import RequestFactory
 
-from core.clients import USER_AGENT_LIMIT, Client, client_of
+from core import clients
+from core.clients import (
+    USER_AGENT_LIMIT,
+    VIEWER_MISSING_MARKER,
+    Client,
+    ViewerSeen,
+    client_of,
+    viewer_seen,
+)
 
 
 def rest_event(source_ip: object) -> dict:
@@ -87,6 +98,16 @@ def test_an_ipv4_mapped_ipv6_client_is_its_ipv4_address():
 
 def test_no_client_has_no_network():
     assert Client(ip="", user_agent="").network == ""
+
+
+def test_a_client_without_an_ip_is_unknown_and_one_with_an_ip_is_known():
+    assert not Client(ip="", user_agent="Mozilla/5.0 (Alice)", country="DE").known
+    assert Client(ip="198.51.100.4", user_agent="").known
+    assert Client(ip="2001:db8::1", user_agent="").known
+
+
+def test_an_event_without_a_source_ip_is_an_unknown_client():
+    assert not client_of(lambda_request({}, REMOTE_ADDR="10.9.0.1")).known
 
 
 # --- Behind the site's CloudFront distribution ---------------------------------------------
@@ -176,3 +197,132 @@ def test_a_verified_request_without_a_usable_viewer_address_is_no_client(setting
     request = edge_request(HTTP_CLOUDFRONT_VIEWER_ADDRESS=viewer_address)
 
     assert client_of(request).ip == ""
+    assert not client_of(request).known
+
+
+def test_a_verified_request_without_the_viewer_address_header_is_an_unknown_client(settings):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(HTTP_CLOUDFRONT_VIEWER_COUNTRY="DE")
+
+    assert client_of(request) == Client(ip="", user_agent="", country="DE")
+    assert not client_of(request).known
+
+
+# --- The missing viewer address, logged once per process ------------------------------------
+
+
+@pytest.fixture
+def fresh_process(monkeypatch, caplog):
+    """A process that has not logged the missing viewer address yet; the log is captured."""
+    monkeypatch.setattr(clients, "_viewer_missing_logged", False)
+    caplog.set_level(logging.INFO, logger="core.clients")
+    return caplog
+
+
+def missing_lines(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if VIEWER_MISSING_MARKER in record.getMessage()]
+
+
+def test_the_marker_is_the_one_the_alarm_matches():
+    assert VIEWER_MISSING_MARKER == "EDGE_VIEWER_ADDRESS_MISSING"
+
+
+def test_a_missing_viewer_address_is_logged_at_error_once_per_process(settings, fresh_process):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    for _ in range(3):
+        client_of(edge_request())
+    viewer_seen(edge_request(HTTP_CLOUDFRONT_VIEWER_ADDRESS="garbage"))
+
+    (record,) = missing_lines(fresh_process)
+    assert record.levelno == logging.ERROR
+    assert record.name == "core.clients"
+    message = record.getMessage()
+    assert message.startswith(f"{VIEWER_MISSING_MARKER} ")
+    assert "origin request policy did not forward CloudFront-Viewer-Address" in message
+    assert "docs/deploy.md" in message
+
+
+def test_the_missing_viewer_address_is_logged_once_by_threads_at_once(settings, fresh_process):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    requests = [edge_request() for _ in range(16)]
+    start = threading.Barrier(len(requests))
+
+    def look(request) -> None:
+        start.wait()
+        client_of(request)
+
+    threads = [threading.Thread(target=look, args=(request,)) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(missing_lines(fresh_process)) == 1
+
+
+def test_requests_that_tell_their_client_log_nothing(settings, fresh_process):
+    """Only a request through the distribution without the viewer's address is the
+    distribution's fault: a known viewer, or a request without the secret, logs nothing."""
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    client_of(edge_request(HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:443"))
+    viewer_seen(edge_request(HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:443"))
+    client_of(edge_request(secret=None))
+    client_of(lambda_request({}))
+    viewer_seen(RequestFactory().get("/api/health"))
+
+    assert missing_lines(fresh_process) == []
+    assert not clients._viewer_missing_logged
+
+
+# --- What the function sees of the viewer (GET /api/health) ---------------------------------
+
+
+def test_a_normal_request_through_the_distribution_sees_the_viewer(settings):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    request = edge_request(
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:46532", HTTP_CLOUDFRONT_VIEWER_COUNTRY="DE"
+    )
+
+    assert viewer_seen(request) == ViewerSeen(edge=True, viewer_address=True, viewer_country=True)
+
+
+@pytest.mark.parametrize("viewer_address", [None, "", "garbage", "999.1.1.1:80"])
+def test_through_the_distribution_without_a_usable_address_the_viewer_is_unseen(
+    settings, viewer_address
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    meta = {"HTTP_CLOUDFRONT_VIEWER_COUNTRY": "DE"}
+    if viewer_address is not None:
+        meta["HTTP_CLOUDFRONT_VIEWER_ADDRESS"] = viewer_address
+
+    assert viewer_seen(edge_request(**meta)) == ViewerSeen(
+        edge=True, viewer_address=False, viewer_country=True
+    )
+
+
+@pytest.mark.parametrize("country", [None, "", "USA", "u1"])
+def test_through_the_distribution_without_a_valid_country_it_is_unseen(settings, country):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    meta = {"HTTP_CLOUDFRONT_VIEWER_ADDRESS": "2001:db8::1:443"}
+    if country is not None:
+        meta["HTTP_CLOUDFRONT_VIEWER_COUNTRY"] = country
+
+    assert viewer_seen(edge_request(**meta)) == ViewerSeen(
+        edge=True, viewer_address=True, viewer_country=False
+    )
+
+
+@pytest.mark.parametrize("secrets", [[EDGE_SECRET], []])
+@pytest.mark.parametrize("secret", [None, "", "t" * 40])
+def test_without_the_secret_nothing_of_the_viewer_is_seen(settings, secrets, secret):
+    """Forged CloudFront headers on a request that did not come through the distribution."""
+    settings.EDGE_ORIGIN_SECRETS = secrets
+    request = edge_request(
+        secret=secret,
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:46532",
+        HTTP_CLOUDFRONT_VIEWER_COUNTRY="DE",
+    )
+
+    assert viewer_seen(request) == ViewerSeen(
+        edge=False, viewer_address=False, viewer_country=False
+    )

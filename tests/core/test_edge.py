@@ -33,7 +33,13 @@ def through_api_gateway(client, method, path, *, secret=None, **extra):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/api/count"), ("post", "/api/count"), ("get", "/admin/"), ("get", "/admin/login/")],
+    [
+        ("get", "/api/count"),
+        ("post", "/api/count"),
+        ("get", "/api/health"),
+        ("get", "/admin/"),
+        ("get", "/admin/login/"),
+    ],
 )
 @pytest.mark.parametrize("secret", [None, "", "x" * 40])
 def test_api_and_admin_refuse_requests_that_skipped_the_distribution(
@@ -51,7 +57,7 @@ def test_the_page_still_answers_a_direct_request(client, behind_the_edge):
     assert through_api_gateway(client, "get", "/").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/openapi.json", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/api/openapi.json", "/api/health", "/admin/login/"])
 def test_with_the_secret_they_answer(client, behind_the_edge, path):
     assert through_api_gateway(client, "get", path, secret=SECRET).status_code == 200
 

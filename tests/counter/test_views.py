@@ -379,6 +379,43 @@ def test_a_prefetch_sees_the_total_but_counts_nothing(client, ddb_table, header)
     assert total() == 0
 
 
+# --- A sender the site cannot tell ----------------------------------------------------------
+EDGE_SECRET = "s" * 40
+VIEWER = {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET, "HTTP_CLOUDFRONT_VIEWER_ADDRESS": "192.0.2.8:443"}
+
+
+def stored_items(endpoint: str, table: str) -> list[dict]:
+    """Every item of the table, read straight from the engine."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    items = engine.scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: item["pk"]["S"])
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET},  # through the distribution, no viewer address
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET, "HTTP_CLOUDFRONT_VIEWER_ADDRESS": "garbage"},
+        {"lambda.event": {"requestContext": {"identity": {}}}},  # API Gateway, no source IP
+    ],
+)
+def test_a_post_whose_sender_is_unknown_is_answered_uncounted_and_writes_nothing(
+    client, ddb_table, dynamodb_endpoint, settings, unknown
+):
+    """Never the empty client: unknown senders would share one visitor and one limit."""
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET] if "HTTP_X_ORIGIN_VERIFY" in unknown else []
+    assert client.post("/api/count", **VIEWER).json() == {"count": 1, "counted": True}
+    before = stored_items(dynamodb_endpoint, ddb_table)
+
+    for _ in range(3):
+        response = client.post("/api/count", **unknown)
+        assert response.status_code == 200
+        assert response.json() == {"count": 1, "counted": False}
+    assert stored_items(dynamodb_endpoint, ddb_table) == before
+
+
 # --- The OpenAPI document -------------------------------------------------------------------
 
 
@@ -396,3 +433,81 @@ def test_the_openapi_document_refuses_other_methods_in_the_error_shape(client):
     response = client.post("/api/openapi.json")
     assert_error(response, 405, "method_not_allowed")
     assert response["Allow"] == "GET"
+
+
+# --- Health: what the function sees of the viewer ------------------------------------------
+SEES_NOTHING = {"edge": False, "viewer_address": False, "viewer_country": False}
+
+
+@pytest.fixture
+def dynamodb_requests() -> list[str]:
+    """The DynamoDB requests the site sends from here on, by operation."""
+    from core.dynamodb import TableModel
+
+    sent: list[str] = []
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
+    return sent
+
+
+def test_health_through_the_distribution_says_it_sees_the_viewer_and_never_who(
+    client, settings, dynamodb_requests
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    response = client.get(
+        "/api/health",
+        HTTP_X_ORIGIN_VERIFY=EDGE_SECRET,
+        HTTP_CLOUDFRONT_VIEWER_ADDRESS="198.51.100.10:46532",
+        HTTP_CLOUDFRONT_VIEWER_COUNTRY="NL",
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"edge": True, "viewer_address": True, "viewer_country": True}
+    assert b"198.51.100.10" not in response.content
+    assert b"NL" not in response.content
+    assert "no-store" in response["Cache-Control"]
+    assert dynamodb_requests == []
+
+
+def test_health_through_the_distribution_without_the_viewer_address_says_so(
+    client, settings, dynamodb_requests
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    response = client.get(
+        "/api/health", HTTP_X_ORIGIN_VERIFY=EDGE_SECRET, HTTP_CLOUDFRONT_VIEWER_COUNTRY="NL"
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"edge": True, "viewer_address": False, "viewer_country": True}
+    assert dynamodb_requests == []
+
+
+def test_health_without_the_distribution_sees_nothing_and_costs_nothing(
+    client, settings, dynamodb_requests
+):
+    """Locally (no secret set), with forged CloudFront headers; HEAD as GET. It is never
+    cached, sends no DynamoDB request, and counts no view (DynamoDB is at a closed port here,
+    so a call would fail the answer too)."""
+    settings.EDGE_ORIGIN_SECRETS = []
+    forged = {
+        "HTTP_CLOUDFRONT_VIEWER_ADDRESS": "10.9.0.1:1",
+        "HTTP_CLOUDFRONT_VIEWER_COUNTRY": "DE",
+    }
+    response = client.get("/api/health", **forged)
+    head = client.head("/api/health")
+
+    assert response.status_code == head.status_code == 200
+    assert response.json() == SEES_NOTHING
+    assert "no-store" in response["Cache-Control"] and "no-store" in head["Cache-Control"]
+    assert dynamodb_requests == []
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options", "trace"])
+def test_health_answers_other_methods_405_in_the_error_shape(client, method, dynamodb_requests):
+    response = getattr(client, method)("/api/health")
+
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+    assert "no-store" in response["Cache-Control"]
+    assert dynamodb_requests == []

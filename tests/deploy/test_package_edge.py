@@ -1,16 +1,24 @@
 """The site behind its CloudFront distribution, through the built package (tests/deploy/
-conftest.py's `site`): what is cached at the edge and what never is, the origin secret, and
-URLs as the viewer sees them. Each test runs straight through API Gateway and through the
-distribution."""
+conftest.py's `site`): what is cached at the edge and what never is, the origin secret, URLs
+as the viewer sees them, what the function sees of the viewer (GET /api/health), and a
+distribution that does not send the viewer's address. Each test runs straight through API
+Gateway and through the distribution, or says why not."""
 
 import json
 import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
+import boto3
 import pytest
 
 from bench import lambda_host
-from bench.lambda_host import API_HOST, Site, rest_event
+from bench.lambda_host import API_HOST, LambdaProcess, Site, rest_event
+from core.clients import VIEWER_MISSING_MARKER
+from tests.conftest import CLOSED_ENDPOINT
 from tests.deploy.test_package import body_text
+from tests.deploy.test_package_signin import CSRF_SECRET
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -134,3 +142,130 @@ def test_the_secret_never_reaches_a_page(site) -> None:
     for path in ("/", "/admin/login/", "/robots.txt"):
         assert site.secret not in body_text(get(site, path))
     assert not re.search(site.secret, json.dumps(get(site, "/")["headers"]))
+
+
+# --- What the function sees of the viewer, and a distribution that does not send it --------
+SEES_ALL = {"edge": True, "viewer_address": True, "viewer_country": True}
+SEES_NOTHING = {"edge": False, "viewer_address": False, "viewer_country": False}
+NO_VIEWER_ADDRESS = {"edge": True, "viewer_address": False, "viewer_country": True}
+UNKNOWN_SENDER = "the site cannot tell where this request came from"
+
+
+def without_viewer_address(
+    site: Site, method: str, path: str, *, form: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The event of a distribution whose origin request policy forwards everything but
+    CloudFront-Viewer-Address (the secret and the country still come); a form is posted with
+    its CSRF token, as tests/deploy/test_package_signin.py posts it."""
+    headers: dict[str, str | None] = {"CloudFront-Viewer-Address": None}
+    body = None
+    if form is not None:
+        headers |= {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": site.page_origin,
+            "Cookie": f"csrftoken={CSRF_SECRET}",
+        }
+        body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET})
+    return site.event(method, path, source_ip="198.51.100.70", headers=headers, body=body)
+
+
+def stored_items(stage_config: dict[str, Any], dynamodb_endpoint: str) -> list[dict[str, Any]]:
+    """Every item of the stage's table, read straight from the engine."""
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    items = engine.scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: item["pk"]["S"])
+
+
+def only_through_the_distribution(site: Site) -> None:
+    if site.via != "cloudfront":
+        pytest.skip("only a request with the origin secret is believed about the viewer")
+
+
+def test_health_says_the_function_sees_the_viewer_only_through_the_distribution(site) -> None:
+    response = get(site, "/api/health")
+
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == (SEES_ALL if site.via == "cloudfront" else SEES_NOTHING)
+    assert "no-store" in directives(response)
+    assert "198.51.100.60" not in response["body"]
+
+
+def test_health_says_when_the_distribution_did_not_send_the_viewer_address(site) -> None:
+    only_through_the_distribution(site)
+    response = site.respond(without_viewer_address(site, "GET", "/api/health"))
+
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == NO_VIEWER_ADDRESS
+
+
+def test_without_the_viewer_address_a_view_is_answered_but_not_counted_or_stored(
+    site, stage_config, dynamodb_endpoint
+) -> None:
+    only_through_the_distribution(site)
+    total = json.loads(get(site, "/api/count")["body"])["count"]
+    before = stored_items(stage_config, dynamodb_endpoint)
+
+    for _ in range(2):
+        response = site.respond(without_viewer_address(site, "POST", "/api/count"))
+        assert response["statusCode"] == 200
+        assert json.loads(response["body"]) == {"count": total, "counted": False}
+    assert stored_items(stage_config, dynamodb_endpoint) == before
+
+
+def test_without_the_viewer_address_sign_in_is_refused_503_and_no_failure_is_kept(
+    site, stage_config, dynamodb_endpoint
+) -> None:
+    only_through_the_distribution(site)
+    form = {"username": "owner", "password": "wrong-guess", "next": "/admin/"}
+
+    for _ in range(2):
+        response = site.respond(without_viewer_address(site, "POST", "/admin/login/", form=form))
+        assert response["statusCode"] == 503
+        assert UNKNOWN_SENDER in body_text(response)
+        assert "sessionid" not in json.dumps(response.get("multiValueHeaders", {}))
+    stored = [item["pk"]["S"] for item in stored_items(stage_config, dynamodb_endpoint)]
+    assert not [key for key in stored if key.startswith("login-failures#")]
+
+
+def test_the_missing_viewer_address_is_logged_at_error_once_per_process(
+    task_dir: Path,
+    runtime_sdk_dir: Path,
+    lambda_environment,
+    stage_config: dict[str, Any],
+    edge_secret: str,
+    tmp_path: Path,
+) -> None:
+    """A process of its own, whose log (its stderr, which Lambda sends to CloudWatch Logs) is
+    kept: the stack's metric filter counts the marker. DynamoDB is at a closed port: neither the
+    health check nor the refused sign-in may need it."""
+    environment = lambda_environment(CLOSED_ENDPOINT) | {"EDGE_ORIGIN_SECRET": edge_secret}
+    log = tmp_path / "function.log"
+    with log.open("wb") as stderr:
+        process = LambdaProcess(task=task_dir, sdk=runtime_sdk_dir, env=environment, stderr=stderr)
+        try:
+            site = Site(
+                process=process,
+                via="cloudfront",
+                secret=edge_secret,
+                site_url=stage_config["environment_variables"]["SITE_URL"],
+                stage="prod",
+            )
+            seen = site.respond(site.event("GET", "/api/health", source_ip="198.51.100.71"))
+            assert json.loads(seen["body"]) == SEES_ALL
+            assert VIEWER_MISSING_MARKER not in log.read_text()
+            form = {"username": "owner", "password": "wrong-guess", "next": "/admin/"}
+            answers = [
+                site.respond(without_viewer_address(site, "GET", "/api/health")),
+                site.respond(without_viewer_address(site, "POST", "/admin/login/", form=form)),
+                site.respond(without_viewer_address(site, "GET", "/api/health")),
+            ]
+        finally:
+            process.close()
+
+    assert [json.loads(answers[n]["body"]) for n in (0, 2)] == [NO_VIEWER_ADDRESS] * 2
+    assert answers[1]["statusCode"] == 503
+    assert UNKNOWN_SENDER in body_text(answers[1])
+    lines = [line for line in log.read_text().splitlines() if VIEWER_MISSING_MARKER in line]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"ERROR core.clients {VIEWER_MISSING_MARKER} ")

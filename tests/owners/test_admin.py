@@ -343,6 +343,27 @@ def test_the_dashboard_says_so_when_figures_are_unavailable(alex, browser, monke
     assert "The visitor figures are unavailable right now" in page.text
 
 
+def test_a_sign_in_whose_sender_is_unknown_is_refused_503_and_counts_no_failure(
+    alex, table, dynamodb_endpoint, settings
+):
+    """No address to pause (through the distribution, CloudFront-Viewer-Address missing): never
+    the empty one, which every such sender would share; the page says why."""
+    import boto3
+
+    settings.LOGIN_MAX_FAILURES = 1
+    nobody = Client(enforce_csrf_checks=True, REMOTE_ADDR="")
+    for password in ("wrong-guess", "wrong-guess", PASSWORD):
+        response = _sign_in(nobody, alex, password)
+        assert response.status_code == 503
+        assert "the site cannot tell where this request came from" in response.text
+        assert "no-store" in response["Cache-Control"]
+        assert "sessionid" not in response.cookies
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    stored = [item["pk"]["S"] for item in engine.scan(TableName=table)["Items"]]
+    assert not [key for key in stored if key.startswith("login-failures#")]
+    assert _sign_in(Client(enforce_csrf_checks=True), alex, PASSWORD)["Location"] == "/admin/"
+
+
 def test_sign_in_while_dynamodb_is_down_is_a_clear_error(alex, browser, settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     response = _sign_in(browser, alex, PASSWORD)

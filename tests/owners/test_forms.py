@@ -5,7 +5,7 @@ from django.test import RequestFactory
 
 from core.clients import Client
 from owners import services
-from owners.forms import OwnerLoginForm
+from owners.forms import NO_CLIENT, OwnerLoginForm
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.owners.conftest import PASSWORD
 
@@ -91,6 +91,34 @@ def test_an_unknown_username_counts_like_a_wrong_password(alex, settings):
         assert _codes(_form("nobody", "guess")) == ["invalid_login"]
     assert _codes(_form("NOBODY", "guess")) == ["locked"]  # one name, however it is spelled
     assert _form(alex, PASSWORD).is_valid()
+
+
+EDGE_SECRET = "s" * 40
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        {"REMOTE_ADDR": ""},  # no address at all
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET},  # through the distribution, no viewer address
+    ],
+)
+def test_a_sender_the_site_cannot_tell_is_refused_before_the_password_or_any_write(
+    alex, settings, table_scan, monkeypatch, unknown
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET]
+    checked = []
+    monkeypatch.setattr(services, "account_get", lambda **kwargs: checked.append(kwargs))
+    before = table_scan()
+    request = RequestFactory().post("/admin/login/", **{"REMOTE_ADDR": "127.0.0.1", **unknown})
+
+    for password in (PASSWORD, "wrong-guess"):
+        form = OwnerLoginForm(request, data={"username": alex, "password": password})
+        assert not form.is_valid()
+        assert _codes(form) == [NO_CLIENT]
+        assert "the site cannot tell where this request came from" in str(form.non_field_errors())
+    assert checked == []
+    assert table_scan() == before  # no attempt started, so no failure under any key
 
 
 def test_an_unreachable_table_refuses_sign_in_as_unavailable(alex, settings):

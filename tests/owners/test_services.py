@@ -223,6 +223,16 @@ def test_usernames_are_keyed_hashes_of_one_normal_form(settings):
     assert not set(services._attempt_keys("Alex", ALICE.ip)) & {pair, client}
 
 
+def test_an_unknown_client_starts_no_attempt_and_writes_nothing(moto_table, limits, table_scan):
+    """An empty network would be one client for every unknown sender: each one's failures
+    would pause all of them, the owner included."""
+    with pytest.raises(ValueError, match="unknown client"):
+        services.login_attempt_start(username="alex", network="", now=T0)
+    with pytest.raises(ValueError, match="unknown client"):
+        services._attempt_keys("alex", "")
+    assert table_scan() == []
+
+
 def test_the_pause_is_counted_in_the_configured_window(moto_table, settings):
     settings.LOGIN_MAX_FAILURES = 2
     settings.LOGIN_FAILURE_WINDOW_SECONDS = 60

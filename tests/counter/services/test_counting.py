@@ -115,6 +115,28 @@ def test_with_the_client_limit_off_the_visitor_has_a_bucket_of_its_own(
     assert bucket["pk"]["S"] == f"rate#visitor#{visitor}#{int(at_second_20 // 60)}"
 
 
+@pytest.mark.parametrize("client_limit", [60, 0])
+def test_an_unknown_visitor_is_answered_with_the_total_and_nothing_is_written(
+    table_scan, settings, at_second_20, client_limit
+):
+    """No IP, no network: nothing to key the limits or the visitor's hash by, so the view is
+    not counted, and only the total is read."""
+    settings.COUNTER_CLIENT_LIMIT = client_limit
+    unknown = Client(ip="", user_agent=ALICE.user_agent, country="DE")
+    services.view_count(visitor=ALICE)
+    before = sorted(table_scan(), key=lambda item: item["pk"]["S"])
+    operations = []
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-call.dynamodb", lambda model, **_: operations.append(model.name))
+
+    outcomes = [services.view_count(visitor=unknown) for _ in range(3)]
+
+    not_counted = services.CountOutcome(count=1, counted=False, refused=False, retry_after=0)
+    assert outcomes == [not_counted] * 3
+    assert sorted(table_scan(), key=lambda item: item["pk"]["S"]) == before
+    assert operations and set(operations) <= {"GetItem", "BatchGetItem"}
+
+
 def test_count_increment_without_a_visitor_touches_only_the_days_views(table_scan):
     assert services.view_add(today=DAY) == 1
     assert services.view_add(today=DAY) == 2

@@ -6,6 +6,7 @@ import hmac
 
 import pytest
 
+from core.clients import Client
 from counter import services
 from counter.services import visitors
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
@@ -83,6 +84,18 @@ def test_hashes_tell_visitors_and_clients_apart(moto_table):
     assert client == visitors.client_digest(network=same_ip_other_browser.network, day=DAY)
     assert client != visitors.client_digest(network=BOB.network, day=DAY)
     assert len(alice) == len(client) == visitors.DIGEST_LENGTH
+
+
+def test_an_unknown_client_is_never_hashed_and_no_salt_is_written(table_scan):
+    """An empty network would make every unknown client one visitor and one client."""
+    unknown = Client(ip="", user_agent=ALICE.user_agent)
+    with pytest.raises(ValueError, match="unknown client"):
+        visitors.visitor_digest(visitor=unknown, day=DAY)
+    with pytest.raises(ValueError, match="unknown client"):
+        visitors.client_digest(network=unknown.network, day=DAY)
+    with pytest.raises(ValueError, match="unknown client"):
+        visitors.visitor_hash(visitor=unknown, key=b"k" * 32)
+    assert table_scan() == []
 
 
 def test_an_unreachable_engine_raises_counter_unavailable():
