@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import lambda_host, report  # noqa: E402
 from bench.delaying_proxy import DelayingProxy  # noqa: E402
-from deploy import stages  # noqa: E402
+from deploy import stack, stages, static_files  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 
 STAGE = "prod"
@@ -554,9 +554,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         make = [shutil.which("make") or "make", "--no-print-directory", "package"]
         subprocess.run(make, cwd=ROOT, stdout=sys.stderr, check=True)  # stdout: the report only
     zip_path = args.zip.resolve() if args.zip else PACKAGE
-    config = stages.stage_config(stage=STAGE)
+    # The function's configuration as a deploy sets it; the stack's values name nothing real.
+    config = stack.as_deployed(
+        stages.stage_config(stage=STAGE),
+        stage=STAGE,
+        account="000000000000",
+        environment=static_files.OFFLINE_STAGE,
+    )
     if args.aws_env is not None:
-        config["aws_environment_variables"] = json.loads(args.aws_env)
+        given = json.loads(args.aws_env)
+        config["aws_environment_variables"] = {**static_files.OFFLINE_STAGE, **given}
     progress("starting DynamoDB Local (in memory) ...")
     with prepared(zip_path, config) as setup:
         cold = cold_pairs(setup, args.pairs)

@@ -180,22 +180,39 @@ def apply(
     return True
 
 
+def as_deployed(
+    config: Mapping[str, Any], *, stage: str, account: str, environment: Mapping[str, str]
+) -> dict[str, Any]:
+    """The stage's settings as a deploy gives them to Zappa: the deploy bucket and secrets
+    object of this account, and the stack's values (`environment`) added to the variables the
+    children see and to the function's own configuration (never the package's)."""
+    return {
+        **config,
+        "s3_bucket": deploy_bucket(stage=stage, account=account),
+        "secret_env": secret_url(stage=stage, account=account),
+        "environment_variables": {**config.get("environment_variables", {}), **environment},
+        "aws_environment_variables": {
+            **config.get("aws_environment_variables", {}),
+            **environment,
+        },
+    }
+
+
 def prepare_zappa(zappa_cli: Any) -> dict[str, str]:
-    """Give a `zappa deploy`/`update` what this owner's account holds: the deploy bucket (from
-    the account's id), the secrets object's URL, and the stack's outputs as the function's
-    environment (its configuration, never the package). Returns those variables."""
+    """Give a `zappa deploy`/`update` what this owner's account holds (`as_deployed`), read from
+    the account's id and the stack's outputs. Returns the stack's variables."""
     stage = zappa_cli.api_stage
     account = zappa_cli.zappa.boto_client("sts").get_caller_identity()["Account"]
     outputs = deployed_outputs(
         cloudformation=zappa_cli.zappa.boto_client("cloudformation"), stage=stage
     )
     environment = stage_environment(outputs=outputs, stack=stack_name(stage=stage))
-    bucket = deploy_bucket(stage=stage, account=account)
-    zappa_cli.s3_bucket_name = bucket
-    committed = zappa_cli.stage_config.get("environment_variables") or {}
-    zappa_cli.override_stage_config_setting("s3_bucket", bucket)
-    zappa_cli.override_stage_config_setting("secret_env", secret_url(stage=stage, account=account))
-    zappa_cli.override_stage_config_setting("environment_variables", {**committed, **environment})
+    deployed = as_deployed(
+        zappa_cli.stage_config, stage=stage, account=account, environment=environment
+    )
+    for setting in ("s3_bucket", "secret_env", "environment_variables"):
+        zappa_cli.override_stage_config_setting(setting, deployed[setting])
+    zappa_cli.s3_bucket_name = deployed["s3_bucket"]
     zappa_cli.aws_environment_variables = {
         **(zappa_cli.aws_environment_variables or {}),
         **environment,

@@ -105,7 +105,8 @@ def stage_problems(*, stage: str, config: Mapping[str, Any]) -> list[str]:
         )
     environment = config.get("environment_variables") or {}
     problems += [
-        f"environment_variables.{name} holds a secret in plain text: put it in secret_env"
+        f"environment_variables.{name} holds a secret in plain text: put it in the stage's "
+        "secrets object"
         for name in sorted(environment)
         if SECRET_NAME.search(name)
     ]

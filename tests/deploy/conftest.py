@@ -21,7 +21,8 @@ import pytest
 
 from bench import lambda_host
 from bench.lambda_host import LambdaProcess, runtime_sdk_link
-from deploy import package, stages
+from deploy import package
+from tests.deploy import stage_configs
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STAGE = "prod"
@@ -67,8 +68,9 @@ def zappa_scratch() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def stage_config() -> dict[str, Any]:
-    """The prod stage of zappa_settings.json as committed, merged over its base as Zappa does."""
-    return stages.stage_config(stage=STAGE)
+    """The prod stage of zappa_settings.json merged over its base as Zappa does, with what a
+    deploy adds from an example owner's account and stack (its table, bucket, site URL)."""
+    return stage_configs.deployed(STAGE)
 
 
 @pytest.fixture(scope="session")

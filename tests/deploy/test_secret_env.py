@@ -13,11 +13,11 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from deploy import secret_env, stages
-from tests.deploy.stage_configs import prod, prod_env
+from deploy import secret_env
+from tests.deploy.stage_configs import deployed
 
-URL = "s3://resume-site-prod-deploys/secrets/env.json"
-BUCKET, KEY = "resume-site-prod-deploys", "secrets/env.json"
+URL = deployed()["secret_env"]
+BUCKET, KEY = "resume-site-prod-deploys-123456789012", "secrets/env.json"
 SECRET = "k" * 64
 
 
@@ -53,7 +53,7 @@ def put(s3: Any, body: bytes | str | dict[str, Any] | list[Any]) -> None:
 
 
 def cli_for(s3: Any, **config_changes: Any) -> Cli:
-    config = prod(**config_changes)
+    config = {**deployed(), **config_changes}
     return Cli(
         stage_config=config,
         zappa=Zappa(s3_client=s3),
@@ -70,9 +70,10 @@ def failure(s3: Any, cli: Cli | None = None) -> str:
     return raised.value.format_message()
 
 
-def test_the_committed_stages_name_their_own_deploy_buckets_object() -> None:
+def test_each_stage_reads_the_object_in_its_accounts_own_deploy_bucket() -> None:
     for stage in ("dev", "prod"):
-        config = stages.stage_config(stage=stage)
+        config = deployed(stage)
+        assert config["s3_bucket"] == f"resume-site-{stage}-deploys-123456789012"
         assert config[secret_env.SETTING] == f"s3://{config['s3_bucket']}/secrets/env.json"
 
 
@@ -83,7 +84,7 @@ def test_the_secrets_join_the_lambda_environment_zappa_will_set(s3: Any) -> None
     secret_env.add_secrets(cli)
 
     assert cli.aws_environment_variables == {
-        "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true",
+        **deployed()["aws_environment_variables"],
         "SECRET_KEY": SECRET,
     }
 
@@ -96,7 +97,7 @@ def test_the_stage_settings_are_left_as_they_were(s3: Any) -> None:
 
     secret_env.add_secrets(cli)
 
-    assert loaded == {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
+    assert loaded == deployed()["aws_environment_variables"]
     assert "SECRET_KEY" not in cli.stage_config["aws_environment_variables"]
 
 
@@ -186,5 +187,4 @@ def test_an_object_that_is_not_a_flat_object_of_strings_with_the_key_stops_the_d
 def test_a_name_the_stage_already_sets_is_refused(s3: Any) -> None:
     put(s3, {"SECRET_KEY": SECRET, "SITE_URL": "https://elsewhere.example.com"})
     cli = cli_for(s3)
-    cli.stage_config = prod_env()
     assert "sets SITE_URL, which the stage also sets" in failure(s3, cli)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pytest
 
-from deploy import stage_checks, stages
+from deploy import stack, stage_checks, stages
 from tests.deploy.stage_configs import prod, prod_env
 
 
@@ -52,8 +52,9 @@ def test_committed_stages_are_deployable(stage: str) -> None:
         ("callbacks", {"settings": "deploy.zappa_callbacks.check_and_prepare"}),
         ("aws_environment_variables", {}),
         ("aws_environment_variables", {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true", "K": "v"}),
-        ("remote_env", "s3://resume-site-prod-deploys/secrets/env.json"),
-        ("remote_env_bucket", "resume-site-prod-deploys"),
+        ("remote_env", "s3://resume-site-prod-deploys-123456789012/secrets/env.json"),
+        ("remote_env_bucket", "resume-site-prod-deploys-123456789012"),
+        ("endpoint_configuration", ["EDGE"]),
     ],
 )
 def test_a_fixed_setting_with_another_value_is_named_with_the_value_wanted(
@@ -70,15 +71,29 @@ def test_a_false_setting_must_be_false_not_just_falsy() -> None:
     assert problem.startswith("debug must be false")
 
 
-@pytest.mark.parametrize("name", stage_checks.REQUIRED_ENVIRONMENT)
-def test_missing_environment_variable_is_named(name: str) -> None:
-    assert f"environment_variables.{name} is missing" in problems_of(prod_env(**{name: None}))
-
-
-def test_blank_environment_variable_counts_as_missing() -> None:
-    assert problems_of(prod_env(DYNAMODB_TABLE="  ")) == [
-        "environment_variables.DYNAMODB_TABLE is missing"
+@pytest.mark.parametrize("name", sorted(stack.OUTPUT_ENVIRONMENT))
+def test_a_value_of_the_owners_stack_is_never_committed(name: str) -> None:
+    """The table, bucket and site URL are read from the stack's outputs at deploy time."""
+    output = stack.OUTPUT_ENVIRONMENT[name]
+    assert problems_of(prod_env(**{name: "resume-site-prod"})) == [
+        f"environment_variables.{name} must not be set: the deploy reads it from the stack's "
+        f"{output} output (deploy/stack.py)"
     ]
+
+
+@pytest.mark.parametrize("name", stage_checks.OWNER_SETTINGS)
+def test_a_name_of_the_owners_account_is_never_committed(name: str) -> None:
+    """S3 names are global: the deploy bucket is named from the account's id."""
+    (problem,) = problems_of(prod(**{name: "resume-site-prod-deploys"}))
+    assert problem == (
+        f"{name} must not be set: the deploy names it from the account's id (deploy/stack.py)"
+    )
+
+
+def test_the_api_must_be_regional() -> None:
+    """An edge-optimized API would put API Gateway's own CloudFront behind the site's."""
+    (problem,) = problems_of(prod(endpoint_configuration=None))
+    assert problem.startswith('endpoint_configuration must be ["REGIONAL"] (')
 
 
 def test_django_env_must_be_production() -> None:
@@ -93,9 +108,8 @@ def test_the_function_needs_a_sane_concurrency_cap(value: Any) -> None:
     assert problem.startswith("lambda_concurrency must be a whole number from 1 to 100")
 
 
-@pytest.mark.parametrize("name", ["aws_region", "s3_bucket"])
-def test_a_missing_region_or_upload_bucket_is_named(name: str) -> None:
-    assert problems_of(prod(**{name: None})) == [f"{name} is missing"]
+def test_a_missing_region_is_named() -> None:
+    assert problems_of(prod(aws_region=None)) == ["aws_region is missing"]
 
 
 def test_role_name_must_be_the_cloudformation_role_of_the_stage() -> None:
@@ -114,25 +128,15 @@ def test_role_arn_of_the_cloudformation_role_is_accepted_instead_of_a_name() -> 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "DB_PASSWORD", "EDGE_ORIGIN_SECRET", "API_TOKEN"])
 def test_a_secret_in_the_packaged_environment_is_refused(name: str) -> None:
     assert problems_of(prod_env(**{name: "x" * 60})) == [
-        f"environment_variables.{name} holds a secret in plain text: put it in secret_env"
+        f"environment_variables.{name} holds a secret in plain text: put it in the stage's "
+        "secrets object"
     ]
 
 
-@pytest.mark.parametrize("value", [None, "resume-site-prod-deploys/secrets/env.json", "s3://b"])
-def test_secret_env_must_be_an_s3_object_url(value: str | None) -> None:
-    (problem,) = problems_of(prod(secret_env=value))
-    assert problem.startswith("secret_env must be an s3://bucket/key URL")
-
-
-def test_remote_env_in_place_of_secret_env_gets_both_problems() -> None:
-    url = "s3://resume-site-prod-deploys/secrets/env.json"
-    problems = problems_of(prod(secret_env=None, remote_env=url))
-    assert sorted(problem.split(" ")[0] for problem in problems) == ["remote_env", "secret_env"]
-
-
-def test_static_files_come_from_the_sites_own_distribution() -> None:
-    (problem,) = problems_of(prod_env(STATIC_DOMAIN="static.alexrivera.example.com"))
-    assert problem.startswith("environment_variables.STATIC_DOMAIN must be SITE_URL's host")
+def test_remote_env_is_refused() -> None:
+    url = "s3://resume-site-prod-deploys-123456789012/secrets/env.json"
+    (problem,) = problems_of(prod(remote_env=url))
+    assert problem.startswith("remote_env must be null (the deploy reads secrets)")
 
 
 @pytest.mark.parametrize("value", [None, "", 7, "resume-site-prod"])
