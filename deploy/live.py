@@ -296,8 +296,8 @@ def deploy(
 
     echo("[8/9] The edge's cached pages")
     if changed:
-        post_deploy.invalidate(
-            cloudfront=cloudfront, distribution=distribution, caller=run.function
+        post_deploy.create_invalidation(
+            cloudfront=cloudfront, distribution_id=distribution, caller=run.function
         )
         echo(f"Invalidated {', '.join(post_deploy.CACHED_PATHS)}.")
         arn = lambda_client.get_function(FunctionName=run.function)["Configuration"]["FunctionArn"]

@@ -149,6 +149,34 @@ def function_code(*, name: str, region: str) -> bytes:
     return lambda_backends[DEFAULT_ACCOUNT_ID][region].get_function(name).code_bytes
 
 
+def deployed_api(*, apigateway: Any, stage: str) -> str:
+    """A REST API named after the stage's function, with one method, deployed to the stage, as
+    Zappa leaves it. Returns its id."""
+    api_id = apigateway.create_rest_api(name=f"resume-site-{stage}")["id"]
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE"
+    )
+    apigateway.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="ANY",
+        type="MOCK",
+        integrationHttpMethod="ANY",
+    )
+    apigateway.create_deployment(restApiId=api_id, stageName=stage)
+    return api_id
+
+
+def stage_throttling(*, apigateway: Any, api_id: str, stage: str) -> tuple[float, int] | None:
+    """The stage's `*/*` rate and burst limits, or None where none is set."""
+    settings = apigateway.get_stage(restApiId=api_id, stageName=stage).get("methodSettings") or {}
+    default = settings.get("*/*") or {}
+    if "throttlingRateLimit" not in default:
+        return None
+    return default["throttlingRateLimit"], default["throttlingBurstLimit"]
+
+
 def infra_stack_create(*, cloudformation: Any, cloudfront: Any, stack: str) -> str:
     """What the deploy needs of the stage's infra stack: a distribution (moto's
     CreateDistribution) and a stack named `stack` whose `DistributionId` output names it (moto

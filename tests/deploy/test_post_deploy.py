@@ -4,7 +4,6 @@ Gateway) and the distribution drops the pages it caches (moto's CloudFormation a
 import json
 from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any
 
 import boto3
 import click
@@ -12,7 +11,12 @@ import pytest
 from moto import mock_aws
 
 from deploy import post_deploy
-from tests.deploy.moto_harness import infra_stack_create, invalidated_paths
+from tests.deploy.moto_harness import (
+    deployed_api,
+    infra_stack_create,
+    invalidated_paths,
+    stage_throttling,
+)
 
 STACK = "resume-site-prod-infra"
 REGION = "us-east-1"
@@ -54,28 +58,62 @@ def zappa_cli(aws: SimpleNamespace, *, api_id: str | None = None) -> SimpleNames
     )
 
 
-def deployed_api(client: Any) -> str:
-    """A REST API with one method, deployed to the stage `prod`, as Zappa leaves it."""
-    api_id = client.create_rest_api(name="resume-site-prod")["id"]
-    root = client.get_resources(restApiId=api_id)["items"][0]["id"]
-    client.put_method(restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE")
-    client.put_integration(
-        restApiId=api_id,
-        resourceId=root,
-        httpMethod="ANY",
-        type="MOCK",
-        integrationHttpMethod="ANY",
-    )
-    client.create_deployment(restApiId=api_id, stageName="prod")
-    return api_id
-
-
-def test_the_deployed_stage_gets_the_rate_and_burst_limits(aws) -> None:
-    api_id = deployed_api(aws.apigateway)
+def test_the_deployed_stage_gets_the_rate_and_burst_limits(aws, capsys) -> None:
+    api_id = deployed_api(apigateway=aws.apigateway, stage="prod")
     post_deploy.throttle_stage(zappa_cli(aws, api_id=api_id))
-    stage = aws.apigateway.get_stage(restApiId=api_id, stageName="prod")
-    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 20.0
-    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 40
+
+    assert throttling(aws, api_id) == (20.0, 40)
+    assert "Throttled stage prod: 20 requests a second, bursts of 40." in capsys.readouterr().out
+
+
+def switch_off(aws: SimpleNamespace, api_id: str) -> None:
+    """What the kill switch's function does (infra/template.yaml, KillSwitchFunction)."""
+    aws.apigateway.update_stage(
+        restApiId=api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "0"},
+        ],
+    )
+
+
+def test_a_stage_the_kill_switch_switched_off_stays_off_and_the_deploy_says_so(aws, capsys) -> None:
+    api_id = deployed_api(apigateway=aws.apigateway, stage="prod")
+    switch_off(aws, api_id)
+
+    post_deploy.throttle_stage(zappa_cli(aws, api_id=api_id))
+
+    assert throttling(aws, api_id) == (0.0, 0)
+    out = capsys.readouterr().out
+    assert "THE API OF STAGE prod IS SWITCHED OFF" in out
+    assert "`make api-on STAGE=prod` turns it back on" in out
+    assert "Throttled stage" not in out
+
+
+def test_a_stage_throttled_low_but_not_to_zero_is_not_taken_for_switched_off(aws) -> None:
+    api_id = deployed_api(apigateway=aws.apigateway, stage="prod")
+    post_deploy.set_throttling(
+        apigateway=aws.apigateway,
+        api_id=api_id,
+        stage="prod",
+        limits={"rate_limit": 0.5, "burst_limit": 0},
+    )
+
+    assert not post_deploy.switched_off(apigateway=aws.apigateway, api_id=api_id, stage="prod")
+    post_deploy.throttle_stage(zappa_cli(aws, api_id=api_id))
+    assert throttling(aws, api_id) == (20.0, 40)
+
+
+def test_a_stage_never_throttled_is_not_switched_off(aws) -> None:
+    api_id = deployed_api(apigateway=aws.apigateway, stage="prod")
+
+    assert throttling(aws, api_id) is None
+    assert not post_deploy.switched_off(apigateway=aws.apigateway, api_id=api_id, stage="prod")
+
+
+def throttling(aws: SimpleNamespace, api_id: str) -> tuple[float, int] | None:
+    return stage_throttling(apigateway=aws.apigateway, api_id=api_id, stage="prod")
 
 
 def test_without_a_deployed_api_the_callback_fails_naming_the_function(aws) -> None:
@@ -93,6 +131,25 @@ def test_every_deploy_invalidates_the_cached_pages_of_the_stacks_distribution(aw
     assert first != second
     paths = invalidated_paths(cloudfront=aws.cloudfront, distribution_id=distribution)
     assert paths == [CACHED, CACHED]
+
+
+def test_an_invalidation_is_made_from_a_client_and_a_distribution_id(aws) -> None:
+    distribution = infra_stack_create(
+        cloudformation=aws.cloudformation, cloudfront=aws.cloudfront, stack=STACK
+    )
+    made = post_deploy.create_invalidation(
+        cloudfront=aws.cloudfront, distribution_id=distribution, caller="resume-site-prod-rollback"
+    )
+
+    (listed,) = aws.cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"][
+        "Items"
+    ]
+    assert listed["Id"] == made
+    batch = aws.cloudfront.get_invalidation(DistributionId=distribution, Id=made)["Invalidation"][
+        "InvalidationBatch"
+    ]
+    assert batch["Paths"]["Items"] == CACHED
+    assert batch["CallerReference"].startswith("resume-site-prod-rollback-")
 
 
 def test_a_missing_stack_stops_naming_it(aws) -> None:
