@@ -55,7 +55,7 @@ def test_the_committed_prod_stage_merges_shared_and_own_settings() -> None:
     assert config["callbacks"] == SETTINGS["base"]["callbacks"]
     assert config["exclude_glob"] == SETTINGS["base"]["exclude_glob"]
     assert config["lambda_concurrency"] == SETTINGS["prod"]["lambda_concurrency"]
-    assert config["environment_variables"]["DYNAMODB_TABLE"] == "resume-site-prod"
+    assert config["environment_variables"] == {"DJANGO_ENV": "production"}  # no owner's value
 
 
 @pytest.mark.parametrize("stage", ["base", "staging"])

@@ -204,11 +204,12 @@ def test_check_deploy_is_clean_with_production_static(tmp_path: Path) -> None:
 def test_a_broken_stage_environment_stops_the_step_with_django_s_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("DYNAMODB_TABLE", raising=False)
-    cli = fake_cli(manifest_dir=tmp_path, DYNAMODB_TABLE="")
+    cli = fake_cli(manifest_dir=tmp_path, SITE_URL="http://alexrivera.example.com")
 
     with pytest.raises(static_files.StaticDeployError) as failure:
         static_files.build_manifest(cli, project=ROOT)
     assert "Hashing the static files failed" in failure.value.message
-    assert "The DYNAMODB_TABLE environment variable is required" in failure.value.message
+    assert "SITE_URL must be the site's address like https://resume.example.com" in (
+        failure.value.message
+    )
     assert not (tmp_path / "staticfiles.json").exists()

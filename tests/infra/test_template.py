@@ -1,11 +1,14 @@
 """infra/template.yaml: cfn-lint clean, and the properties the deploy relies on are there."""
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
+
+from core import clients
 
 TEMPLATE = Path(__file__).resolve().parent.parent.parent / "infra" / "template.yaml"
 LINT = ManualArgs(include_checks=["I"], regions=["us-east-1"])
@@ -238,27 +241,50 @@ def alarms(template) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_alarms_watch_errors_throttles_5xx_and_table_throttling(template) -> None:
+def test_alarms_watch_errors_throttles_5xx_table_throttling_the_viewer_and_requests(
+    template,
+) -> None:
     found = alarms(template)
     watched = set()
     for alarm in found.values():
         if "MetricName" in alarm:
-            watched.add((alarm["Namespace"], alarm["MetricName"]))
+            watched.add((json.dumps(alarm["Namespace"]), alarm["MetricName"]))
         for metric in alarm.get("Metrics", []):
             if "MetricStat" in metric:
                 stat = metric["MetricStat"]["Metric"]
-                watched.add((stat["Namespace"], stat["MetricName"]))
+                watched.add((json.dumps(stat["Namespace"]), stat["MetricName"]))
 
     assert watched == {
-        ("AWS/Lambda", "Errors"),
-        ("AWS/Lambda", "Throttles"),
-        ("AWS/ApiGateway", "5XXError"),
-        ("AWS/DynamoDB", "ReadThrottleEvents"),
-        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ('"AWS/Lambda"', "Errors"),
+        ('"AWS/Lambda"', "Throttles"),
+        ('"AWS/ApiGateway"', "5XXError"),
+        ('"AWS/ApiGateway"', "Count"),
+        ('"AWS/DynamoDB"', "ReadThrottleEvents"),
+        ('"AWS/DynamoDB"', "WriteThrottleEvents"),
+        ('{"Fn::Sub": "${ProjectName}/${Stage}"}', "ViewerAddressMissing"),
     }
-    for alarm in found.values():
-        assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    for name, alarm in found.items():
+        kill_switch = [{"Ref": "KillSwitchTopic"}] if name.startswith("ApiRequests") else []
+        assert alarm["AlarmActions"] == [*kill_switch, {"Ref": "AlertTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_viewer_address_alarm_counts_the_functions_own_log_marker(template) -> None:
+    """core/clients.py logs the marker once per process when the distribution stops forwarding
+    CloudFront-Viewer-Address; the metric filter turns those lines into the alarm's metric."""
+    metric = resource(template, "ViewerAddressMissingMetric")
+    assert metric["LogGroupName"] == {"Ref": "LogGroup"}
+    assert metric["FilterPattern"] == clients.VIEWER_MISSING_MARKER
+    (transformation,) = metric["MetricTransformations"]
+    alarm = resource(template, "ViewerAddressMissingAlarm")
+    assert transformation["MetricName"] == alarm["MetricName"] == "ViewerAddressMissing"
+    assert transformation["MetricNamespace"] == alarm["Namespace"]
+
+
+def test_alarm_topics_are_not_encrypted_with_the_key_cloudwatch_cannot_use(template) -> None:
+    """CloudWatch alarms cannot publish to a topic under SNS's AWS managed key."""
+    for name in ("AlertTopic", "KillSwitchTopic"):
+        assert "KmsMasterKeyId" not in resource(template, name)
 
 
 def test_alerts_are_emailed_to_the_address_parameter(template) -> None:
