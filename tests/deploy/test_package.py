@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from bench import lambda_host
-from deploy import package, zappa_callbacks
+from deploy import package, static_files, zappa_callbacks
+from tests.deploy import moto_harness
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 API_HOST = lambda_host.API_HOST
@@ -284,15 +285,25 @@ def loaded_zappa_cli(*, stage: str, zip_path: Path) -> Any:
 
 
 @pytest.fixture
-def prod_secret(stage_config: dict[str, Any]) -> Iterator[str]:
-    """A moto AWS account holding the prod stage's secret_env object; yields its SECRET_KEY."""
+def prod_secret(stage_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto AWS account holding the prod stage's infra stack (tests/deploy/moto_harness.py's
+    stand-in) and secret_env object; yields its SECRET_KEY. The static files' publication, a
+    child process that cannot reach this in-process moto, is recorded instead
+    (test_zappa_lifecycle.py and test_live.py publish them for real)."""
     import boto3
     from moto import mock_aws
 
     bucket, _, key = stage_config["secret_env"].removeprefix("s3://").partition("/")
     secret_key = secrets.token_urlsafe(64)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=stage_config["aws_region"])
+    monkeypatch.setattr(static_files, "publish_static", lambda cli, *, project: None)
+    with mock_aws(), moto_harness.zappa_patches():
+        session = boto3.Session(region_name=stage_config["aws_region"])
+        moto_harness.InfraStack(session=session, endpoint=None).create_stack(
+            StackName="resume-site-prod-infra",
+            TemplateBody="the template",
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"}],
+        )
+        s3 = session.client("s3")
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"SECRET_KEY": secret_key}))
         yield secret_key
@@ -516,6 +527,7 @@ ROUTES = {
     "favicon": ("/favicon.ico", 302, None),
     "counter:count": ("/api/count", 200, "application/json"),
     "counter:openapi": ("/api/openapi.json", 200, "application/json"),
+    "counter:health": ("/api/health", 200, "application/json"),
     "counter:not_found": ("/api/elsewhere", 404, "application/json"),
     "admin:login": ("/admin/login/", 200, "text/html; charset=utf-8"),
 }

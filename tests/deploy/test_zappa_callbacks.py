@@ -16,6 +16,7 @@ import click
 import pytest
 
 from deploy import stages, zappa_callbacks
+from tests.deploy import moto_harness
 from tests.deploy.stage_configs import prod_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -123,7 +124,7 @@ def test_invalid_stage_stops_before_the_static_manifest_is_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path), DYNAMODB_TABLE=None)
+    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path), DYNAMODB_TABLE="resume-site-prod")
     with pytest.raises(click.ClickException):
         zappa_callbacks.check_and_prepare(Cli(stage_config=config))
     assert list(tmp_path.iterdir()) == []
@@ -157,29 +158,86 @@ def test_valid_stage_goes_on_to_build_the_manifest_in_the_tracked_copy(
 
 @dataclass
 class MotoZappa:
-    """Zappa's core object with its S3 client on a moto account."""
+    """Zappa's core object with its clients on a moto account."""
 
-    s3_client: Any
+    session: Any
+
+    def boto_client(self, name: str) -> Any:
+        return self.session.client(name)
+
+    @property
+    def s3_client(self) -> Any:
+        return self.boto_client("s3")
+
+    @property
+    def lambda_client(self) -> Any:
+        return self.boto_client("lambda")
+
+
+@dataclass
+class DeployCli(Cli):
+    """The CLI of a `zappa deploy`/`update`, whose settings the callback overrides."""
+
+    s3_bucket_name: str = ""
+    lambda_concurrency: int | None = None
+
+    def override_stage_config_setting(self, key: str, value: Any) -> None:
+        self.stage_config[key] = value
+
+
+def moto_deploy_cli(*, command: str, config: dict[str, Any], with_stack: bool) -> DeployCli:
+    """A deploy's CLI on the moto account (mock_aws open), with the infra stack or without."""
+    import boto3
+
+    session = boto3.Session(region_name="us-east-1")
+    if with_stack:
+        moto_harness.InfraStack(session=session, endpoint=None).create_stack(
+            StackName="resume-site-prod-infra",
+            TemplateBody="the template",
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"}],
+        )
+    return DeployCli(
+        stage_config=config,
+        command=command,
+        zappa=MotoZappa(session=session),
+        aws_environment_variables=dict(config["aws_environment_variables"]),
+    )
+
+
+@pytest.mark.parametrize("command", ["deploy", "update"])
+def test_deploy_and_update_read_the_stack_before_building_anything(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the stage's infra stack nothing is built, no copy is made, and the Lambda
+    environment is not changed; the message says to run `make deploy`."""
+    from moto import mock_aws
+
+    monkeypatch.chdir(ROOT)
+    config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path))
+    with mock_aws():
+        cli = moto_deploy_cli(command=command, config=config, with_stack=False)
+        with pytest.raises(
+            click.ClickException,
+            match=r"no stack resume-site-prod-infra .*`make deploy STAGE=prod`",
+        ):
+            zappa_callbacks.check_and_prepare(cli)
+    assert list(tmp_path.iterdir()) == []
+    assert Path.cwd() == ROOT
+    assert cli.aws_environment_variables == config["aws_environment_variables"]
 
 
 @pytest.mark.parametrize("command", ["deploy", "update"])
 def test_deploy_and_update_read_the_secret_before_building_anything(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The secret_env object is read first: when it is missing nothing is built, no copy is
-    made, and the Lambda environment is not changed."""
-    import boto3
+    """The secrets object is read before anything is built: when it is missing nothing is
+    built, no copy is made, and no secret reaches the Lambda environment."""
     from moto import mock_aws
 
     monkeypatch.chdir(ROOT)
     config = prod_env(STATIC_MANIFEST_DIR=str(tmp_path))
     with mock_aws():
-        cli = Cli(
-            stage_config=config,
-            command=command,
-            zappa=MotoZappa(s3_client=boto3.client("s3", region_name="us-east-1")),
-            aws_environment_variables=dict(config["aws_environment_variables"]),
-        )
+        cli = moto_deploy_cli(command=command, config=config, with_stack=True)
         with pytest.raises(click.ClickException, match=r"secret_env object .* does not exist"):
             zappa_callbacks.check_and_prepare(cli)
     assert list(tmp_path.iterdir()) == []
@@ -304,15 +362,24 @@ def test_zappa_cli_never_deploys_the_base_stage(
 def test_zappa_cli_deploys_nothing_without_the_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`zappa deploy prod` with a valid stage whose secret_env object is absent exits 1 before
-    Zappa uploads or creates anything."""
+    """`zappa deploy prod` with a valid stage and its stack, but no secrets object, exits 1
+    before Zappa uploads or creates anything."""
+    import boto3
+    from moto import mock_aws
+    from zappa.cli import ZappaCLI
+
     monkeypatch.chdir(ROOT)
-    settings = stages.load_settings()
+    settings_file = tmp_path / "zappa_settings.json"
+    settings_file.write_text(json.dumps(stages.load_settings()))
+    with mock_aws():
+        moto_deploy_cli(command="deploy", config=prod_env(), with_stack=True)
+        with pytest.raises(SystemExit) as exited:
+            ZappaCLI().handle(["deploy", "prod", "-s", str(settings_file)])
+        buckets = {bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]}
+        functions = boto3.client("lambda").list_functions()["Functions"]
 
-    code, errors, buckets, functions = zappa_cli_exit(
-        ["deploy", "prod"], settings=settings, tmp_path=tmp_path, capsys=capsys
-    )
-
-    assert code == 1
-    assert f"The secret_env object {settings['prod']['secret_env']} does not exist" in errors
-    assert buckets == functions == []
+    url = "s3://resume-site-prod-deploys-123456789012/secrets/env.json"
+    assert exited.value.code == 1
+    assert f"The secret_env object {url} does not exist" in capsys.readouterr().err
+    assert buckets == {"resume-site-prod-static-123456789012"}  # the stack's, nothing more
+    assert functions == []

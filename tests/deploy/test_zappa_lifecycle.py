@@ -41,7 +41,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from deploy import package, secret_env, stages
-from tests.deploy import moto_harness
+from tests.deploy import moto_harness, stage_configs
 from tests.deploy.conftest import zappa_scratch
 
 pytestmark = pytest.mark.slow
@@ -56,8 +56,9 @@ STRAY_FILES = ("dynamodb-local-metadata.json", "resume_site/scratch.py")
 
 
 def dev_stage() -> dict[str, Any]:
-    """The dev stage of zappa_settings.json as committed, merged over its base as Zappa does."""
-    return stages.stage_config(stage=STAGE)
+    """The dev stage of zappa_settings.json merged over its base as Zappa does, with what the
+    deploy reads from the example owner's account and stack (tests/deploy/stage_configs.py)."""
+    return stage_configs.deployed(STAGE)
 
 
 def code_sha256(*, package: Path) -> str:
@@ -166,33 +167,24 @@ class Aws:
         self.apigateway = session.client("apigateway", endpoint_url=endpoint)
         self.cloudformation = session.client("cloudformation", endpoint_url=endpoint)
         self.cloudfront = session.client("cloudfront", endpoint_url=endpoint)
+        self.infra = moto_harness.InfraStack(session=session, endpoint=endpoint)
         self.distribution_id = ""
 
     def create_prerequisites(self, *, stage: dict[str, Any], secret_key: str) -> None:
-        """What exists before `zappa deploy dev`: the upload bucket holding the secret_env
-        object, and what the infra stack makes (execution role, static bucket, the distribution
-        named by its DistributionId output)."""
-        self.distribution_id = moto_harness.infra_stack_create(
-            cloudformation=self.cloudformation,
-            cloudfront=self.cloudfront,
-            stack=stage["infra_stack"],
+        """What exists before `zappa deploy dev`: what `make deploy` makes first (the deploy
+        bucket holding the secrets object) and the infra stack (through moto_harness's stand-in:
+        the execution role, the table, the static bucket, the distribution and the outputs)."""
+        self.infra.create_stack(
+            StackName=stage["infra_stack"],
+            TemplateBody="the template",
+            Parameters=[
+                {"ParameterKey": "Stage", "ParameterValue": STAGE},
+                {"ParameterKey": "DomainName", "ParameterValue": "dev.alexrivera.example.com"},
+            ],
         )
+        self.distribution_id = self.infra.distributions[stage["infra_stack"]]
         self.s3.create_bucket(Bucket=stage["s3_bucket"])
         self.put_secret(stage=stage, secret_key=secret_key)
-        self.s3.create_bucket(Bucket=stage["environment_variables"]["STATIC_BUCKET"])
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        self.iam.create_role(
-            RoleName=stage["role_name"], AssumeRolePolicyDocument=json.dumps(trust)
-        )
 
     def remove_all(self, *, name: str, stage: dict[str, Any]) -> None:
         """Delete what the test and Zappa created (also after a failed step): moto's state is
@@ -202,12 +194,8 @@ class Aws:
         for api_id in self.rest_api_ids(name=name):
             self.apigateway.delete_rest_api(restApiId=api_id)
         self.cloudformation.delete_stack(StackName=name)
-        self.cloudformation.delete_stack(StackName=stage["infra_stack"])
-        for bucket in (stage["s3_bucket"], stage["environment_variables"]["STATIC_BUCKET"]):
-            for key in self.object_keys(bucket=bucket):
-                self.s3.delete_object(Bucket=bucket, Key=key)
-            self.s3.delete_bucket(Bucket=bucket)
-        self.iam.delete_role(RoleName=stage["role_name"])
+        self.infra.remove()
+        moto_harness.empty_buckets(s3=self.s3, prefix=f"resume-site-{STAGE}-")
 
     def put_secret(self, *, stage: dict[str, Any], secret_key: str) -> None:
         """Write (or rotate) the stage's secret_env object, as infra/README.md does."""
