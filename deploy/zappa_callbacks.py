@@ -126,6 +126,8 @@ def add_bytecode(zappa_cli: Any) -> None:
 
 def finish_deploy(zappa_cli: Any) -> None:
     """`post` callback, after the function is updated."""
-    post_deploy.throttle_stage(zappa_cli)
-    if os.environ.get(DEFER_INVALIDATION) != "1":
+    if not post_deploy.throttle_stage(zappa_cli):
+        # While the API is off the edge's copy is the page every visitor gets: keep it.
+        click.echo("The edge keeps its cached pages; `make api-on` invalidates them.")
+    elif os.environ.get(DEFER_INVALIDATION) != "1":
         post_deploy.invalidate_cached_pages(zappa_cli)

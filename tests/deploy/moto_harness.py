@@ -153,6 +153,12 @@ def deployed_api(*, apigateway: Any, stage: str) -> str:
     """A REST API named after the stage's function, with one method, deployed to the stage, as
     Zappa leaves it. Returns its id."""
     api_id = apigateway.create_rest_api(name=f"resume-site-{stage}")["id"]
+    deploy_api(apigateway=apigateway, api_id=api_id, stage=stage)
+    return api_id
+
+
+def deploy_api(*, apigateway: Any, api_id: str, stage: str) -> None:
+    """Give the REST API one method and deploy it to the stage, as Zappa does."""
     root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
     apigateway.put_method(
         restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE"
@@ -165,7 +171,6 @@ def deployed_api(*, apigateway: Any, stage: str) -> str:
         integrationHttpMethod="ANY",
     )
     apigateway.create_deployment(restApiId=api_id, stageName=stage)
-    return api_id
 
 
 def stage_throttling(*, apigateway: Any, api_id: str, stage: str) -> tuple[float, int] | None:

@@ -28,7 +28,7 @@ import moto.settings
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy import live, package, stack
+from deploy import live, package, post_deploy, stack
 from deploy.inputs import Inputs
 from tests.deploy import moto_harness
 from tests.deploy.conftest import zappa_scratch
@@ -359,6 +359,10 @@ class FakeZappa:
         self.account.infra.cloudformation.create_stack(
             StackName=FUNCTION, TemplateBody=json.dumps(template)
         )
+        api_id = live.zappa_api_id(cloudformation=self.account.infra, stage=STAGE)
+        moto_harness.deploy_api(
+            apigateway=self.account.client("apigateway"), api_id=api_id, stage=STAGE
+        )
 
 
 def fail_once(account: MotoAccount, *, service: str, operation: str) -> None:
@@ -448,3 +452,49 @@ def test_the_next_run_deploys_or_updates_never_refused_as_already_deployed(
     assert commands.count("deploy") <= 2
     if "injected" not in str(resumed.first_error):  # the deploy stopped after the function
         assert commands == ["deploy", "deploy"]
+
+
+def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
+    server: str,
+) -> None:
+    """The edge's copy is all visitors get while the API is off; `make api-on` invalidates."""
+    account = moto_account(endpoint=server)
+    domain = "switched-off.example.com"
+    lines: list[str] = []
+
+    def run() -> Any:
+        return live.deploy(
+            stage=STAGE,
+            inputs=inputs(hosted_zone(account), domain=domain),
+            account=account,
+            echo=lines.append,
+            zappa=FakeZappa(account),
+            fetch=FakeSite(domain),
+            sleep=0.05,
+        )
+
+    try:
+        run()
+        after_first = state(account)
+        api_id = after_first["api_id"]
+        apigateway = account.client("apigateway")
+        post_deploy.set_throttling(
+            apigateway=apigateway,
+            api_id=api_id,
+            stage=STAGE,
+            limits={"rate_limit": 0, "burst_limit": 0},
+        )
+        s3 = account.client("s3")
+        values = {**after_first["secrets"], "SECRET_KEY": "rotated" * 10}
+        s3.put_object(
+            Bucket=after_first["deploy_bucket"], Key=stack.SECRETS_KEY, Body=json.dumps(values)
+        )
+        lines.clear()
+        run()
+        after_second = state(account)
+    finally:
+        remove_everything(account)
+
+    assert len(after_first["invalidations"]) == 1
+    assert after_second["invalidations"] == after_first["invalidations"]
+    assert any("`make api-on STAGE=prod`" in line for line in lines)

@@ -596,6 +596,7 @@ def api_on(aws: SimpleNamespace, *, apigateway: Any = None, lines: list[str] | N
         cloudformation=aws.cloudformation,
         apigateway=apigateway or aws.apigateway,
         cloudwatch=aws.cloudwatch,
+        cloudfront=aws.cloudfront,
         stage=STAGE,
         limits=LIMITS,
         echo=(lines if lines is not None else []).append,
@@ -616,6 +617,17 @@ def test_api_on_sets_the_alarms_to_ok_and_the_stage_throttling_back(aws) -> None
     }
     assert lines[0] == "The API of stage prod is switched off."
     assert lines[-1] == "Done: the API of stage prod answers again."
+
+
+def test_api_on_invalidates_the_pages_a_deploy_kept_while_off(aws) -> None:
+    """A deploy while the API was off left the edge's copy (the page visitors got) in place."""
+    switched_off_stage(aws)
+    distribution = operations.distribution_of(cloudformation=aws.cloudformation, stage=STAGE)
+
+    api_on(aws)
+
+    paths = invalidated_paths(cloudfront=aws.cloudfront, distribution_id=distribution)
+    assert paths == [list(post_deploy.CACHED_PATHS)]
 
 
 def test_api_on_turns_the_alarms_to_ok_before_the_api_on(aws) -> None:

@@ -175,3 +175,26 @@ def test_a_distribution_that_is_gone_stops_with_what_to_grant(aws) -> None:
     stack_with_outputs(aws, {"DistributionId": "E0000000000000"})
     with pytest.raises(click.ClickException, match="DeployInvalidatePolicy"):
         post_deploy.invalidate_cached_pages(zappa_cli(aws))
+
+
+@pytest.mark.parametrize(("off", "deferred"), [(False, False), (True, False), (False, True)])
+def test_the_post_callback_invalidates_unless_the_api_is_off_or_make_deploy_does_it(
+    aws, monkeypatch: pytest.MonkeyPatch, off: bool, deferred: bool
+) -> None:
+    """While the kill switch has the API off, the edge's copy is the page every visitor gets:
+    a deploy keeps it (`make api-on` invalidates). `make deploy` invalidates once, at its end."""
+    from deploy import zappa_callbacks
+
+    api_id = deployed_api(apigateway=aws.apigateway, stage="prod")
+    distribution = infra_stack_create(
+        cloudformation=aws.cloudformation, cloudfront=aws.cloudfront, stack=STACK
+    )
+    if off:
+        switch_off(aws, api_id)
+    if deferred:
+        monkeypatch.setenv(zappa_callbacks.DEFER_INVALIDATION, "1")
+
+    zappa_callbacks.finish_deploy(zappa_cli(aws, api_id=api_id))
+
+    paths = invalidated_paths(cloudfront=aws.cloudfront, distribution_id=distribution)
+    assert paths == ([] if off or deferred else [CACHED])
