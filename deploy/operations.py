@@ -33,7 +33,8 @@ ORIGIN_KEY = "EDGE_ORIGIN_SECRET"
 ORIGIN_PARAMETER = "OriginSecret"  # infra/template.yaml
 ORIGIN_HEADER = "X-Origin-Verify"  # core/edge.py, ORIGIN_HEADER
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
-KILL_SWITCH_ALARMS = ("api-requests-burst", "api-requests-daily")  # infra/template.yaml
+# infra/template.yaml's alarms that throw the kill switch
+KILL_SWITCH_ALARMS = ("api-requests-hourly", "api-requests-seconds")
 POLL_SECONDS = 20.0
 DISTRIBUTION_PATIENCE_SECONDS = 45 * 60.0
 Echo = Callable[[str], None]

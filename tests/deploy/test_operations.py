@@ -612,8 +612,8 @@ def test_api_on_sets_the_alarms_to_ok_and_the_stage_throttling_back(aws) -> None
 
     assert stage_throttling(apigateway=aws.apigateway, api_id=api_id, stage=STAGE) == (10.0, 20)
     assert alarm_states(aws) == {
-        "resume-site-prod-api-requests-burst": "OK",
-        "resume-site-prod-api-requests-daily": "OK",
+        "resume-site-prod-api-requests-hourly": "OK",
+        "resume-site-prod-api-requests-seconds": "OK",
     }
     assert lines[0] == "The API of stage prod is switched off."
     assert lines[-1] == "Done: the API of stage prod answers again."
@@ -648,16 +648,16 @@ def test_api_on_turns_the_alarms_to_ok_before_the_api_on(aws) -> None:
 def test_an_alarm_that_trips_again_at_once_leaves_the_api_off(aws) -> None:
     api_id = switched_off_stage(aws)
     apigateway = aws.session.client("apigateway")
-    burst = operations.kill_switch_alarms(stage=STAGE)[0]
+    hourly = operations.kill_switch_alarms(stage=STAGE)[0]
 
     def flood_goes_on(**_: Any) -> None:  # CloudWatch evaluates the alarm again meanwhile
         aws.cloudwatch.set_alarm_state(
-            AlarmName=burst, StateValue="ALARM", StateReason="the flood goes on"
+            AlarmName=hourly, StateValue="ALARM", StateReason="the flood goes on"
         )
 
     apigateway.meta.events.register("provide-client-params.apigateway.UpdateStage", flood_goes_on)
 
-    with pytest.raises(click.ClickException, match=f"{burst} went back to ALARM"):
+    with pytest.raises(click.ClickException, match=f"{hourly} went back to ALARM"):
         api_on(aws, apigateway=apigateway)
 
     assert post_deploy.switched_off(apigateway=aws.apigateway, api_id=api_id, stage=STAGE)
@@ -671,8 +671,9 @@ def test_a_stack_without_an_api_has_nothing_to_turn_on(aws) -> None:
 
 def test_the_alarm_names_are_the_templates() -> None:
     names = {
-        TEMPLATE["Resources"][name]["Properties"]["AlarmName"]["Fn::Sub"]
-        for name in ("ApiRequestsBurstAlarm", "ApiRequestsDailyAlarm")
+        resource["Properties"]["AlarmName"]["Fn::Sub"]
+        for resource in TEMPLATE["Resources"].values()
+        if {"Ref": "KillSwitchTopic"} in resource["Properties"].get("AlarmActions", [])
     }
     expected = {
         name.replace("${ProjectName}", "resume-site").replace("${Stage}", STAGE) for name in names

@@ -24,7 +24,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STAGE = "prod"
 LIMITS = {"rate_limit": 10, "burst_limit": 20}
-REQUEST_ALARMS = ("ApiRequestsBurstAlarm", "ApiRequestsDailyAlarm")
+REQUEST_ALARMS = ("ApiRequestsHourlyAlarm", "ApiRequestsSecondsAlarm")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def throttling(aws: SimpleNamespace) -> tuple[float, int] | None:
     return stage_throttling(apigateway=aws.apigateway, api_id=aws.api_id, stage=STAGE)
 
 
-def alarm_event(*, new: str, old: str, alarm: str = "resume-site-prod-api-requests-burst") -> dict:
+def alarm_event(*, new: str, old: str, alarm: str = "resume-site-prod-api-requests-hourly") -> dict:
     """What SNS hands a subscribed function when CloudWatch publishes an alarm's change of state:
     the shape of AWS's documented SNS event for Lambda, its Message the JSON CloudWatch sends."""
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:resume-site-prod-kill-switch"
@@ -143,7 +143,7 @@ def test_an_alarm_throttles_the_stage_to_zero(kill_switch, aws, capsys) -> None:
     assert throttling(aws) == (0.0, 0)
     assert post_deploy.switched_off(apigateway=aws.apigateway, api_id=aws.api_id, stage=STAGE)
     printed = capsys.readouterr().out
-    assert "resume-site-prod-api-requests-burst: the API stage prod is throttled to 0." in printed
+    assert "resume-site-prod-api-requests-hourly: the API stage prod is throttled to 0." in printed
 
 
 @pytest.mark.parametrize(

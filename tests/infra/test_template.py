@@ -256,6 +256,7 @@ def test_alarms_watch_errors_throttles_5xx_table_throttling_the_viewer_and_reque
 
     assert watched == {
         ('"AWS/Lambda"', "Errors"),
+        ('"AWS/Lambda"', "Duration"),
         ('"AWS/Lambda"', "Throttles"),
         ('"AWS/ApiGateway"', "5XXError"),
         ('"AWS/ApiGateway"', "Count"),
