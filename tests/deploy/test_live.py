@@ -14,6 +14,7 @@ it drives a stand-in for the Zappa CLI (`FakeZappa`: what `zappa deploy`/`update
 account), since the real CLI is proven by the first deploy here and by test_zappa_lifecycle.py.
 """
 
+import datetime as dt
 import io
 import json
 import os
@@ -162,10 +163,9 @@ def state(account: MotoAccount) -> dict[str, Any]:
         "api_id": live.zappa_api_id(cloudformation=account.infra, stage=STAGE),
         "deploy_bucket": bucket,
         "secrets": json.loads(s3.get_object(Bucket=bucket, Key=stack.SECRETS_KEY)["Body"].read()),
-        "static_keys": {
-            item["Key"]
-            for item in s3.list_objects_v2(Bucket=outputs["StaticBucketName"]).get("Contents", [])
-        },
+        "static_objects": s3.list_objects_v2(Bucket=outputs["StaticBucketName"]).get(
+            "Contents", []
+        ),
         "invalidations": moto_harness.invalidated_paths(
             cloudfront=account.client("cloudfront"), distribution_id=outputs["DistributionId"]
         ),
@@ -300,10 +300,19 @@ def test_the_function_gets_the_stacks_values_and_secrets_in_its_configuration(
     assert after["function"]["Concurrency"]["ReservedConcurrentExecutions"] == 10
 
 
-def test_static_files_are_published_and_the_edge_invalidated_once(deployed: Deployed) -> None:
+def test_static_files_are_published_before_the_function_that_names_them(
+    deployed: Deployed,
+) -> None:
+    """A new container never names a hashed file the bucket does not hold yet."""
     after = deployed.after_first
-    assert any(key.startswith("static/css/") for key in after["static_keys"])
-    assert after["invalidations"] == [["/", "/robots.txt", "/favicon.ico"]]
+    published = [item for item in after["static_objects"] if item["Key"].startswith("static/")]
+    assert any(item["Key"].startswith("static/css/") for item in published)
+    made = dt.datetime.fromisoformat(after["function"]["Configuration"]["LastModified"])
+    assert max(item["LastModified"] for item in published) <= made
+
+
+def test_the_edge_is_invalidated_once(deployed: Deployed) -> None:
+    assert deployed.after_first["invalidations"] == [["/", "/robots.txt", "/favicon.ico"]]
 
 
 def test_the_function_records_what_it_was_deployed_from(deployed: Deployed) -> None:
@@ -498,3 +507,39 @@ def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
     assert len(after_first["invalidations"]) == 1
     assert after_second["invalidations"] == after_first["invalidations"]
     assert any("`make api-on STAGE=prod`" in line for line in lines)
+
+
+def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(server: str) -> None:
+    """After an undeploy and a redeploy Zappa's API has a new id: the stack follows it."""
+    account = moto_account(endpoint=server)
+    domain = "mended.example.com"
+
+    def run() -> Any:
+        return live.deploy(
+            stage=STAGE,
+            inputs=inputs(hosted_zone(account), domain=domain),
+            account=account,
+            echo=lines.append,
+            zappa=FakeZappa(account),
+            fetch=FakeSite(domain),
+            sleep=0.05,
+        )
+
+    lines: list[str] = []
+    try:
+        run()
+        old_api = state(account)["api_id"]
+        # `zappa undeploy prod`: the function, Zappa's stack and its API are gone.
+        account.client("lambda").delete_function(FunctionName=FUNCTION)
+        account.client("apigateway").delete_rest_api(restApiId=old_api)
+        account.infra.delete_stack(StackName=FUNCTION)
+        lines.clear()
+        run()
+        after = state(account)
+    finally:
+        remove_everything(account)
+
+    assert after["api_id"] != old_api
+    assert after["parameters"]["ApiId"] == after["api_id"]
+    assert not any("mending" in line for line in lines)  # the stack was pointed at it anew
+    assert len(after["invalidations"]) == 2
