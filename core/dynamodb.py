@@ -285,10 +285,11 @@ _STARTED = "resume_site.budget_started"  # marks a request's context while its c
 def budget(seconds: float | None) -> Iterator[None]:
     """Give the DynamoDB calls made inside the block (on this thread, and on the threads that
     `in_context` hands them to) `seconds` of waiting in all: each call waits for its answer at
-    most the time left (and at most DYNAMODB_READ_TIMEOUT), and none is sent once it is spent.
-    So a request that makes several calls one after another answers within its own work plus
-    the budget, however late each answer is (docs/architecture.md, "The page never waits on
-    the counter"). None: no budget (commands, the tests' set-up)."""
+    most the time left, and none is sent once it is spent. So a request that makes several
+    calls one after another answers within its own work plus the budget, however late each
+    answer is, and one that needs a single slow answer gets it if it comes within the budget
+    (docs/architecture.md, "The page never waits on the counter"). None: no budget (commands,
+    the tests' set-up), where each call waits at most DYNAMODB_READ_TIMEOUT."""
     token = _budget.set(None if seconds is None else _Budget(seconds))
     try:
         yield
@@ -311,16 +312,16 @@ def in_context[T](call: Callable[[], T]) -> Callable[[], T]:
 
 def _budget_apply(*, request: Any, **_: Any) -> None:
     """botocore's `before-send` hook: the read timeout of this one request is the time left of
-    the budget (botocore reads `read_timeout` from the request's context); with none left,
-    nothing is sent."""
+    the budget (botocore reads `read_timeout` from the request's context), not the client's
+    DYNAMODB_READ_TIMEOUT, which would cut a late answer that the budget still has time for;
+    with none left, nothing is sent."""
     current = _budget.get()
     if current is None:
         return
     remaining = current.remaining()
     if remaining <= 0:
         raise DeadlinePassed()
-    timeout = min(settings.DYNAMODB_READ_TIMEOUT, max(remaining, BUDGET_FLOOR_SECONDS))
-    request.context["read_timeout"] = timeout
+    request.context["read_timeout"] = max(remaining, BUDGET_FLOOR_SECONDS)
     request.context[_STARTED] = current
     current.call_started()
 
