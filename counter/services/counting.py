@@ -10,9 +10,9 @@ unique visitors, in as few sequential DynamoDB round trips as the rules allow
    closed days' sum, which the process keeps for the day (counter/services/totals.py), plus the
    day's views.
 
-The calls of one step run on a small thread pool (botocore clients are thread-safe), made on
-first use and never at import; the requests and round trips of each case are in the same
-section of docs/architecture.md.
+The calls of one step are sent together on the shared pool of DynamoDB calls
+(core.dynamodb.call_submit); the requests and round trips of each case are in the same section
+of docs/architecture.md.
 
 A failed view's ADD is logged as counted or possibly counted (docs/architecture.md, "Sent again
 only if not applied"); a failed unique-visitor transaction after the view was counted is logged
@@ -23,25 +23,20 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from core.clients import Client
-from core.dynamodb import failure_not_applied, failures_raise, in_context
+from core.dynamodb import call_submit, failure_not_applied, failures_raise
 from counter.services import days, limits, totals, visitors
 from counter.services.items import CounterUnavailable
 from counter.visits import Visit
 
 logger = logging.getLogger(__name__)
 
-# The most calls one request sends at once is three; a few more serve a threaded local server.
-POOL_WORKERS = 8
 SEEN_LIMIT = 10_000  # visitors this process remembers as counted today, past which it forgets
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 # This process's visitors already among today's unique visitors, by their hash: their next
 # views skip the marker transaction, whose condition would fail anyway. Today's only.
 _seen: dict[dt.date, set[str]] = {}
@@ -54,18 +49,6 @@ class CountOutcome:
     counted: bool  # True if this request added a view
     refused: bool  # True past ten times a limit: the view answers 429
     retry_after: int  # seconds to the next minute, when the limits start again; 0 if counted
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="counter")
-        return _pool
-
-
-def _submit[T](call: Callable[[], T]) -> Future[T]:
-    return _executor().submit(in_context(call))
 
 
 def _now() -> float:
@@ -128,7 +111,7 @@ def _count(
     transaction, sent at the same time; returns the total after the view."""
     marker = None
     if digest is not None and digest not in _seen.get(day, ()):
-        marker = _submit(lambda: _visitor_record(digest=digest, day=day))
+        marker = call_submit(lambda: _visitor_record(digest=digest, day=day))
     try:
         return _views_add(day=day, visit=visit, sums=sums)
     finally:
@@ -180,7 +163,7 @@ def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     minute = int(now // 60)
     day = dt.datetime.fromtimestamp(now, dt.UTC).date()
     # A process's first view of the day reads the closed days' sum while it reads the salt.
-    sums = None if totals.sum_known(day=day) else _submit(lambda: totals.sum_get(day=day))
+    sums = None if totals.sum_known(day=day) else call_submit(lambda: totals.sum_get(day=day))
     digest = visitors.visitor_digest(visitor=visitor, day=day)
     standing = _limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
     if standing is limits.Standing.UNDER:

@@ -20,7 +20,13 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from core.dynamodb import condition_failed, failures_raise, item_get, item_update_raw
+from core.dynamodb import (
+    condition_failed,
+    failures_raise,
+    item_get,
+    item_update_raw,
+    items_get_raw,
+)
 from counter import visits
 from counter.services import visitors
 from counter.services.items import (
@@ -33,8 +39,6 @@ from counter.services.items import (
 
 SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
 CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same
-BATCH_KEYS = 100  # BatchGetItem's limit
-BATCH_ROUNDS = 5  # sends of the keys DynamoDB left unprocessed before giving up
 # The day item's attributes: `views`, one count per label (`source:linkedin.com`,
 # `campaign:acme`, `country:DE`, `device:phone`), and the string sets of the named sources and
 # campaigns that bound them.
@@ -197,7 +201,7 @@ def days_views_sum(*, first: dt.date, last: dt.date) -> int:
     `last`); BatchGetItem in groups of 100 keys."""
     count = (last - first).days + 1
     keys = [_views_key(first + dt.timedelta(days=offset)) for offset in range(max(count, 0))]
-    return sum(_number(item.get("views", {})) for item in _items(keys).values())
+    return sum(_number(item.get("views", {})) for item in items_get_raw(keys).values())
 
 
 @failures_raise(CounterUnavailable)
@@ -228,27 +232,6 @@ def _number(attribute: dict[str, str]) -> int:
     return int(attribute.get("N", "0"))
 
 
-def _items(keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored items of `keys` as DynamoDB returns them (every attribute, the labels
-    included), strongly consistent; BatchGetItem in groups of 100, sending again what it left
-    unprocessed."""
-    table = DayItem._get_connection()
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(keys), BATCH_KEYS):
-        pending = keys[start : start + BATCH_KEYS]
-        for _ in range(BATCH_ROUNDS):
-            if not pending:
-                break
-            answer = table.batch_get_item([{"pk": key} for key in pending], consistent_read=True)
-            for item in answer.get("Responses", {}).get(table.table_name, []):
-                found[item["pk"]["S"]] = item
-            left = answer.get("UnprocessedKeys", {}).get(table.table_name, {}).get("Keys", [])
-            pending = [key["pk"]["S"] for key in left]
-        if pending:
-            raise CounterUnavailable()
-    return found
-
-
 def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
     prefix = f"{label}:"
     return {
@@ -277,7 +260,7 @@ def days_get(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
     One BatchGetItem for both items of every day (in groups of 100 keys)."""
     last = today or visitors.today()
     wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    found = _items([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
+    found = items_get_raw([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
     return [
         _stats(day, found.get(_views_key(day), {}), found.get(_uniques_key(day), {}))
         for day in wanted
