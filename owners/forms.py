@@ -4,6 +4,7 @@ import math
 from typing import Any, ClassVar
 
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 
 from core.clients import client_of
@@ -26,27 +27,29 @@ class OwnerLoginForm(AdminAuthenticationForm):
     }
 
     def clean(self) -> dict[str, Any]:
+        """Read the account and the pause, refuse a paused sign-in unchecked, then check the
+        password: the backend counts a wrong one as a failure; nothing else is ever counted
+        (docs/architecture.md, Data model, "Sign-in attempts")."""
         username = self.cleaned_data.get("username")
-        if not username or self.request is None:
+        password = self.cleaned_data.get("password")
+        if not username or not password or self.request is None:
             return super().clean()
         try:
-            attempt = services.login_attempt_start(
+            state = services.login_state_get(
                 username=username, network=client_of(self.request).network
             )
-            if attempt.retry_after:
+            if state.retry_after:
                 raise ValidationError(
                     self.error_messages["locked"],
                     code="locked",
-                    params={"wait": _wait(attempt.retry_after)},
+                    params={"wait": _wait(state.retry_after)},
                 )
-            # If the engine fails from here on, the attempt stays counted as one failure.
-            try:
-                cleaned = super().clean()
-            except ValidationError as error:
-                failed = error.code == "invalid_login"
-                services.login_attempt_finish(attempt=attempt, failed=failed)
-                raise
-            services.login_attempt_finish(attempt=attempt, failed=False)
-            return cleaned
+            self.user_cache = authenticate(
+                self.request, username=username, password=password, login_state=state
+            )
         except services.OwnersUnavailable:
             raise ValidationError(self.error_messages["unavailable"], code="unavailable") from None
+        if self.user_cache is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
