@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest
 
 from core.clients import client_of
 from owners import services
@@ -25,6 +27,13 @@ class OwnerLoginForm(AdminAuthenticationForm):
         ),
         "unavailable": "Sign-in is unavailable right now (the database did not answer).",
     }
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        # Django gives the field the user model's max_length (150) but checks nothing with it:
+        # a longer name went on to DynamoDB, which refuses keys over 2 KB.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def clean(self) -> dict[str, Any]:
         """Read the account and the pause, refuse a paused sign-in unchecked, then check the

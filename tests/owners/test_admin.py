@@ -380,6 +380,14 @@ def test_the_dashboard_says_so_when_figures_are_unavailable(alex, browser, monke
     assert "The visitor figures are unavailable right now" in page.text
 
 
+def test_a_username_over_150_characters_is_refused_by_the_form(alex, browser):
+    response = _sign_in(browser, "a" * 10_000, PASSWORD)
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.text
+    assert "unavailable" not in response.text
+    assert _sign_in(browser, alex, PASSWORD)["Location"] == "/admin/"
+
+
 def test_sign_in_while_dynamodb_is_down_is_a_clear_error(alex, browser, settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     response = _sign_in(browser, alex, PASSWORD)

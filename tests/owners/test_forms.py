@@ -78,6 +78,15 @@ def test_a_sign_in_writes_only_once_its_password_is_known_to_be_wrong(alex, sett
     assert _operations_of(_form(alex, PASSWORD)) == ["BatchGetItem"]  # paused, unchecked
 
 
+def test_a_username_over_150_characters_is_a_form_error_that_reaches_no_table(alex, table_scan):
+    form = _form("a" * 10_000, PASSWORD)
+    assert _operations_of(form) == []
+    assert "at most 150 characters" in str(form.errors["username"])
+    assert _codes(form) == []  # neither "unavailable" nor a wrong password
+    assert _failure_items(table_scan) == []
+    assert _form("a" * 150, PASSWORD).errors.get("username") is None  # 150 is allowed
+
+
 def test_sign_ins_the_engine_failed_before_the_check_count_nothing(alex, settings, table_scan):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     for password in (PASSWORD, "wrong-guess") * 10:  # past both limits
