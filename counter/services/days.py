@@ -2,6 +2,11 @@
 visitors counted once per visitor and day; the day's views also carry the total
 (counter/services/totals.py), so a view's ADD returns them and a closed day takes no more.
 
+A unique visitor is counted in the same UpdateItem as its view, so a day never has more unique
+visitors than views: the visitor's first view of the day is claimed on its marker first, and
+the claim is released if that view was certainly not counted (docs/architecture.md, Data model,
+"Unique visitors").
+
 A view's labels are counted in the same `UpdateItem` as the day's views, so they cost no request
 of their own, and they stay bounded whatever visitors send: at most SOURCES_LIMIT named sources
 and CAMPAIGNS_LIMIT campaigns a day, the rest counted as "other" (docs/architecture.md, Data
@@ -9,16 +14,15 @@ model).
 """
 
 import datetime as dt
-import uuid
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError, VerboseClientError
+from pynamodb.exceptions import UpdateError, VerboseClientError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from core.dynamodb import (
     condition_failed,
@@ -80,10 +84,14 @@ def _bounded(name: str, set_name: str, limit: int) -> Condition:
     return named.does_not_exist() | named.contains(name) | (size(named) < limit)
 
 
-def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campaign: str) -> int:
-    """One UpdateItem: the view and its labels, unless the day is closed or a named set is full;
-    returns the day's views after it."""
+def _day_update(
+    *, day: dt.date, visit: visits.Visit | None, source: str, campaign: str, unique: bool
+) -> int:
+    """One UpdateItem: the view and its labels, and with `unique` one more unique visitor,
+    unless the day is closed or a named set is full; returns the day's views after it."""
     actions: list[Action] = [Path(["views"]).add(1)]
+    if unique:
+        actions.append(Path(["uniques"]).add(1))
     condition: Condition = Path([CLOSED]).does_not_exist()
     if visit is not None:
         labels = {"source": source, "country": visit.country, "device": visit.device}
@@ -144,9 +152,11 @@ class DayClosed(Exception):
 
 
 @failures_raise(CounterUnavailable)
-def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
-    """Count a view in the day's views and, with a visit, under its labels: one UpdateItem;
-    return the day's views after it. Raises DayClosed, writing nothing, if the day is closed.
+def day_view_add(*, day: dt.date, visit: visits.Visit | None = None, unique: bool = False) -> int:
+    """Count a view in the day's views and, with a visit, under its labels, and with `unique`
+    (its visitor's claimed first view of the day, `day_visitor_claim`) among the day's unique
+    visitors: one UpdateItem; return the day's views after it. Raises DayClosed, writing
+    nothing, if the day is closed.
 
     When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
     one is not among them, the condition fails, nothing is written, and the view is sent again
@@ -165,7 +175,9 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
             source = visits.OTHER if source != visits.DIRECT else source
             campaign = visits.OTHER if campaign else campaign
         try:
-            return _day_update(day=day, visit=visit, source=source, campaign=campaign)
+            return _day_update(
+                day=day, visit=visit, source=source, campaign=campaign, unique=unique
+            )
         except UpdateError as error:
             item = _condition_failed_item(error)
             if item is None:
@@ -204,28 +216,51 @@ def days_views_sum(*, first: dt.date, last: dt.date) -> int:
     return sum(_number(item.get("views", {})) for item in items_get_raw(keys).values())
 
 
-@failures_raise(CounterUnavailable)
-def day_visitor_record(*, digest: str, day: dt.date) -> bool:
-    """Count the visitor (by the day's hash) among the day's unique visitors, once a day;
-    return True if this was the visitor's first view that day.
+def _marker_key(day: dt.date, digest: str) -> str:
+    return f"visitor#{day.isoformat()}#{digest}"
 
-    The marker (put if it does not exist) and the unique-visitor ADD are one transaction, so a
-    visitor counts once a day, and a resent transaction (same client request token) never counts
-    twice.
-    """
-    marker = VisitorMarker(
-        f"visitor#{day.isoformat()}#{digest}", expires=day_start(day) + DAY_ITEM_LIFETIME
-    )
-    connection = VisitorMarker._get_connection().connection
+
+@failures_raise(CounterUnavailable)
+def day_visitor_claim(*, digest: str, day: dt.date) -> str | None:
+    """Claim the visitor's (by the day's hash) first view of the day: one conditional
+    UpdateItem on its marker, which succeeds only if the visitor has no marker that day, or one
+    whose claim was released. Returns the claim's token, for `day_view_add(unique=True)` and
+    `day_visitor_release`; None if the visitor was seen that day already (nothing is written).
+    A marker written before claims existed holds none, and counts as seen."""
+    claim = secrets.token_hex(16)
     try:
-        with TransactWrite(connection=connection, client_request_token=str(uuid.uuid4())) as tx:
-            tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
-            tx.update(DayItem(_uniques_key(day)), actions=[DayItem.uniques.add(1)])
-    except TransactWriteError as error:
+        item_update_raw(
+            VisitorMarker,
+            _marker_key(day, digest),
+            actions=[
+                VisitorMarker.expires.set(day_start(day) + DAY_ITEM_LIFETIME),
+                VisitorMarker.claim.set(claim),
+                VisitorMarker.released.remove(),
+            ],
+            condition=VisitorMarker.pk.does_not_exist() | VisitorMarker.released.exists(),
+        )
+    except UpdateError as error:
         if condition_failed(error):
-            return False
+            return None
         raise
-    return True
+    return claim
+
+
+@failures_raise(CounterUnavailable)
+def day_visitor_release(*, digest: str, day: dt.date, claim: str) -> None:
+    """Release a claim whose view was certainly not counted, so the visitor's next view of the
+    day counts it among the unique visitors: one UpdateItem, only if the marker still holds this
+    claim (a claim that never arrived, or was released already, is left as it is)."""
+    try:
+        item_update_raw(
+            VisitorMarker,
+            _marker_key(day, digest),
+            actions=[VisitorMarker.released.set(True)],
+            condition=VisitorMarker.claim == claim,
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def _number(attribute: dict[str, str]) -> int:
@@ -242,10 +277,12 @@ def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
 
 
 def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayStats:
+    """A day's figures from its `day#` item and its `uniques#` item (which only days counted
+    before the uniques moved to `day#` have)."""
     return DayStats(
         day=day,
         views=_number(views.get("views", {})),
-        uniques=_number(uniques.get("uniques", {})),
+        uniques=_number(views.get("uniques", {})) + _number(uniques.get("uniques", {})),
         sources=_labels(views, "source"),
         campaigns=_labels(views, "campaign"),
         countries=_labels(views, "country"),
