@@ -44,7 +44,7 @@ class DynamoDBBackend(BaseBackend):
         With `login_state` (what the sign-in form read before the check, services.login_state_get)
         the account is not read again, and a wrong password, or a username without an account,
         is counted as a failed sign-in of the pair and the client before the answer goes out; a
-        right password never is, an inactive account's neither (docs/architecture.md, Data
+        right password never is, not even on an inactive account (docs/architecture.md, Data
         model, "Sign-in attempts"). Without it nothing is counted.
         """
         if not username or password is None:
