@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -285,10 +286,11 @@ _STARTED = "resume_site.budget_started"  # marks a request's context while its c
 def budget(seconds: float | None) -> Iterator[None]:
     """Give the DynamoDB calls made inside the block (on this thread, and on the threads that
     `in_context` hands them to) `seconds` of waiting in all: each call waits for its answer at
-    most the time left (and at most DYNAMODB_READ_TIMEOUT), and none is sent once it is spent.
-    So a request that makes several calls one after another answers within its own work plus
-    the budget, however late each answer is (docs/architecture.md, "The page never waits on
-    the counter"). None: no budget (commands, the tests' set-up)."""
+    most the time left, and none is sent once it is spent. So a request that makes several
+    calls one after another answers within its own work plus the budget, however late each
+    answer is, and one that needs a single slow answer gets it if it comes within the budget
+    (docs/architecture.md, "The page never waits on the counter"). None: no budget (commands,
+    the tests' set-up), where each call waits at most DYNAMODB_READ_TIMEOUT."""
     token = _budget.set(None if seconds is None else _Budget(seconds))
     try:
         yield
@@ -309,18 +311,40 @@ def in_context[T](call: Callable[[], T]) -> Callable[[], T]:
     return lambda: context.run(call)
 
 
+# The most calls one request sends at once is four; a few more serve a threaded local server.
+POOL_WORKERS = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="dynamodb")
+        return _pool
+
+
+def call_submit[T](call: Callable[[], T]) -> Future[T]:
+    """Start `call` (DynamoDB calls) on a small shared thread pool, within this thread's budget
+    (`in_context`), so calls that do not wait on each other are sent together and their waits
+    overlap. The pool is made on first use, never at import; botocore clients are thread-safe
+    and every model shares one."""
+    return _executor().submit(in_context(call))
+
+
 def _budget_apply(*, request: Any, **_: Any) -> None:
     """botocore's `before-send` hook: the read timeout of this one request is the time left of
-    the budget (botocore reads `read_timeout` from the request's context); with none left,
-    nothing is sent."""
+    the budget (botocore reads `read_timeout` from the request's context), not the client's
+    DYNAMODB_READ_TIMEOUT, which would cut a late answer that the budget still has time for;
+    with none left, nothing is sent."""
     current = _budget.get()
     if current is None:
         return
     remaining = current.remaining()
     if remaining <= 0:
         raise DeadlinePassed()
-    timeout = min(settings.DYNAMODB_READ_TIMEOUT, max(remaining, BUDGET_FLOOR_SECONDS))
-    request.context["read_timeout"] = timeout
+    request.context["read_timeout"] = max(remaining, BUDGET_FLOOR_SECONDS)
     request.context[_STARTED] = current
     current.call_started()
 
@@ -375,6 +399,31 @@ def item_get[M: TableModel](model: type[M], key: str) -> M | None:
         return model.get(key, consistent_read=True)
     except model.DoesNotExist:
         return None
+
+
+BATCH_KEYS = 100  # BatchGetItem's limit
+BATCH_ROUNDS = 5  # sends of the keys DynamoDB left unprocessed before giving up
+
+
+def items_get_raw(keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored items of `keys` by key, as DynamoDB returns them (every attribute, declared or
+    not), strongly consistent; missing keys are absent. BatchGetItem in groups of 100, sending
+    again what it left unprocessed; TableUnavailable if some keys stay unprocessed."""
+    table = TableModel._get_connection()
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), BATCH_KEYS):
+        pending = keys[start : start + BATCH_KEYS]
+        for _ in range(BATCH_ROUNDS):
+            if not pending:
+                break
+            answer = table.batch_get_item([{"pk": key} for key in pending], consistent_read=True)
+            for item in answer.get("Responses", {}).get(table.table_name, []):
+                found[item["pk"]["S"]] = item
+            left = answer.get("UnprocessedKeys", {}).get(table.table_name, {}).get("Keys", [])
+            pending = [key["pk"]["S"] for key in left]
+        if pending:
+            raise TableUnavailable()
+    return found
 
 
 def item_update_raw(

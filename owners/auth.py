@@ -36,13 +36,26 @@ class DynamoDBBackend(BaseBackend):
         request: HttpRequest | None,
         username: str | None = None,
         password: str | None = None,
+        login_state: services.LoginState | None = None,
         **kwargs: Any,
     ) -> Owner | None:
+        """The owner, if `password` is the account's and the account is active.
+
+        With `login_state` (what the sign-in form read before the check, services.login_state_get)
+        the account is not read again, and a wrong password, or a username without an account,
+        is counted as a failed sign-in of the pair and the client before the answer goes out; a
+        right password never is, not even on an inactive account (docs/architecture.md, Data
+        model, "Sign-in attempts"). Without it nothing is counted.
+        """
         if not username or password is None:
             return None
-        account = services.account_get(username=username)
+        if login_state is not None:
+            account = login_state.account
+        else:
+            account = services.account_get(username=username)
         if account is None:
             make_password(password)  # as slow as a real check, so timing does not tell names
+            _failure_record(login_state)
             return None
 
         def upgrade(raw: str) -> None:  # a newer hasher or more iterations: store the rehash
@@ -52,6 +65,7 @@ class DynamoDBBackend(BaseBackend):
             )
 
         if not check_password(password, account.password_hash, setter=upgrade):
+            _failure_record(login_state)
             return None
         if not account.active:
             return None
@@ -65,6 +79,17 @@ class DynamoDBBackend(BaseBackend):
         if account is None or not account.active:
             return None
         return owner_from(account)
+
+
+def _failure_record(login_state: services.LoginState | None) -> None:
+    """Count the wrong password of a sign-in the form started; if DynamoDB fails, the answer is
+    still "wrong password" (which it was), and the log says the failure may be uncounted."""
+    if login_state is None:
+        return
+    try:
+        services.login_failure_record(state=login_state)
+    except services.OwnersUnavailable:
+        logger.warning("A wrong password may not have been counted as a failed sign-in.")
 
 
 def record_last_login(sender: Any, request: HttpRequest, user: Owner, **kwargs: Any) -> None:

@@ -4,7 +4,10 @@ import math
 from typing import Any, ClassVar
 
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest
 
 from core.clients import client_of
 from owners import services
@@ -32,33 +35,42 @@ class OwnerLoginForm(AdminAuthenticationForm):
         ),
     }
 
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        # Django gives the field the user model's max_length (150) but checks nothing with it:
+        # a longer name went on to DynamoDB, which refuses keys over 2 KB.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
     def clean(self) -> dict[str, Any]:
+        """Read the account and the pause, refuse a paused sign-in unchecked, then check the
+        password: the backend counts a wrong one as a failure; nothing else is ever counted
+        (docs/architecture.md, Data model, "Sign-in attempts")."""
         if self.request is None:
             return super().clean()
         client = client_of(self.request)
         if not client.known:
             # No network to count failures under (docs/architecture.md, "The client's IP
-            # address"): refused before any password check or write; the admin answers 503.
+            # address"): refused before any password check or read; the admin answers 503.
             raise ValidationError(self.error_messages[NO_CLIENT], code=NO_CLIENT)
         username = self.cleaned_data.get("username")
-        if not username:
+        password = self.cleaned_data.get("password")
+        if not username or not password:
             return super().clean()
         try:
-            attempt = services.login_attempt_start(username=username, network=client.network)
-            if attempt.retry_after:
+            state = services.login_state_get(username=username, network=client.network)
+            if state.retry_after:
                 raise ValidationError(
                     self.error_messages["locked"],
                     code="locked",
-                    params={"wait": _wait(attempt.retry_after)},
+                    params={"wait": _wait(state.retry_after)},
                 )
-            # If the engine fails from here on, the attempt stays counted as one failure.
-            try:
-                cleaned = super().clean()
-            except ValidationError as error:
-                failed = error.code == "invalid_login"
-                services.login_attempt_finish(attempt=attempt, failed=failed)
-                raise
-            services.login_attempt_finish(attempt=attempt, failed=False)
-            return cleaned
+            self.user_cache = authenticate(
+                self.request, username=username, password=password, login_state=state
+            )
         except services.OwnersUnavailable:
             raise ValidationError(self.error_messages["unavailable"], code="unavailable") from None
+        if self.user_cache is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

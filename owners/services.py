@@ -12,11 +12,14 @@ The item classes below are this module's own; everything else uses the functions
 """
 
 import datetime as dt
+import logging
 import math
 import secrets
 import time
 import unicodedata
+from concurrent.futures import wait
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -35,10 +38,15 @@ from pynamodb.transactions import TransactWrite
 from core.dynamodb import (
     TableModel,
     TableUnavailable,
+    call_submit,
     condition_failed,
     failures_raise,
     item_get,
+    item_update_raw,
+    items_get_raw,
 )
+
+logger = logging.getLogger(__name__)
 
 ACCOUNT_INDEX_KEY = "owners"
 
@@ -77,11 +85,13 @@ class AccountIndex(TableModel):
 
 
 class AttemptsItem(TableModel):
-    """The recent sign-in attempts of one client IP, or of one (username, client IP) pair.
+    """The recent failed sign-ins of one client network, or of one (username, client network)
+    pair.
 
-    Each attempt is one element "<Unix time> <random id>" of a string set, added with an atomic
-    ADD when the attempt starts; it is deleted again when the attempt succeeds or is refused,
-    so what stays are the failures. Elements older than the window are deleted as they are seen.
+    Each failure is one element "<Unix time> <random id>" of a string set, added with an atomic
+    ADD once the sign-in's password was found wrong; nothing is added for a sign-in whose
+    password was right or never checked. Elements older than the window are deleted by the next
+    failure that reads them.
     """
 
     attempts = UnicodeSetAttribute(default=set)
@@ -230,51 +240,76 @@ def _when(entry: str) -> float:
 
 
 @dataclass(frozen=True)
-class LoginAttempt:
-    """A started sign-in attempt. `retry_after` > 0: refused (and already withdrawn); sign-in
-    from this client opens again in that many seconds, unless a pending attempt succeeds."""
+class LoginState:
+    """What a sign-in reads before its password is checked: the account (None: no account of
+    that name) and the pause. `retry_after` > 0: paused, the password is not checked, and
+    sign-in from this client opens again in that many seconds."""
 
-    keys: tuple[str, ...]
-    entry: str
-    stale: tuple[frozenset[str], ...]
+    account: Account | None
+    keys: tuple[str, ...]  # the pair's item and the client's
+    stale: tuple[frozenset[str], ...]  # the failures of each that are older than the window
+    now: float
     retry_after: int
 
 
 @failures_raise(OwnersUnavailable)
-def login_attempt_start(*, username: str, network: str, now: float | None = None) -> LoginAttempt:
-    """Start a sign-in attempt: add it to the pair's and the client's items (one atomic ADD
-    each, which returns the item), then count the failures of the last window in each; a
-    refused attempt is withdrawn, and one the engine failed after the ADD stays counted as a
-    failure. Why in this order, and how the pause ends: docs/architecture.md, Data model,
-    "Sign-in attempts". ValueError, before anything is written, for an empty `network`."""
+def login_state_get(*, username: str, network: str, now: float | None = None) -> LoginState:
+    """Read what a sign-in needs before its password is checked, writing nothing: the account,
+    and the failures of the last window of the pair and the client, in one BatchGetItem; with
+    LOGIN_MAX_FAILURES of the pair's or LOGIN_MAX_CLIENT_FAILURES of the client's, it is paused.
+    What is recorded when, and how the pause ends: docs/architecture.md, Data model, "Sign-in
+    attempts"."""
     now = time.time() if now is None else now
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    entry = f"{now:.6f} {secrets.token_hex(8)}"
-    expires = dt.datetime.fromtimestamp(now + 2 * window, dt.UTC)  # housekeeping only
+    account_key = _account_key(username)
     keys = _attempt_keys(username, network)
+    found = items_get_raw([account_key, *keys])
     opens_at = now
     stale = []
     for key, limit in zip(keys, _limits(), strict=True):
-        item = AttemptsItem(key)
-        item.update(actions=[AttemptsItem.attempts.add({entry}), AttemptsItem.expires.set(expires)])
-        others = set(item.attempts) - {entry}
-        old = frozenset(other for other in others if _when(other) <= now - window)
-        recent = sorted((_when(other) for other in others - old), reverse=True)
+        failures = set(found.get(key, {}).get("attempts", {}).get("SS", []))
+        old = frozenset(entry for entry in failures if _when(entry) <= now - window)
+        recent = sorted((_when(entry) for entry in failures - old), reverse=True)
         stale.append(old)
         if len(recent) >= limit:
             opens_at = max(opens_at, recent[limit - 1] + window)
-    attempt = LoginAttempt(
-        keys=keys, entry=entry, stale=tuple(stale), retry_after=math.ceil(opens_at - now)
+    account = found.get(account_key)
+    return LoginState(
+        account=_account(AccountItem.from_raw_data(account)) if account is not None else None,
+        keys=keys,
+        stale=tuple(stale),
+        now=now,
+        retry_after=math.ceil(opens_at - now),
     )
-    if attempt.retry_after > 0:
-        login_attempt_finish(attempt=attempt, failed=False)
-    return attempt
 
 
 @failures_raise(OwnersUnavailable)
-def login_attempt_finish(*, attempt: LoginAttempt, failed: bool) -> None:
-    """A failed attempt stays counted; any other is withdrawn. Old elements seen go too."""
-    for key, old in zip(attempt.keys, attempt.stale, strict=True):
-        drop = set(old) if failed else {*old, attempt.entry}
-        if drop:
-            AttemptsItem(key).update(actions=[AttemptsItem.attempts.delete(drop)])
+def login_failure_record(*, state: LoginState) -> None:
+    """Count a sign-in whose password was wrong (or whose username has no account) as one
+    failure of its pair and of its client: one atomic ADD on each item, sent together, and with
+    them the deletion of the failures the read found older than the window. OwnersUnavailable if
+    an ADD failed (it may still have been applied); a failed deletion is only logged, as the
+    next failure deletes them too."""
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    entry = f"{state.now:.6f} {secrets.token_hex(8)}"
+    expires = dt.datetime.fromtimestamp(state.now + 2 * window, dt.UTC)  # housekeeping only
+    added = [
+        call_submit(partial(_attempts_update, key, AttemptsItem.attempts.add({entry}), expires))
+        for key in state.keys
+    ]
+    dropped = [
+        call_submit(partial(_attempts_update, key, AttemptsItem.attempts.delete(set(old))))
+        for key, old in zip(state.keys, state.stale, strict=True)
+        if old
+    ]
+    wait([*added, *dropped])
+    for future in dropped:
+        if future.exception() is not None:
+            logger.warning("Old sign-in failures were not deleted: %s", future.exception())
+    for future in added:
+        future.result()
+
+
+def _attempts_update(key: str, action: Action, expires: dt.datetime | None = None) -> None:
+    actions = [action] if expires is None else [action, AttemptsItem.expires.set(expires)]
+    item_update_raw(AttemptsItem, key, actions=actions)

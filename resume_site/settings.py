@@ -254,7 +254,8 @@ else:
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
 # One time budget per request for waiting on all its DynamoDB calls together, in seconds: each
-# call waits at most the time left, and none is sent once it is spent (core/dynamodb.py).
+# call waits at most the time left (the read timeout above bounds calls outside a request), and
+# none is sent once it is spent (core/dynamodb.py).
 # The API answers within about a second, the owner's admin pages (whose own work, hashing a
 # password, takes a few tenths more) within three, however late each answer.
 DYNAMODB_API_BUDGET = _env_float("DYNAMODB_API_BUDGET", "1.0")

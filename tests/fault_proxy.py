@@ -7,6 +7,9 @@ Faults (`proxy.fault = ...`), each what a real engine or network can do:
 - "refused": nothing listens on the port (the listener is closed, open connections too), so a
   connection is refused as with a stopped engine;
 - "hung": requests are read and never answered;
+- "stalled": as a stopped engine process (`kill -STOP`) that is then resumed: requests are read
+  and held, and once the fault changes each is passed on (DynamoDB applies it) and answered,
+  by then to a site that has long given up on it;
 - "late": each request is passed on at once (DynamoDB applies it) and its answer is held
   `delay` seconds, less or more than the site's read timeout;
 - "dropped": the request is passed on and applied, then the connection is closed unanswered;
@@ -24,11 +27,14 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULTS = (None, "refused", "hung", "late", "dropped", "throttled", "error500", "malformed")
-HUNG_LIMIT_SECONDS = 60.0  # a hung request is let go after this (or when the fault changes)
+FAULTS = (
+    None, "refused", "hung", "stalled", "late", "dropped", "throttled", "error500", "malformed"
+)  # fmt: skip
+HUNG_LIMIT_SECONDS = 60.0  # a hung or stalled request is let go after this (or when it changes)
 
 
 def _error_body(kind: str, message: str) -> bytes:
@@ -50,8 +56,18 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         fault = proxy.fault
         if fault == "hung":
-            proxy.hang_until_changed()
+            proxy.hang_until_changed(fault)
             self.close_connection = True
+            return
+        if fault == "stalled":
+            with proxy.holding():
+                proxy.hang_until_changed(fault)
+                try:
+                    status, headers, answer = proxy.forward(self.path, dict(self.headers), body)
+                except OSError:  # the engine is gone too (the proxy is stopping)
+                    self.close_connection = True
+                    return
+            self._answer(status, answer, content_type=headers.get("Content-Type"))
             return
         if fault == "throttled":
             self._answer(400, _error_body("ThrottlingException", "Rate exceeded"))
@@ -101,6 +117,7 @@ class FaultProxy:
         self.delay = 0.0
         self.forwarded: list[str] = []
         self._fault: str | None = None
+        self._held = 0
         self._changed = threading.Condition()
         self._lock = threading.Lock()
         probe = socket.create_server(("127.0.0.1", 0))
@@ -129,9 +146,27 @@ class FaultProxy:
         elif fault != "refused" and self._server is None:
             self._listen()
 
-    def hang_until_changed(self) -> None:
+    def hang_until_changed(self, fault: str) -> None:
         with self._changed:
-            self._changed.wait_for(lambda: self._fault != "hung", timeout=HUNG_LIMIT_SECONDS)
+            self._changed.wait_for(lambda: self._fault != fault, timeout=HUNG_LIMIT_SECONDS)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """A stalled request is held inside this block, until it has been passed on."""
+        with self._changed:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._held -= 1
+                self._changed.notify_all()
+
+    def wait_released(self, timeout: float = 30.0) -> bool:
+        """Wait until every stalled request has been passed on to the engine (once the fault has
+        changed); False if some are still held after `timeout` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._held == 0, timeout=timeout)
 
     def track(self, connection: socket.socket) -> None:
         with self._lock:

@@ -2,6 +2,11 @@
 visitors counted once per visitor and day; the day's views also carry the total
 (counter/services/totals.py), so a view's ADD returns them and a closed day takes no more.
 
+A unique visitor is counted in the same UpdateItem as its view, so a day never has more unique
+visitors than views: the visitor's first view of the day is claimed on its marker first, and
+the claim is released if that view was certainly not counted (docs/architecture.md, Data model,
+"Unique visitors").
+
 A view's labels are counted in the same `UpdateItem` as the day's views, so they cost no request
 of their own, and they stay bounded whatever visitors send: at most SOURCES_LIMIT named sources
 and CAMPAIGNS_LIMIT campaigns a day, the rest counted as "other" (docs/architecture.md, Data
@@ -9,18 +14,23 @@ model).
 """
 
 import datetime as dt
-import uuid
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError, VerboseClientError
+from pynamodb.exceptions import UpdateError, VerboseClientError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
-from core.dynamodb import condition_failed, failures_raise, item_get, item_update_raw
+from core.dynamodb import (
+    condition_failed,
+    failures_raise,
+    item_get,
+    item_update_raw,
+    items_get_raw,
+)
 from counter import visits
 from counter.services import visitors
 from counter.services.items import (
@@ -33,8 +43,6 @@ from counter.services.items import (
 
 SOURCES_LIMIT = 50  # named sources a day; the next ones count as "other"
 CAMPAIGNS_LIMIT = 50  # campaign tags a day; the same
-BATCH_KEYS = 100  # BatchGetItem's limit
-BATCH_ROUNDS = 5  # sends of the keys DynamoDB left unprocessed before giving up
 # The day item's attributes: `views`, one count per label (`source:linkedin.com`,
 # `campaign:acme`, `country:DE`, `device:phone`), and the string sets of the named sources and
 # campaigns that bound them.
@@ -76,10 +84,14 @@ def _bounded(name: str, set_name: str, limit: int) -> Condition:
     return named.does_not_exist() | named.contains(name) | (size(named) < limit)
 
 
-def _day_update(*, day: dt.date, visit: visits.Visit | None, source: str, campaign: str) -> int:
-    """One UpdateItem: the view and its labels, unless the day is closed or a named set is full;
-    returns the day's views after it."""
+def _day_update(
+    *, day: dt.date, visit: visits.Visit | None, source: str, campaign: str, unique: bool
+) -> int:
+    """One UpdateItem: the view and its labels, and with `unique` one more unique visitor,
+    unless the day is closed or a named set is full; returns the day's views after it."""
     actions: list[Action] = [Path(["views"]).add(1)]
+    if unique:
+        actions.append(Path(["uniques"]).add(1))
     condition: Condition = Path([CLOSED]).does_not_exist()
     if visit is not None:
         labels = {"source": source, "country": visit.country, "device": visit.device}
@@ -140,9 +152,11 @@ class DayClosed(Exception):
 
 
 @failures_raise(CounterUnavailable)
-def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
-    """Count a view in the day's views and, with a visit, under its labels: one UpdateItem;
-    return the day's views after it. Raises DayClosed, writing nothing, if the day is closed.
+def day_view_add(*, day: dt.date, visit: visits.Visit | None = None, unique: bool = False) -> int:
+    """Count a view in the day's views and, with a visit, under its labels, and with `unique`
+    (its visitor's claimed first view of the day, `day_visitor_claim`) among the day's unique
+    visitors: one UpdateItem; return the day's views after it. Raises DayClosed, writing
+    nothing, if the day is closed.
 
     When the day already has SOURCES_LIMIT named sources (or CAMPAIGNS_LIMIT campaigns) and this
     one is not among them, the condition fails, nothing is written, and the view is sent again
@@ -161,7 +175,9 @@ def day_view_add(*, day: dt.date, visit: visits.Visit | None = None) -> int:
             source = visits.OTHER if source != visits.DIRECT else source
             campaign = visits.OTHER if campaign else campaign
         try:
-            return _day_update(day=day, visit=visit, source=source, campaign=campaign)
+            return _day_update(
+                day=day, visit=visit, source=source, campaign=campaign, unique=unique
+            )
         except UpdateError as error:
             item = _condition_failed_item(error)
             if item is None:
@@ -197,56 +213,58 @@ def days_views_sum(*, first: dt.date, last: dt.date) -> int:
     `last`); BatchGetItem in groups of 100 keys."""
     count = (last - first).days + 1
     keys = [_views_key(first + dt.timedelta(days=offset)) for offset in range(max(count, 0))]
-    return sum(_number(item.get("views", {})) for item in _items(keys).values())
+    return sum(_number(item.get("views", {})) for item in items_get_raw(keys).values())
+
+
+def _marker_key(day: dt.date, digest: str) -> str:
+    return f"visitor#{day.isoformat()}#{digest}"
 
 
 @failures_raise(CounterUnavailable)
-def day_visitor_record(*, digest: str, day: dt.date) -> bool:
-    """Count the visitor (by the day's hash) among the day's unique visitors, once a day;
-    return True if this was the visitor's first view that day.
-
-    The marker (put if it does not exist) and the unique-visitor ADD are one transaction, so a
-    visitor counts once a day, and a resent transaction (same client request token) never counts
-    twice.
-    """
-    marker = VisitorMarker(
-        f"visitor#{day.isoformat()}#{digest}", expires=day_start(day) + DAY_ITEM_LIFETIME
-    )
-    connection = VisitorMarker._get_connection().connection
+def day_visitor_claim(*, digest: str, day: dt.date) -> str | None:
+    """Claim the visitor's (by the day's hash) first view of the day: one conditional
+    UpdateItem on its marker, which succeeds only if the visitor has no marker that day, or one
+    whose claim was released. Returns the claim's token, for `day_view_add(unique=True)` and
+    `day_visitor_release`; None if the visitor was seen that day already (nothing is written).
+    A marker written before claims existed holds none, and counts as seen."""
+    claim = secrets.token_hex(16)
     try:
-        with TransactWrite(connection=connection, client_request_token=str(uuid.uuid4())) as tx:
-            tx.save(marker, condition=VisitorMarker.pk.does_not_exist())
-            tx.update(DayItem(_uniques_key(day)), actions=[DayItem.uniques.add(1)])
-    except TransactWriteError as error:
+        item_update_raw(
+            VisitorMarker,
+            _marker_key(day, digest),
+            actions=[
+                VisitorMarker.expires.set(day_start(day) + DAY_ITEM_LIFETIME),
+                VisitorMarker.claim.set(claim),
+                VisitorMarker.released.remove(),
+            ],
+            condition=VisitorMarker.pk.does_not_exist() | VisitorMarker.released.exists(),
+        )
+    except UpdateError as error:
         if condition_failed(error):
-            return False
+            return None
         raise
-    return True
+    return claim
+
+
+@failures_raise(CounterUnavailable)
+def day_visitor_release(*, digest: str, day: dt.date, claim: str) -> None:
+    """Release a claim whose view was certainly not counted, so the visitor's next view of the
+    day counts it among the unique visitors: one UpdateItem, only if the marker still holds this
+    claim (a claim that never arrived, or was released already, is left as it is)."""
+    try:
+        item_update_raw(
+            VisitorMarker,
+            _marker_key(day, digest),
+            actions=[VisitorMarker.released.set(True)],
+            condition=VisitorMarker.claim == claim,
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def _number(attribute: dict[str, str]) -> int:
     return int(attribute.get("N", "0"))
-
-
-def _items(keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored items of `keys` as DynamoDB returns them (every attribute, the labels
-    included), strongly consistent; BatchGetItem in groups of 100, sending again what it left
-    unprocessed."""
-    table = DayItem._get_connection()
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(keys), BATCH_KEYS):
-        pending = keys[start : start + BATCH_KEYS]
-        for _ in range(BATCH_ROUNDS):
-            if not pending:
-                break
-            answer = table.batch_get_item([{"pk": key} for key in pending], consistent_read=True)
-            for item in answer.get("Responses", {}).get(table.table_name, []):
-                found[item["pk"]["S"]] = item
-            left = answer.get("UnprocessedKeys", {}).get(table.table_name, {}).get("Keys", [])
-            pending = [key["pk"]["S"] for key in left]
-        if pending:
-            raise CounterUnavailable()
-    return found
 
 
 def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
@@ -259,10 +277,12 @@ def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
 
 
 def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayStats:
+    """A day's figures from its `day#` item and its `uniques#` item (which only days counted
+    before the uniques moved to `day#` have)."""
     return DayStats(
         day=day,
         views=_number(views.get("views", {})),
-        uniques=_number(uniques.get("uniques", {})),
+        uniques=_number(views.get("uniques", {})) + _number(uniques.get("uniques", {})),
         sources=_labels(views, "source"),
         campaigns=_labels(views, "campaign"),
         countries=_labels(views, "country"),
@@ -277,7 +297,7 @@ def days_get(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
     One BatchGetItem for both items of every day (in groups of 100 keys)."""
     last = today or visitors.today()
     wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    found = _items([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
+    found = items_get_raw([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
     return [
         _stats(day, found.get(_views_key(day), {}), found.get(_uniques_key(day), {}))
         for day in wanted

@@ -35,10 +35,10 @@ class TotalItem(TableModel):
 
 
 class DayItem(TableModel):
-    """A figure of one UTC day: `day#<day>` holds the day's views (and their labels, and
-    `closed` once the day's views are summed into the total), `uniques#<day>` its unique
-    visitors. Two items, so that the unique-visitor transaction never conflicts with the views'
-    ADD that the same request sends at the same time."""
+    """The figures of one UTC day, `day#<day>`: its views (and their labels), its unique
+    visitors, each counted in the same write as a view, and `closed` once the day's views are
+    summed into the total. Days counted before the uniques moved here keep theirs in
+    `uniques#<day>`, which is read for them and no longer written."""
 
     views = NumberAttribute(default=0)
     uniques = NumberAttribute(default=0)
@@ -46,9 +46,13 @@ class DayItem(TableModel):
 
 
 class VisitorMarker(TableModel):
-    """One per (day, visitor hash): proves a visitor was already counted that day."""
+    """One per (day, visitor hash): the visitor's first view of the day is claimed here
+    (`claim`, a random token) before it is written, and `released` again if that view was
+    certainly not counted, so the visitor's next view can claim it."""
 
     expires = TTLAttribute()
+    claim = UnicodeAttribute(null=True)
+    released = BooleanAttribute(null=True)
 
 
 class DailySalt(TableModel):

@@ -310,6 +310,29 @@ def test_a_budget_cuts_each_wait_and_then_sends_nothing(settings, silent_endpoin
     assert len(sent) == 1  # registered after the budget's hook: the second call stopped there
 
 
+@pytest.mark.dynamodb_local
+def test_within_a_budget_a_call_waits_past_the_read_timeout_for_the_time_left(
+    ddb_table, settings, dynamodb_endpoint
+):
+    """DYNAMODB_READ_TIMEOUT bounds a call made outside a request; a request's call waits for
+    as long as its budget has left, so one answer later than the read timeout still arrives."""
+    proxy = FaultProxy(dynamodb_endpoint)
+    proxy.fault, proxy.delay = "late", 0.6
+    settings.DYNAMODB_ENDPOINT_URL = proxy.url
+    settings.DYNAMODB_READ_TIMEOUT = 0.3
+    try:
+        with pytest.raises(owners.OwnersUnavailable) as raised:
+            owners.account_get(username="alex")  # no budget: the read timeout
+        assert isinstance(raised.value.__cause__.cause, ReadTimeoutError)
+        with dynamodb.budget(3.0):
+            started = time.monotonic()
+            assert owners.account_get(username="alex") is None  # answered, 0.6 s late
+            assert time.monotonic() - started >= 0.6
+            assert dynamodb.budget_remaining() < 2.4  # the wait was spent from the budget
+    finally:
+        proxy.stop()
+
+
 def test_worker_threads_share_the_requests_budget():
     seen = []
     with dynamodb.budget(0.75):

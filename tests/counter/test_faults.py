@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from counter import services
 from counter.services import totals, visitors
@@ -196,7 +197,8 @@ def test_throttling_gives_503_after_a_bounded_retry(client, settings, throttling
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert elapsed < DEADLINE_SECONDS
-    assert _Throttling.calls == 1 + settings.DYNAMODB_MAX_RETRIES
+    # The limits' check and the visitor's claim, sent together, each tried 1 + retries times.
+    assert _Throttling.calls == 2 * (1 + settings.DYNAMODB_MAX_RETRIES)
 
 
 def test_a_throttled_view_is_sent_again_and_logged_as_not_counted(
@@ -208,3 +210,69 @@ def test_a_throttled_view_is_sent_again_and_logged_as_not_counted(
     assert _Throttling.calls == 1 + settings.DYNAMODB_MAX_RETRIES
     assert "The view was not counted" in caplog.text
     assert AMBIGUOUS not in caplog.text
+
+
+class _DayWriteFault:
+    """A botocore hook that, while `on`, answers the day's UpdateItem (the view's write) itself
+    with DynamoDB's error `code` and `status`, without sending it: only that write fails, the
+    limits' check and the visitor's claim go through."""
+
+    def __init__(self, status: int, code: str) -> None:
+        self.status, self.code = status, code
+        self.on = False
+        self.answered = 0
+
+    def __call__(self, request, **_) -> AWSResponse | None:
+        if not self.on or VIEWS_UPDATE.encode() not in request.body:
+            return None
+        self.answered += 1
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{self.code}"}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, self.status, headers, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_) -> Iterator[bytes]:
+        yield self.body
+
+
+@pytest.mark.dynamodb_local
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, "ThrottlingException"), (500, "InternalServerError")]
+)
+def test_when_only_the_days_write_fails_no_visitor_is_counted_without_its_view(
+    client, ddb_table, settings, caplog, status, code
+):
+    """A day's unique visitors never exceed its views: the visitor is counted in the view's own
+    write. A view DynamoDB refused (throttled) releases its visitor's claim, so the visitor's
+    next view counts it once; one that may have been applied (a 500) keeps it, so the visitor
+    is at worst left out, never counted twice."""
+    from core.dynamodb import TableModel
+
+    settings.DYNAMODB_API_BUDGET = 10.0  # the fault decides here, not a loaded machine's engine
+    fault = _DayWriteFault(status, code)
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb.UpdateItem", fault, unique_id="day-write-fault")
+    visitors_ips = [f"203.0.113.{number}" for number in range(1, 6)]
+
+    def figures() -> services.DayStats:
+        return services.days_get(days=1)[0]
+
+    fault.on = True
+    for ip in visitors_ips:
+        assert client.post("/api/count", REMOTE_ADDR=ip).status_code == 503
+        assert figures().uniques <= figures().views == 0
+    assert fault.answered == len(visitors_ips) * (1 + (status == 400))  # throttled: sent twice
+    fault.on = False
+    for ip in visitors_ips * 2:  # each visitor sends its view again, then one more
+        assert client.post("/api/count", REMOTE_ADDR=ip).json()["counted"] is True
+        assert figures().uniques <= figures().views
+    assert figures().views == 2 * len(visitors_ips)
+    if status == 400:  # certainly not applied: the claims were released
+        assert figures().uniques == len(visitors_ips)
+    else:  # may have been applied: the claims stay, and these visitors are left out today
+        assert figures().uniques == 0
+        assert caplog.text.count(AMBIGUOUS) == len(visitors_ips)

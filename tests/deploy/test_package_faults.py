@@ -127,8 +127,8 @@ def robots(process, *, ip: str, **_) -> Answer:
     return invoke(process, event("GET", "/robots.txt", ip=ip))
 
 
-def sign_in(process, *, ip: str, user: str = OWNER, **_) -> Answer:
-    form = {"username": user, "password": PASSWORD, "next": "/prod/admin/"}
+def sign_in(process, *, ip: str, user: str = OWNER, password: str = PASSWORD, **_) -> Answer:
+    form = {"username": user, "password": password, "next": "/prod/admin/"}
     return invoke(process, event("POST", "/admin/login/", ip=ip, form=form))
 
 
@@ -245,7 +245,7 @@ def expected(fault: str, path: str) -> Callable[[Answer], None]:
         return {
             "POST /api/count": one_of(count_answered, api_unavailable),
             "GET /api/count": count_answered,
-            "sign-in": one_of(sign_in_unavailable, signed_in),
+            "sign-in": signed_in,  # one round trip decides it (the sign-in tests below)
             "dashboard": one_of(dashboard_shown, admin_unavailable),
             "sign-out": one_of(signed_out, signed_out_here),
         }[path]
@@ -406,3 +406,103 @@ def test_every_path_keeps_its_promise_under_the_fault(
     assert ledger.acknowledged <= added <= ledger.acknowledged + ledger.ambiguous
     if fault in NOTHING_APPLIED:
         assert added == ledger.acknowledged
+
+
+# --- The owner's sign-in under faults -----------------------------------------------------------
+#
+# A sign-in reads the account and its pause in one request and writes only once its password is
+# known to be wrong (docs/architecture.md, Data model, "Sign-in attempts"): while the engine
+# answers within the budget the owner signs in, and whatever it does, nothing is counted against
+# the owner, so the right password signs in at once when it answers again. Each cell runs in the
+# warm process and, at the same time, in a fresh one whose first event meets the fault, each as
+# its own owner from one client address (a failure counted there would pause it after five).
+
+SIGN_IN_RUNS = {"fresh": FRESH_OWNER, "warm": OWNER}
+SIGN_IN_CELLS = ["late-0.5", "late-1.0", "hung", "stalled"]
+
+
+def failures_stored(endpoint: str, table: str) -> list[str]:
+    """The keys of the sign-in failure items, read straight from the engine."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    items = engine.scan(TableName=table, ConsistentRead=True)["Items"]
+    return [item["pk"]["S"] for item in items if item["pk"]["S"].startswith("login-failures#")]
+
+
+@dataclass
+class SignInRun:
+    process: LambdaProcess
+    user: str
+    ip: str
+
+
+def sign_in_runs(cell: str, warm: LambdaProcess, start_process) -> dict[str, SignInRun]:
+    """The warm process and a fresh one, started now (under the fault, if one is on), each with
+    its owner and its one client address for the cell."""
+    octet = SIGN_IN_CELLS.index(cell)
+    return {
+        started: SignInRun(
+            process=warm if started == "warm" else start_process(),
+            user=user,
+            ip=f"198.18.{octet}.{number + 1}",
+        )
+        for number, (started, user) in enumerate(SIGN_IN_RUNS.items())
+    }
+
+
+def together[T](runs: dict[str, SignInRun], call: Callable[[SignInRun], T]) -> dict[str, T]:
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        return dict(zip(runs, pool.map(call, runs.values()), strict=True))
+
+
+@pytest.mark.parametrize("late", [LATE_SHORT, 1.0])
+def test_the_right_password_signs_in_while_every_answer_comes_late(
+    late, proxy, warm, start_process, healthy_seconds, dynamodb_endpoint, owner_table
+):
+    proxy.delay = late
+    proxy.fault = "late"
+    try:
+        runs = sign_in_runs(f"late-{late}", warm, start_process)
+        answers = together(runs, lambda run: sign_in(run.process, ip=run.ip, user=run.user))
+    finally:
+        proxy.fault = None
+
+    for answer in answers.values():
+        signed_in(answer)
+    # The read, then the last login's update, which may time out without stopping the sign-in.
+    allowed = ADMIN_BUDGET + 2 * healthy_seconds["sign-in"] + SLACK_SECONDS
+    assert answers["warm"].seconds <= allowed, (late, answers["warm"].seconds, allowed)
+    assert failures_stored(dynamodb_endpoint, owner_table) == []
+
+
+@pytest.mark.parametrize("fault", ["hung", "stalled"])
+def test_after_a_hung_or_stalled_engine_the_right_password_signs_in_at_once(
+    fault, proxy, warm, start_process, healthy_seconds, dynamodb_endpoint, owner_table
+):
+    """Five sign-ins while the engine does not answer (the right password, and wrong ones,
+    never checked), then the engine answers again (a stalled one first applies what it held):
+    the next sign-in of the same client with the right password gets in."""
+    guesses = [PASSWORD, "wrong-guess", PASSWORD, "wrong-guess", PASSWORD]
+    proxy.fault = fault
+    try:
+        runs = sign_in_runs(fault, warm, start_process)
+        answers = together(
+            runs,
+            lambda run: [
+                sign_in(run.process, ip=run.ip, user=run.user, password=guess) for guess in guesses
+            ],
+        )
+    finally:
+        proxy.fault = None
+    assert proxy.wait_released()
+
+    allowed = ADMIN_BUDGET + 2 * healthy_seconds["sign-in"] + SLACK_SECONDS
+    for started, attempts in answers.items():
+        for answer in attempts:
+            sign_in_unavailable(answer)
+            if started == "warm":  # the fresh process's first event also starts its client
+                assert answer.seconds <= allowed, (fault, answer.seconds, allowed)
+    assert failures_stored(dynamodb_endpoint, owner_table) == []
+    for run in runs.values():
+        signed_in(sign_in(run.process, ip=run.ip, user=run.user))

@@ -101,11 +101,12 @@ def exercise_runtime_services(settings) -> None:
 
     owners.account_end_sessions(username="owner")
     settings.LOGIN_MAX_FAILURES = 1
-    failed = owners.login_attempt_start(username="owner", network=visitor.network)
-    owners.login_attempt_finish(attempt=failed, failed=True)
-    owners.login_attempt_start(
-        username="owner", network=visitor.network
-    )  # refused: withdrawn at once
+    failed = owners.login_state_get(username="owner", network=visitor.network)
+    owners.login_failure_record(state=failed)  # a wrong password
+    owners.login_state_get(username="owner", network=visitor.network)  # paused
+    later = dt.datetime.now(dt.UTC).timestamp() + 2 * settings.LOGIN_FAILURE_WINDOW_SECONDS
+    stale = owners.login_state_get(username="owner", network=visitor.network, now=later)
+    owners.login_failure_record(state=stale)  # drops the failure outside the window
 
 
 def role_statements() -> list[dict[str, Any]]:

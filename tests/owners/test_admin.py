@@ -24,6 +24,7 @@ from owners import services
 from owners.models import Owner
 from scripts import dynamodb_local
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
+from tests.fault_proxy import FaultProxy
 from tests.owners.conftest import PASSWORD
 
 pytestmark = pytest.mark.dynamodb_local
@@ -36,6 +37,15 @@ def table(ddb_table: str, settings) -> str:
     waits, and the engine-down tests point the site at an engine that never answers)."""
     settings.DYNAMODB_READ_TIMEOUT = 10.0
     return ddb_table
+
+
+@pytest.fixture
+def table_scan_local(table: str, dynamodb_endpoint: str):
+    """The keys of every item in the DynamoDB Local table, read past any proxy."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    return lambda: [item["pk"]["S"] for item in engine.scan(TableName=table)["Items"]]
 
 
 @pytest.fixture
@@ -280,6 +290,33 @@ def test_the_dashboard_with_the_engine_down_says_the_sign_in_could_not_be_checke
     assert browser.cookies["sessionid"].value  # still signed in, as the page says
 
 
+@pytest.mark.parametrize("late", [0.5, 1.0])
+def test_the_owner_signs_in_while_every_answer_comes_late(
+    alex, browser, settings, dynamodb_endpoint, table_scan_local, late
+):
+    """Each DynamoDB answer `late` seconds late, with the admin's budget as shipped: the
+    sign-in's one read fits it, and nothing is counted against the owner."""
+    proxy = FaultProxy(dynamodb_endpoint)
+    page = browser.get("/admin/login/?next=/admin/")  # the form, before the engine slows down
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    settings.DYNAMODB_ADMIN_BUDGET = 2.0
+    settings.DYNAMODB_ENDPOINT_URL = proxy.url
+    proxy.fault, proxy.delay = "late", late
+    try:
+        started = time.monotonic()
+        response = browser.post(
+            "/admin/login/?next=/admin/",
+            {"username": alex, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        proxy.stop()
+    assert response.status_code == 302, response.text[:500]
+    assert response["Location"] == "/admin/"
+    assert elapsed < settings.DYNAMODB_ADMIN_BUDGET + 3.0  # the budget, and margin for load
+    assert not [key for key in table_scan_local() if key.startswith("login-failures#")]
+
+
 def test_a_stale_session_cookie_is_just_signed_out(alex, browser):
     _sign_in(browser, alex, PASSWORD)
     copied = browser.cookies["sessionid"].value
@@ -362,6 +399,14 @@ def test_a_sign_in_whose_sender_is_unknown_is_refused_503_and_counts_no_failure(
     stored = [item["pk"]["S"] for item in engine.scan(TableName=table)["Items"]]
     assert not [key for key in stored if key.startswith("login-failures#")]
     assert _sign_in(Client(enforce_csrf_checks=True), alex, PASSWORD)["Location"] == "/admin/"
+
+
+def test_a_username_over_150_characters_is_refused_by_the_form(alex, browser):
+    response = _sign_in(browser, "a" * 10_000, PASSWORD)
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.text
+    assert "unavailable" not in response.text
+    assert _sign_in(browser, alex, PASSWORD)["Location"] == "/admin/"
 
 
 def test_sign_in_while_dynamodb_is_down_is_a_clear_error(alex, browser, settings):

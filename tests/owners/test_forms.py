@@ -43,11 +43,77 @@ def test_a_wrong_password_counts_one_failure_for_the_pair_and_the_client(alex, t
     assert [len(item["attempts"]["SS"]) for item in items] == [1, 1]
 
 
-def test_a_successful_sign_in_counts_no_failure(alex, table_scan):
-    assert _form(alex, PASSWORD).is_valid()
-    for item in table_scan():
-        if item["pk"]["S"].startswith("login-failures#"):
-            assert "attempts" not in item  # added, then withdrawn
+def _failure_items(table_scan) -> list[dict]:
+    return [item for item in table_scan() if item["pk"]["S"].startswith("login-failures#")]
+
+
+def test_a_successful_sign_in_writes_no_attempt_at_all(alex, table_scan, limits):
+    for _ in range(25):  # past both limits: a right password is never a failure
+        assert _form(alex, PASSWORD).is_valid()
+    assert _failure_items(table_scan) == []
+
+
+def _operations_of(form: OwnerLoginForm) -> list[str]:
+    """The DynamoDB operations the form's validation sends, in order."""
+    from core.dynamodb import TableModel
+
+    sent: list[str] = []
+
+    def record(request, **_) -> None:
+        sent.append(request.headers["X-Amz-Target"].decode().rsplit(".", 1)[1])
+
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb", record, unique_id="test-operations")
+    try:
+        form.is_valid()
+    finally:
+        events.unregister("before-send.dynamodb", unique_id="test-operations")
+    return sent
+
+
+def test_a_sign_in_writes_only_once_its_password_is_known_to_be_wrong(alex, settings):
+    settings.LOGIN_MAX_FAILURES = 1
+    assert _operations_of(_form(alex, PASSWORD)) == ["BatchGetItem"]
+    assert _operations_of(_form(alex, "wrong-guess")) == ["BatchGetItem", *["UpdateItem"] * 2]
+    assert _operations_of(_form(alex, PASSWORD)) == ["BatchGetItem"]  # paused, unchecked
+
+
+def test_a_username_over_150_characters_is_a_form_error_that_reaches_no_table(alex, table_scan):
+    form = _form("a" * 10_000, PASSWORD)
+    assert _operations_of(form) == []
+    assert "at most 150 characters" in str(form.errors["username"])
+    assert _codes(form) == []  # neither "unavailable" nor a wrong password
+    assert _failure_items(table_scan) == []
+    assert _form("a" * 150, PASSWORD).errors.get("username") is None  # 150 is allowed
+
+
+def test_sign_ins_the_engine_failed_before_the_check_count_nothing(alex, settings, table_scan):
+    settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
+    for password in (PASSWORD, "wrong-guess") * 10:  # past both limits
+        assert _codes(_form(alex, password)) == ["unavailable"]
+    settings.DYNAMODB_ENDPOINT_URL = ""  # the engine is back (moto)
+    assert _failure_items(table_scan) == []
+    assert _form(alex, PASSWORD).is_valid()  # at once
+
+
+def test_a_wrong_password_whose_failure_cannot_be_stored_is_still_a_wrong_password(
+    alex, monkeypatch, caplog
+):
+    def unavailable(**kwargs):
+        raise services.OwnersUnavailable()
+
+    monkeypatch.setattr(services, "login_failure_record", unavailable)
+    assert _codes(_form(alex, "wrong-guess")) == ["invalid_login"]
+    assert "may not have been counted" in caplog.text
+    assert _form(alex, PASSWORD).is_valid()  # nothing counted: the right password still works
+
+
+def test_an_inactive_accounts_right_password_is_refused_but_not_counted(alex, table_scan):
+    services.account_set_active(username=alex, active=False)
+    assert _codes(_form(alex, PASSWORD)) == ["invalid_login"]
+    assert _failure_items(table_scan) == []
+    assert _codes(_form(alex, "wrong-guess")) == ["invalid_login"]
+    assert len(_failure_items(table_scan)) == 2  # a wrong one is: the pair's and the client's
 
 
 def test_past_the_limit_the_right_password_is_refused_with_the_true_wait(alex, limits):
@@ -128,11 +194,19 @@ def test_an_unreachable_table_refuses_sign_in_as_unavailable(alex, settings):
     assert _codes(form) == ["unavailable"]
 
 
-def test_an_engine_failure_during_the_password_check_is_unavailable(alex, monkeypatch):
+def test_an_engine_failure_while_storing_an_upgraded_hash_is_unavailable(
+    alex, monkeypatch, settings, table_scan
+):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]  # the right password's hash is upgraded as it signs in
+
     def unavailable(**kwargs):
         raise services.OwnersUnavailable()
 
-    monkeypatch.setattr(services, "account_get", unavailable)
+    monkeypatch.setattr(services, "account_set_password", unavailable)
     form = _form(alex, PASSWORD)
     assert not form.is_valid()
     assert _codes(form) == ["unavailable"]
+    assert _failure_items(table_scan) == []

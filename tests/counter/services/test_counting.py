@@ -157,19 +157,50 @@ def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
     assert [(s.views, s.uniques) for s in stats] == [(4, 2), (1, 1)]
 
 
-def test_a_failure_of_the_unique_visitor_transaction_still_answers_the_counted_total(
+def test_a_failure_of_the_visitors_claim_still_counts_the_view_without_it(
     moto_table, monkeypatch, caplog
 ):
     def fail(**_):
         raise services.CounterUnavailable()
 
-    monkeypatch.setattr(days, "day_visitor_record", fail)
+    monkeypatch.setattr(days, "day_visitor_claim", fail)
     outcome = services.view_count(visitor=ALICE)
     assert (outcome.count, outcome.counted) == (1, True)
     assert "left out of the day's visitors" in caplog.text
     monkeypatch.undo()
     services.view_count(visitor=ALICE)  # not remembered as counted: the next view sends it
     assert services.days_get(days=1)[0].uniques == 1
+
+
+def test_a_new_visitor_over_the_client_limit_is_counted_with_its_first_counted_view(
+    moto_table, settings, at_second_20
+):
+    settings.COUNTER_CLIENT_LIMIT = 1
+    assert services.view_count(visitor=BOB).counted  # the client's one view this minute
+    office = Client(ip=BOB.ip, user_agent="Mozilla/5.0 (Office)")
+    assert not services.view_count(visitor=office).counted  # its claim is released
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=1, uniques=1)]
+    settings.COUNTER_CLIENT_LIMIT = 10  # room again
+    assert services.view_count(visitor=office).counted
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=2, uniques=2)]
+
+
+def test_a_view_refused_by_dynamodb_releases_its_claim(moto_table, monkeypatch):
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import UpdateError
+
+    def throttled(**_):
+        error = ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
+        raise services.CounterUnavailable() from UpdateError("Failed", error)
+
+    monkeypatch.setattr(days, "day_view_add", throttled)
+    with pytest.raises(services.CounterUnavailable):
+        services.view_count(visitor=ALICE)
+    monkeypatch.undo()
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=0, uniques=0)]
+    services.view_count(visitor=ALICE)  # sent again by the visitor: counted, and unique once
+    services.view_count(visitor=ALICE)
+    assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=2, uniques=1)]
 
 
 def test_an_unreachable_engine_raises_counter_unavailable(settings):
@@ -272,12 +303,12 @@ def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
         memory.clear()  # a new process
     round_trips.clear()
     services.view_count(visitor=ALICE)
-    # the salt and the closed days' sum at once, the limits, the day's views and the marker
+    # the salt and the closed days' sum at once, the limits and the claim, the day's views
     assert (round_trips.requests(), round_trips.sequential()) == (5, 3)
     visit = Visit(source="linkedin.com", campaign="acme", country="DE", device="phone")
     round_trips.clear()
     assert services.view_count(visitor=BOB, visit=visit).counted  # a new visitor
-    # both limits, then the day's views with their labels and the marker at once
+    # both limits and the visitor's claim at once, then the day's views with their labels
     assert (round_trips.requests(), round_trips.sequential()) == (3, 2)
     round_trips.clear()
     assert services.view_count(visitor=BOB, visit=visit).counted  # seen by this process today
@@ -286,14 +317,31 @@ def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
 
 
 @pytest.mark.dynamodb_local
-def test_with_the_limits_off_a_counted_view_waits_on_one_round_trip(round_trips, settings):
+def test_with_the_limits_off_a_view_waits_on_its_claim_then_its_write(round_trips, settings):
+    """No limits' check for the claim to go with: a new visitor's claim, then its view (a unique
+    visitor is counted only in the write of its view, which must know the claim's answer); a
+    visitor this process counted today, its view alone."""
     services.total_get()  # the day's salt and the closed days' sum are in memory
     services.visitor_digest(visitor=ALICE)
     settings.COUNTER_VISITOR_LIMIT = 0
     settings.COUNTER_CLIENT_LIMIT = 0
     round_trips.clear()
     assert services.view_count(visitor=ALICE).counted
-    assert (round_trips.requests(), round_trips.sequential()) == (2, 1)
+    assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
     round_trips.clear()
     assert services.view_count(visitor=ALICE).counted
     assert (round_trips.requests(), round_trips.sequential()) == (1, 1)
+
+
+@pytest.mark.dynamodb_local
+def test_a_new_visitor_over_a_limit_is_released_while_the_total_is_read(
+    round_trips, settings, at_second_20
+):
+    settings.COUNTER_CLIENT_LIMIT = 1
+    assert services.view_count(visitor=BOB).counted  # the client's one view this minute
+    office = Client(ip=BOB.ip, user_agent="Mozilla/5.0 (Office)")
+    round_trips.clear()
+    assert not services.view_count(visitor=office).counted
+    # the limits and the claim at once, then the open day's views and the release at once
+    assert (round_trips.requests(), round_trips.sequential()) == (4, 2)
+    assert services.days_get(days=1)[0].uniques == 1

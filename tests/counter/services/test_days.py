@@ -20,34 +20,77 @@ def test_every_view_counts_in_the_days_views(moto_table):
     assert days.days_get(days=1, today=DAY) == [days.DayStats(day=DAY, views=2, uniques=0)]
 
 
+A, B = "a" * 32, "b" * 32
+
+
+def _first_view(digest: str, day=DAY) -> bool:
+    """A visitor's view: claimed, then counted with the claim; True if it was a unique one."""
+    claim = days.day_visitor_claim(digest=digest, day=day)
+    days.day_view_add(day=day, unique=claim is not None)
+    return claim is not None
+
+
 def test_a_visitor_counts_once_a_day(moto_table):
-    assert days.day_visitor_record(digest="a" * 32, day=DAY) is True
-    assert days.day_visitor_record(digest="a" * 32, day=DAY) is False
-    assert days.day_visitor_record(digest="b" * 32, day=DAY) is True
-    assert days.day_visitor_record(digest="a" * 32, day=DAY + dt.timedelta(days=1)) is True
+    assert [_first_view(A), _first_view(A), _first_view(B)] == [True, False, True]
+    assert _first_view(A, day=DAY + dt.timedelta(days=1)) is True
     stats = days.days_get(days=2, today=DAY + dt.timedelta(days=1))
-    assert [stat.uniques for stat in stats] == [2, 1]
+    assert [(stat.views, stat.uniques) for stat in stats] == [(3, 2), (1, 1)]
 
 
-def test_views_and_uniques_are_apart_and_markers_expire(table_scan):
-    days.day_view_add(day=DAY)
-    days.day_visitor_record(digest="a" * 32, day=DAY)
+def test_a_unique_visitor_is_counted_only_in_the_write_of_its_view(table_scan):
+    claim = days.day_visitor_claim(digest=A, day=DAY)
+    assert claim is not None
     items = {item["pk"]["S"]: item for item in table_scan()}
-    assert set(items) == {
-        f"day#{DAY.isoformat()}",
-        f"uniques#{DAY.isoformat()}",
-        f"visitor#{DAY.isoformat()}#{'a' * 32}",
-    }
-    assert items[f"day#{DAY.isoformat()}"]["views"]["N"] == "1"
-    assert items[f"uniques#{DAY.isoformat()}"]["uniques"]["N"] == "1"
+    assert set(items) == {f"visitor#{DAY.isoformat()}#{A}"}  # a claim counts nothing
+    days.day_view_add(day=DAY, unique=True)
+    items = {item["pk"]["S"]: item for item in table_scan()}
+    assert set(items) == {f"day#{DAY.isoformat()}", f"visitor#{DAY.isoformat()}#{A}"}
+    assert (
+        items[f"day#{DAY.isoformat()}"]["views"],
+        items[f"day#{DAY.isoformat()}"]["uniques"],
+    ) == (
+        {"N": "1"},
+        {"N": "1"},
+    )
     midnight = dt.datetime.combine(DAY, dt.time(), dt.UTC)
-    expires = int(items[f"visitor#{DAY.isoformat()}#{'a' * 32}"]["expires"]["N"])
+    expires = int(items[f"visitor#{DAY.isoformat()}#{A}"]["expires"]["N"])
     assert expires == int((midnight + dt.timedelta(days=2)).timestamp())
 
 
-def test_days_stats_fills_quiet_days_with_zeros_oldest_first(moto_table):
+def test_a_released_claim_can_be_claimed_again_and_only_by_one(moto_table):
+    claim = days.day_visitor_claim(digest=A, day=DAY)
+    days.day_visitor_release(digest=A, day=DAY, claim="another claim")  # not this marker's
+    assert days.day_visitor_claim(digest=A, day=DAY) is None
+    days.day_visitor_release(digest=A, day=DAY, claim=claim)
+    again = days.day_visitor_claim(digest=A, day=DAY)
+    assert again is not None and again != claim
+    assert days.day_visitor_claim(digest=A, day=DAY) is None
+    days.day_visitor_release(digest=A, day=DAY, claim=claim)  # an old claim releases nothing
+    assert days.day_visitor_claim(digest=A, day=DAY) is None
+    days.day_visitor_release(digest=B, day=DAY, claim=claim)  # no marker: none is made
+    assert days.day_visitor_claim(digest=B, day=DAY) is not None
+
+
+def test_a_marker_from_before_claims_counts_as_seen(moto_table):
+    boto3.client("dynamodb", region_name="us-east-1").put_item(
+        TableName=moto_table,
+        Item={"pk": {"S": f"visitor#{DAY.isoformat()}#{A}"}, "expires": {"N": "4102444800"}},
+    )
+    assert days.day_visitor_claim(digest=A, day=DAY) is None
+
+
+def test_a_days_uniques_from_before_are_added_to_its_new_ones(moto_table):
+    boto3.client("dynamodb", region_name="us-east-1").put_item(
+        TableName=moto_table,
+        Item={"pk": {"S": f"uniques#{DAY.isoformat()}"}, "uniques": {"N": "3"}},
+    )
     days.day_view_add(day=DAY)
-    days.day_visitor_record(digest="a" * 32, day=DAY)
+    _first_view(A)
+    assert days.days_get(days=1, today=DAY)[0].uniques == 4
+
+
+def test_days_stats_fills_quiet_days_with_zeros_oldest_first(moto_table):
+    _first_view(A)
     stats = days.days_get(days=30, today=DAY)
     assert len(stats) == 30
     assert stats[0].day == DAY - dt.timedelta(days=29)
