@@ -13,10 +13,8 @@ import hashlib
 import json
 import os
 import secrets
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import boto3
 import click
 from botocore.exceptions import ClientError
 
-from deploy import certificate, checks, concurrency, post_deploy, stack, stages
+from deploy import certificate, checks, concurrency, post_deploy, runs, stack, stages
 from deploy.inputs import Inputs, read_inputs
 from deploy.zappa_callbacks import DEFER_INVALIDATION, git_files
 
@@ -33,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOYED_TAG = "resume-site:deployed"  # the function's tag: a digest of what it was built from
 PROGRESS_SECONDS = 30.0
 Echo = Callable[[str], None]
-Zappa = Callable[[list[str]], None]
 
 
 class DeployError(click.ClickException):
@@ -137,30 +134,10 @@ def source_digest(*, stage: str, secrets_etag: str, environment: Mapping[str, st
     return hasher.hexdigest()
 
 
-def run_zappa(arguments: list[str]) -> None:
-    """The dev venv's Zappa CLI from the project root; the invalidation is left to the end."""
-    zappa = str(Path(sys.executable).with_name("zappa"))
-    environment = {**os.environ, DEFER_INVALIDATION: "1"}
-    result = subprocess.run([zappa, *arguments], cwd=ROOT, env=environment, check=False)  # noqa: S603
-    if result.returncode != 0:
-        raise DeployError(
-            f"`zappa {' '.join(arguments)}` failed (exit {result.returncode}); its output is "
-            "above. Run `make deploy` again once it is fixed: it carries on from here."
-        )
-
-
-def wait_for_distribution(*, cloudfront: Any, distribution: str, echo: Echo, sleep: float) -> None:
-    started, said = time.monotonic(), 0.0
-    while True:
-        status = cloudfront.get_distribution(Id=distribution)["Distribution"]["Status"]
-        if status == "Deployed":
-            echo(f"The distribution {distribution} is deployed.")
-            return
-        waited = time.monotonic() - started
-        if waited - said >= PROGRESS_SECONDS:
-            said = waited
-            echo(f"  ... the distribution {distribution} is {status} ({waited:.0f} s)")
-        time.sleep(sleep)
+def zappa_deferring(*, args: Sequence[str]) -> None:
+    """The Zappa CLI as `make deploy` runs it: its `post` callback leaves the invalidation to the
+    end of the run, after the stack points the distribution at the API."""
+    runs.run_zappa(args=args, environment={DEFER_INVALIDATION: "1"})
 
 
 @dataclass
@@ -172,7 +149,7 @@ class Run:
     account: Account
     echo: Echo
     sleep: float
-    zappa: Zappa = run_zappa
+    zappa: runs.Zappa = zappa_deferring
     owner: str = ""
     certificate: str = ""
     origin_secret: str = ""
@@ -238,13 +215,15 @@ def function_and_api(run: Run, *, digest: str, api_id: str) -> bool:
         run.echo(f"The function {run.function} has no API: a deploy stopped half-way. Removing it.")
         lambda_client.delete_function(FunctionName=run.function)
         state = None
-    if state is None:
-        run.zappa(["deploy", run.stage])
-    elif state.get(DEPLOYED_TAG) != digest:
-        run.zappa(["update", run.stage])
-    else:
+    if state is not None and state.get(DEPLOYED_TAG) == digest:
         run.echo(f"The function {run.function} runs this code and configuration already.")
         return False
+    try:
+        run.zappa(args=["deploy" if state is None else "update", run.stage])
+    except runs.StepFailed as error:
+        raise DeployError(
+            f"{error.message} Run `make deploy` again once it is fixed: it carries on from here."
+        ) from None
     return True
 
 
@@ -254,7 +233,7 @@ def deploy(
     inputs: Inputs,
     account: Account,
     echo: Echo = click.echo,
-    zappa: Zappa = run_zappa,
+    zappa: runs.Zappa = zappa_deferring,
     fetch: checks.Fetch = checks.fetch,
     sleep: float = 10.0,
 ) -> checks.Report:
@@ -292,7 +271,9 @@ def deploy(
 
     echo("[7/9] The distribution")
     cloudfront, distribution = account.client("cloudfront"), outputs["DistributionId"]
-    wait_for_distribution(cloudfront=cloudfront, distribution=distribution, echo=echo, sleep=sleep)
+    runs.wait_for_distribution(
+        cloudfront=cloudfront, distribution_id=distribution, echo=echo, sleep=sleep
+    )
 
     echo("[8/9] The edge's cached pages")
     apigateway = account.client("apigateway")

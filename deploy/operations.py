@@ -12,20 +12,18 @@ Each prints its steps and never a secret's value. Every `zappa` run goes through
 
 import json
 import secrets
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy import post_deploy, secret_env, stack, stages
+from deploy.runs import POLL_SECONDS, StepFailed, Zappa, run_zappa, wait_for_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 DJANGO_KEY = "SECRET_KEY"
@@ -35,27 +33,11 @@ ORIGIN_HEADER = "X-Origin-Verify"  # core/edge.py, ORIGIN_HEADER
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
 # infra/template.yaml's alarms that throw the kill switch
 KILL_SWITCH_ALARMS = ("api-requests-hourly", "api-requests-seconds")
-POLL_SECONDS = 20.0
-DISTRIBUTION_PATIENCE_SECONDS = 45 * 60.0
 Echo = Callable[[str], None]
 
 
-class OperationError(click.ClickException):
+class OperationError(StepFailed):
     """A step failed; the message says what was done and what to do next."""
-
-
-class Zappa(Protocol):
-    def __call__(self, *, args: Sequence[str]) -> None: ...
-
-
-def run_zappa(*, args: Sequence[str]) -> None:
-    """`zappa <args>` with this venv's Zappa, from the project root; OperationError if it fails."""
-    shown = " ".join(["zappa", *args])
-    click.echo(f"$ {shown}")
-    zappa = Path(sys.executable).parent / "zappa"
-    code = subprocess.run([str(zappa), *args], cwd=ROOT, check=False).returncode  # noqa: S603
-    if code != 0:
-        raise OperationError(f"`{shown}` failed (exit status {code}); its output is above.")
 
 
 # --- The stage's secrets object ---------------------------------------------------------------
@@ -115,34 +97,6 @@ def sent_secret(*, cloudfront: Any, distribution_id: str) -> str | None:
             if header["HeaderName"].lower() == ORIGIN_HEADER.lower():
                 return header["HeaderValue"]
     return None
-
-
-def wait_for_distribution(
-    *,
-    cloudfront: Any,
-    distribution_id: str,
-    echo: Echo,
-    sleep: float = POLL_SECONDS,
-    patience: float = DISTRIBUTION_PATIENCE_SECONDS,
-) -> None:
-    """Poll until the distribution is Deployed (its configuration is on every edge location),
-    with a progress line at each poll."""
-    started = time.monotonic()
-    while True:
-        status = cloudfront.get_distribution(Id=distribution_id)["Distribution"]["Status"]
-        waited = time.monotonic() - started
-        if status == "Deployed":
-            echo(f"  The distribution {distribution_id} is Deployed ({waited:.0f} s).")
-            return
-        if waited > patience:
-            raise OperationError(
-                f"The distribution {distribution_id} is still {status} after {waited:.0f} s."
-            )
-        echo(
-            f"  ... the distribution {distribution_id} is {status} ({waited:.0f} s): CloudFront "
-            "takes a few minutes to reach every edge location"
-        )
-        time.sleep(sleep)
 
 
 # --- rotate-secret --which django -------------------------------------------------------------

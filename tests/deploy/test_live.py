@@ -29,7 +29,7 @@ import moto.settings
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy import live, package, post_deploy, stack
+from deploy import live, package, post_deploy, runs, stack
 from deploy.inputs import Inputs
 from tests.deploy import moto_harness
 from tests.deploy.conftest import zappa_scratch
@@ -179,9 +179,9 @@ def deployed(server: str) -> Iterator[Deployed]:
     account = moto_account(endpoint=server)
     runs: list[list[str]] = []
 
-    def zappa(arguments: list[str]) -> None:
-        runs.append(arguments)
-        live.run_zappa(arguments)
+    def zappa(*, args: list[str]) -> None:
+        runs.append(args)
+        live.zappa_deferring(args=args)
 
     zone = hosted_zone(account)
     site = FakeSite(DOMAIN)
@@ -344,10 +344,10 @@ class FakeZappa:
     stop_after_function: bool = False
     runs: list[list[str]] = field(default_factory=list)
 
-    def __call__(self, arguments: list[str]) -> None:
-        self.runs.append(arguments)
+    def __call__(self, *, args: list[str]) -> None:
+        self.runs.append(args)
         lambda_client = self.account.client("lambda")
-        if arguments[0] == "update":
+        if args[0] == "update":
             lambda_client.update_function_code(FunctionName=FUNCTION, ZipFile=small_zip())
             return
         lambda_client.create_function(
@@ -359,7 +359,7 @@ class FakeZappa:
         )
         if self.stop_after_function:
             self.stop_after_function = False
-            raise live.DeployError("`zappa deploy prod` failed (exit 1)")
+            raise runs.StepFailed("`zappa deploy prod` failed (exit status 1)")
         template = {
             "Resources": {
                 "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": FUNCTION}}

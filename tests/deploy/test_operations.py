@@ -5,11 +5,9 @@ command line. Every `zappa` run is recorded instead of run; `run_zappa` itself r
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -686,39 +684,6 @@ def test_the_names_shared_with_the_template_and_the_site_agree() -> None:
     assert parameter["NoEcho"] is True
     assert operations.ORIGIN_HEADER == edge.ORIGIN_HEADER
     assert operations.ORIGIN_KEY == "EDGE_ORIGIN_SECRET"
-
-
-# --- run_zappa --------------------------------------------------------------------------------
-@pytest.fixture
-def stand_in_zappa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A `zappa` beside a stand-in Python: it writes its arguments and working directory, and
-    exits with the status its last argument names."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "record.json"
-    script = bin_dir / "zappa"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import json, os, sys\n"
-        f"open({str(record)!r}, 'w').write(json.dumps([sys.argv[1:], os.getcwd()]))\n"
-        "sys.exit(int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0)\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setattr(operations.sys, "executable", str(bin_dir / "python"))
-    return record
-
-
-def test_run_zappa_runs_the_venvs_zappa_from_the_project_root(stand_in_zappa: Path) -> None:
-    operations.run_zappa(args=["update", STAGE])
-
-    args, cwd = json.loads(stand_in_zappa.read_text())
-    assert args == ["update", STAGE]
-    assert Path(cwd) == operations.ROOT
-
-
-def test_run_zappa_fails_loudly_on_a_non_zero_exit(stand_in_zappa: Path) -> None:
-    with pytest.raises(click.ClickException, match=r"`zappa rollback prod -n 3` failed .*3\)"):
-        operations.run_zappa(args=["rollback", STAGE, "-n", "3"])
 
 
 # --- The command line -------------------------------------------------------------------------
