@@ -178,6 +178,8 @@ def point_stack_at(
             UsePreviousTemplate=True,
             Parameters=parameters,
             Capabilities=CAPABILITIES,
+            # What `make deploy` compares, so its next run sees this value as the stack's own.
+            Tags=stack.secrets_tags(secret),
         )
     except ClientError as error:
         if stack.NO_UPDATES not in str(error):

@@ -122,6 +122,13 @@ def wait_until_done(
         time.sleep(sleep)
 
 
+def secrets_tags(*values: str) -> list[dict[str, str]]:
+    """The stack's tag holding a digest of its NoEcho parameters' values, in order: how a later
+    `apply` tells whether they changed (DescribeStacks shows asterisks)."""
+    digest = hashlib.sha256("\n".join(values).encode()).hexdigest()[:32]
+    return [{"Key": SECRETS_TAG, "Value": digest}]
+
+
 def apply(
     *,
     cloudformation: Any,
@@ -136,8 +143,7 @@ def apply(
     as asterisks, so `secret_parameters` are compared by a digest kept in a stack tag."""
     name, body = stack_name(stage=stage), TEMPLATE.read_text(encoding="utf-8")
     given = [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()]
-    secret = "\n".join(parameters[key] for key in secret_parameters)
-    tags = [{"Key": SECRETS_TAG, "Value": hashlib.sha256(secret.encode()).hexdigest()[:32]}]
+    tags = secrets_tags(*(parameters[key] for key in secret_parameters))
     stack = described(cloudformation=cloudformation, stage=stage)
     if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         echo(f"The stack {name} failed to create before: removing it to create it again.")

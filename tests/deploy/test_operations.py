@@ -242,6 +242,7 @@ def expected_update(new: str) -> tuple[str, dict[str, Any]]:
             "UsePreviousTemplate": True,
             "Parameters": parameters,
             "Capabilities": ["CAPABILITY_NAMED_IAM"],
+            "Tags": stack.secrets_tags(new),  # as make deploy will compare it
         },
     )
 
