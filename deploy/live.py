@@ -23,7 +23,16 @@ import boto3
 import click
 from botocore.exceptions import ClientError
 
-from deploy import certificate, checks, concurrency, post_deploy, runs, stack, stages
+from deploy import (
+    certificate,
+    checks,
+    concurrency,
+    post_deploy,
+    runs,
+    secret_env,
+    stack,
+    stages,
+)
 from deploy.inputs import Inputs, read_inputs
 from deploy.zappa_callbacks import DEFER_INVALIDATION, git_files
 
@@ -78,26 +87,22 @@ def ensure_deploy_bucket(*, s3: Any, bucket: str, region: str, echo: Echo) -> bo
 def ensure_secrets(*, s3: Any, bucket: str, echo: Echo) -> tuple[dict[str, str], str]:
     """The secrets object's values and its ETag; made once with fresh random values, never
     overwritten (`make rotate-secret` changes it)."""
+    url = stack.secret_url_of(bucket=bucket)
     try:
         answer = s3.get_object(Bucket=bucket, Key=stack.SECRETS_KEY)
-        echo(f"The secrets object s3://{bucket}/{stack.SECRETS_KEY} exists (kept as it is).")
-        return json.loads(answer["Body"].read()), answer["ETag"]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-            raise DeployError(f"The secrets object cannot be read: {error}") from None
+            raise DeployError(f"The secrets object {url} cannot be read: {error}") from None
+    else:
+        echo(f"The secrets object {url} exists (kept as it is).")
+        return secret_env.parse_secrets(body=answer["Body"].read(), url=url), answer["ETag"]
     values = {
         "SECRET_KEY": secrets.token_urlsafe(64),
         "EDGE_ORIGIN_SECRET": secrets.token_urlsafe(48),
     }
-    answer = s3.put_object(
-        Bucket=bucket,
-        Key=stack.SECRETS_KEY,
-        Body=json.dumps(values).encode(),
-        ServerSideEncryption="AES256",
-        ContentType="application/json",
-    )
-    echo(f"Made the secrets object s3://{bucket}/{stack.SECRETS_KEY} (SECRET_KEY, origin secret).")
-    return values, answer["ETag"]
+    etag = secret_env.write_secrets(url=url, s3_client=s3, values=values)
+    echo(f"Made the secrets object {url} (SECRET_KEY, origin secret).")
+    return values, etag
 
 
 def zappa_api_id(*, cloudformation: Any, stage: str) -> str:

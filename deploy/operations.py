@@ -10,7 +10,6 @@ Each prints its steps and never a secret's value. Every `zappa` run goes through
 (`run_zappa` unless the caller gives another), so the tests record them.
 """
 
-import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ class OperationError(StepFailed):
 
 # --- The stage's secrets object ---------------------------------------------------------------
 def secrets_url(*, bucket: str) -> str:
-    return f"s3://{bucket}/{stack.SECRETS_KEY}"
+    return stack.secret_url_of(bucket=bucket)
 
 
 def read_secrets(*, s3: Any, bucket: str) -> dict[str, str]:
@@ -50,14 +49,7 @@ def read_secrets(*, s3: Any, bucket: str) -> dict[str, str]:
 
 
 def write_secrets(*, s3: Any, bucket: str, values: Mapping[str, str]) -> None:
-    """Replace the object: the same flat JSON object deploy/secret_env.py reads, SSE-S3."""
-    s3.put_object(
-        Bucket=bucket,
-        Key=stack.SECRETS_KEY,
-        Body=json.dumps(dict(values), indent=2).encode(),
-        ContentType="application/json",
-        ServerSideEncryption="AES256",
-    )
+    secret_env.write_secrets(url=secrets_url(bucket=bucket), s3_client=s3, values=dict(values))
 
 
 def accepted(values: Mapping[str, str]) -> list[str]:

@@ -77,6 +77,21 @@ def read_secrets(*, url: str, s3_client: Any) -> dict[str, str]:
     return parse_secrets(body=_fetch(url=url, s3_client=s3_client), url=url)
 
 
+def write_secrets(*, url: str, s3_client: Any, values: dict[str, str]) -> str:
+    """Replace the object with `values`, the flat JSON object of strings `parse_secrets` reads,
+    encrypted with SSE-S3; returns its ETag (`make deploy` makes it once, `make rotate-secret`
+    changes it)."""
+    bucket, key = parse_s3_url(url)
+    answer = s3_client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(values, indent=2).encode(),
+        ContentType="application/json",
+        ServerSideEncryption="AES256",
+    )
+    return answer["ETag"]
+
+
 def add_secrets(zappa_cli: Any) -> None:
     """Merge the stage's secrets into (a new) `zappa_cli.aws_environment_variables`."""
     config = zappa_cli.stage_config

@@ -51,8 +51,12 @@ def deploy_bucket(*, stage: str, account: str) -> str:
     return f"{PROJECT}-{stage}-deploys-{account}"
 
 
+def secret_url_of(*, bucket: str) -> str:
+    return f"s3://{bucket}/{SECRETS_KEY}"
+
+
 def secret_url(*, stage: str, account: str) -> str:
-    return f"s3://{deploy_bucket(stage=stage, account=account)}/{SECRETS_KEY}"
+    return secret_url_of(bucket=deploy_bucket(stage=stage, account=account))
 
 
 def described(*, cloudformation: Any, stage: str) -> dict[str, Any] | None:

@@ -75,10 +75,14 @@ class MotoAccount(live.Account):
 
 
 def moto_account(*, endpoint: str) -> MotoAccount:
+    """An empty account: what earlier tests of this process left in moto's shared state (an
+    in-process mock_aws does not always clear the server's) is removed first."""
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
     )
     account = MotoAccount(session=session, region=REGION, endpoint=endpoint)
+    remove_everything(account)
+    account.calls.clear()
     session.events.register("before-call", account.record)
     return account
 
@@ -91,8 +95,11 @@ def remove_everything(account: MotoAccount) -> None:
     apigateway = account.client("apigateway")
     for api in apigateway.get_rest_apis()["items"]:
         apigateway.delete_rest_api(restApiId=api["id"])
-    account.infra.delete_stack(StackName=FUNCTION)
-    account.infra.remove()
+    # A stand-in of its own: the account's is made only once the test's hooks are registered.
+    infra = moto_harness.InfraStack(session=account.session, endpoint=account.endpoint)
+    for name in (FUNCTION, stack.stack_name(stage=STAGE)):
+        infra.delete_stack(StackName=name)
+    infra.remove()
     acm = account.client("acm")
     for item in acm.list_certificates()["CertificateSummaryList"]:
         acm.delete_certificate(CertificateArn=item["CertificateArn"])
@@ -197,6 +204,8 @@ def deployed(server: str) -> Iterator[Deployed]:
             sleep=0.2,
         )
         after_first = state(account)
+        template = account.infra.cloudformation.get_template(StackName=FUNCTION)
+        after_first["zappa_template"] = template["TemplateBody"]
         first_runs = list(runs)
         account.calls.clear()
         second_lines: list[str] = []
@@ -263,13 +272,11 @@ def test_the_stack_ends_pointed_at_zappas_api_with_the_issued_certificate(
 
 
 def test_the_api_is_regional_so_the_distribution_is_the_one_cloudfront_hop(
-    deployed: Deployed, server: str
+    deployed: Deployed,
 ) -> None:
     """Checked in the template Zappa gave CloudFormation: moto keeps the RestApi's
     EndpointConfiguration in CloudFormation's spelling, which its GetRestApi answer drops."""
-    account = moto_account(endpoint=server)
-    template = account.infra.cloudformation.get_template(StackName=FUNCTION)["TemplateBody"]
-    api = json.loads(json.dumps(template))["Resources"]["Api"]
+    api = json.loads(json.dumps(deployed.after_first["zappa_template"]))["Resources"]["Api"]
     assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
@@ -374,6 +381,32 @@ class FakeZappa:
         )
 
 
+def fake_deploys(
+    account: MotoAccount,
+    *,
+    domain: str,
+    echo: Callable[[str], None],
+    zappa: FakeZappa | None = None,
+) -> Callable[[], Any]:
+    """`make deploy` of its own domain (moto remembers a deleted certificate's idempotency
+    token) with the Zappa stand-in, as often as called."""
+    zone = hosted_zone(account)
+    zappa = zappa or FakeZappa(account)
+
+    def run() -> Any:
+        return live.deploy(
+            stage=STAGE,
+            inputs=inputs(zone, domain=domain),
+            account=account,
+            echo=echo,
+            zappa=zappa,
+            fetch=FakeSite(domain),
+            sleep=0.05,
+        )
+
+    return run
+
+
 def fail_once(account: MotoAccount, *, service: str, operation: str) -> None:
     """The first `service` `operation` call the deploy makes fails, as AWS's 500 would."""
     done: list[bool] = []
@@ -421,18 +454,8 @@ def resumed(request: pytest.FixtureRequest, server: str) -> Iterator[Resumed]:
     zappa = FakeZappa(account, stop_after_function=service == "zappa")
     if service != "zappa":
         fail_once(account, service=service, operation=operation)
-    zone = hosted_zone(account)
-    # A domain of its own: moto remembers a deleted certificate's idempotency token.
     domain = f"case{sorted(FAILURES).index(request.param)}.example.com"
-    run: Callable[[], Any] = lambda: live.deploy(  # noqa: E731
-        stage=STAGE,
-        inputs=inputs(zone, domain=domain),
-        account=account,
-        echo=lambda line: None,
-        zappa=zappa,
-        fetch=FakeSite(domain),
-        sleep=0.05,
-    )
+    run = fake_deploys(account, domain=domain, echo=lambda line: None, zappa=zappa)
     try:
         with pytest.raises((ClientError, live.DeployError)) as failed:
             run()
@@ -468,19 +491,8 @@ def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
 ) -> None:
     """The edge's copy is all visitors get while the API is off; `make api-on` invalidates."""
     account = moto_account(endpoint=server)
-    domain = "switched-off.example.com"
     lines: list[str] = []
-
-    def run() -> Any:
-        return live.deploy(
-            stage=STAGE,
-            inputs=inputs(hosted_zone(account), domain=domain),
-            account=account,
-            echo=lines.append,
-            zappa=FakeZappa(account),
-            fetch=FakeSite(domain),
-            sleep=0.05,
-        )
+    run = fake_deploys(account, domain="switched-off.example.com", echo=lines.append)
 
     try:
         run()
@@ -512,20 +524,9 @@ def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
 def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(server: str) -> None:
     """After an undeploy and a redeploy Zappa's API has a new id: the stack follows it."""
     account = moto_account(endpoint=server)
-    domain = "mended.example.com"
-
-    def run() -> Any:
-        return live.deploy(
-            stage=STAGE,
-            inputs=inputs(hosted_zone(account), domain=domain),
-            account=account,
-            echo=lines.append,
-            zappa=FakeZappa(account),
-            fetch=FakeSite(domain),
-            sleep=0.05,
-        )
-
     lines: list[str] = []
+    run = fake_deploys(account, domain="mended.example.com", echo=lines.append)
+
     try:
         run()
         old_api = state(account)["api_id"]
