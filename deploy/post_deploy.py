@@ -6,7 +6,7 @@ api-on`, `make rollback`).
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -69,13 +69,15 @@ def throttle_stage(zappa_cli: Any) -> bool:
     return True
 
 
-def create_invalidation(*, cloudfront: Any, distribution_id: str, caller: str) -> str:
-    """Invalidate CACHED_PATHS on the distribution; returns the invalidation's id. `caller`
-    starts its CallerReference (made unique with the time)."""
+def create_invalidation(
+    *, cloudfront: Any, distribution_id: str, caller: str, paths: Sequence[str] = CACHED_PATHS
+) -> str:
+    """Invalidate `paths` (the page's, CACHED_PATHS, unless told) on the distribution; returns
+    the invalidation's id. `caller` starts its CallerReference (made unique with the time)."""
     answer = cloudfront.create_invalidation(
         DistributionId=distribution_id,
         InvalidationBatch={
-            "Paths": {"Quantity": len(CACHED_PATHS), "Items": list(CACHED_PATHS)},
+            "Paths": {"Quantity": len(paths), "Items": list(paths)},
             "CallerReference": f"{caller}-{time.time_ns()}",
         },
     )

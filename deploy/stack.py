@@ -210,7 +210,7 @@ def as_deployed(
 
 def prepare_zappa(zappa_cli: Any) -> dict[str, str]:
     """Give a `zappa deploy`/`update` what this owner's account holds (`as_deployed`), read from
-    the account's id and the stack's outputs. Returns the stack's variables."""
+    the account's id and the stack's outputs. Returns the stack's outputs."""
     stage = zappa_cli.api_stage
     account = zappa_cli.zappa.boto_client("sts").get_caller_identity()["Account"]
     outputs = deployed_outputs(
@@ -231,4 +231,4 @@ def prepare_zappa(zappa_cli: Any) -> dict[str, str]:
         f"Read {', '.join(sorted(environment))} from the stack {stack_name(stage=stage)}: set in "
         "the function's environment, not in the package."
     )
-    return environment
+    return outputs

@@ -24,6 +24,7 @@ import click  # noqa: E402
 from deploy import (  # noqa: E402
     concurrency,
     package,
+    pdf,
     post_deploy,
     secret_env,
     stack,
@@ -80,8 +81,9 @@ def check_and_prepare(zappa_cli: Any) -> None:
     """`settings` callback, before Zappa builds or uploads anything."""
     stage_checks.check_stage(zappa_cli)
     deploying = zappa_cli.command in SECRET_COMMANDS
+    outputs: dict[str, str] = {}
     if deploying:
-        stack.prepare_zappa(zappa_cli)
+        outputs = stack.prepare_zappa(zappa_cli)
         secret_env.add_secrets(zappa_cli)
         reserve(zappa_cli)
     if zappa_cli.command not in DEPLOY_COMMANDS:
@@ -94,7 +96,27 @@ def check_and_prepare(zappa_cli: Any) -> None:
     if deploying and zappa_cli.vargs.get("zip"):
         stage_checks.check_prebuilt_zip(zappa_cli, project=project)
     if deploying:  # before the function that names the hashed files is updated
+        built = pdf.build(echo=click.echo, root=project)  # stops here without Chromium
         static_files.publish_static(zappa_cli, project=project)
+        publish_pdf(zappa_cli, built=built, outputs=outputs)
+
+
+def publish_pdf(zappa_cli: Any, *, built: pdf.Built, outputs: dict[str, str]) -> None:
+    """The resume's PDFs to the static bucket where they changed, and those addresses
+    invalidated at the edge (the page's links to them never change)."""
+    uploaded = pdf.publish(
+        s3=zappa_cli.zappa.s3_client,
+        bucket=outputs["StaticBucketName"],
+        built=built,
+        echo=click.echo,
+    )
+    if uploaded:
+        post_deploy.create_invalidation(
+            cloudfront=zappa_cli.zappa.boto_client("cloudfront"),
+            distribution_id=outputs["DistributionId"],
+            caller=f"{zappa_cli.lambda_name}-pdf",
+            paths=[f"/{key}" for key in uploaded],
+        )
 
 
 def reserve(zappa_cli: Any) -> None:

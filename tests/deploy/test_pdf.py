@@ -170,3 +170,14 @@ def test_publishing_uploads_both_files_with_their_headers_once(s3: Any, tmp_path
     assert again == []
     assert lines[-1].endswith("nothing (unchanged).")
     assert changed == ["resume.pdf", "resume-letter.pdf"]
+
+
+def test_the_distribution_sends_both_addresses_to_the_bucket() -> None:
+    """infra/template.yaml's `resume*.pdf` behaviour serves each object at its key."""
+    import fnmatch
+
+    from tests.infra.test_template import TEMPLATE
+
+    text = TEMPLATE.read_text()
+    assert "PathPattern: resume*.pdf" in text
+    assert all(fnmatch.fnmatch(key, "resume*.pdf") for key in pdf.PAPERS.values())

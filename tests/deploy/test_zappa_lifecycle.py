@@ -404,6 +404,12 @@ def test_deploy_and_update_throttle_the_stage(lifecycle: Lifecycle) -> None:
         }
 
 
+def test_deploy_publishes_the_resumes_pdfs_at_their_fixed_addresses(lifecycle: Lifecycle) -> None:
+    """Printed by the `settings` callback (deploy/pdf.py), at the bucket's root, where the
+    distribution's `resume*.pdf` behaviour finds them."""
+    assert {"resume.pdf", "resume-letter.pdf"} <= lifecycle.after_deploy.static_keys
+
+
 def test_deploy_publishes_the_packaged_manifest_files_to_the_static_bucket(
     lifecycle: Lifecycle,
 ) -> None:
@@ -418,10 +424,11 @@ def test_deploy_and_update_each_invalidate_the_pages_the_distribution_caches(
     lifecycle: Lifecycle,
 ) -> None:
     cached = ["/", "/robots.txt", "/favicon.ico"]
+    pdfs = ["/resume.pdf", "/resume-letter.pdf"]  # printed once: the update changed no input
 
     assert lifecycle.after_refused.invalidations == []
-    assert lifecycle.after_deploy.invalidations == [cached]
-    assert lifecycle.after_update.invalidations == [cached, cached]
+    assert sorted(lifecycle.after_deploy.invalidations) == sorted([cached, pdfs])
+    assert sorted(lifecycle.after_update.invalidations) == sorted([cached, cached, pdfs])
 
 
 def test_status_reports_the_function_and_its_api(lifecycle: Lifecycle) -> None:

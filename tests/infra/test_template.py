@@ -110,9 +110,12 @@ def test_there_is_one_distribution_for_the_whole_site(template) -> None:
 def test_each_behaviour_has_its_path_origin_and_cache_policy(template) -> None:
     found = behaviors(template)
 
-    assert set(found) == {"static/*", "api/*", "admin/*", "*"}
+    assert set(found) == {"static/*", "resume*.pdf", "api/*", "admin/*", "*"}
     assert found["static/*"]["TargetOriginId"] == "static-bucket"
     assert found["static/*"]["CachePolicyId"] == {"Ref": "StaticCachePolicy"}
+    # The resume's PDFs (deploy/pdf.py): from the bucket, cached as the objects say.
+    assert found["resume*.pdf"]["TargetOriginId"] == "static-bucket"
+    assert found["resume*.pdf"]["CachePolicyId"] == {"Ref": "PageCachePolicy"}
     assert found["*"]["TargetOriginId"] == "api-gateway"
     assert found["*"]["CachePolicyId"] == {"Ref": "PageCachePolicy"}
     for path in ("api/*", "admin/*"):
@@ -120,7 +123,7 @@ def test_each_behaviour_has_its_path_origin_and_cache_policy(template) -> None:
         assert found[path]["CachePolicyId"] == CACHING_DISABLED
         assert found[path]["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
         assert set(found[path]["AllowedMethods"]) == ALL_METHODS
-    for path in ("static/*", "*"):
+    for path in ("static/*", "resume*.pdf", "*"):
         assert set(found[path]["AllowedMethods"]) == {"GET", "HEAD"}
         assert "OriginRequestPolicyId" not in found[path]  # nothing of the viewer forwarded
 
