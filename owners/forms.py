@@ -43,6 +43,7 @@ class OwnerLoginForm(AdminAuthenticationForm):
 
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
+        self.label_suffix = ""  # "Username", as the site writes labels, not "Username:"
         # Django gives the field the user model's max_length (150) but checks nothing with it:
         # a longer name went on to DynamoDB, which refuses keys over 2 KB.
         username = self.fields["username"]
