@@ -163,7 +163,7 @@ def _finished(page: Any, where: str) -> list[str]:
     if page.locator(".site-owner").inner_text() != NAME:
         problems.append(f"{where}: the header does not name {NAME}")
     title = page.title()
-    if not title.endswith(f" | {NAME}") or title.startswith(("Log", "Error")):
+    if not title.endswith(f" | {NAME}") or "log" in title.lower():
         problems.append(f"{where}: titled {title!r}")
     return problems
 
@@ -288,6 +288,27 @@ def test_the_dashboard_uses_the_width_and_its_tables_line_up(open_page, signed_i
     else:  # one under another, their Views columns at one x
         assert len(columns) == 1, origins
     screenshot(page, f"dashboard-tables-{width}")
+
+
+def test_the_pause_message_fits_a_phone_and_says_what_is_paused(open_page):
+    """Five wrong passwords for a name without an account pause that name from this address
+    (five of the address's twenty, once: the owner's sign-ins here stay open)."""
+    page = open_page(viewport=WIDTHS[390], color_scheme="dark").page
+    page.goto("/admin/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("not-the-owner")
+        page.get_by_label("Password").fill("wrong-guess")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    page.get_by_label("Username").fill("not-the-owner")
+    page.get_by_label("Password").fill("wrong-guess")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    note = " ".join(page.locator(".errornote").inner_text().split())
+    assert note.startswith("Too many failed sign-in attempts for this username")
+    assert "Signing in as this username from it is paused" in note
+    screenshot(page, "admin-sign-in-paused-390-dark")
+    assert _finished(page, "sign-in paused") == []
 
 
 # Last: its sign-outs end every session of the account, the shared `signed_in` one's too.
