@@ -7,15 +7,16 @@ from dataclasses import dataclass
 
 from counter import services, visits
 
-# The bars' own coordinate system: the SVG stretches it to the box CSS gives the chart, so the
-# labels (dates, the maximum) are HTML around it and keep their size on any screen.
-CHART_WIDTH = 600
+# Each day's own coordinate system: every day is an SVG of its own, one column of the chart's
+# grid, stretched by CSS to the column's width and the chart's height; its date is HTML in the
+# same column, under its bars, and keeps its size on any screen (static/css/admin-dashboard.css).
+SLOT_WIDTH = 100
 CHART_HEIGHT = 160
 MIN_BAR_HEIGHT = 2.0  # a day with any views stays visible next to a much busier one
 TICK_EVERY_DAYS = 7  # the axis names today's date and every 7th day before it
 DATED_DAYS = 7  # a chart of this many days or fewer dates every day
-# Each day's slot: the views' bar and the uniques' bar side by side, never over each other.
-BAR_SHARE = 0.38  # of the slot, each bar
+# A day's two bars side by side, never over each other, with a margin each side of the pair.
+BAR_SHARE = 0.36  # of the slot, each bar
 PAIR_GAP_SHARE = 0.04  # of the slot, between a day's two bars; the rest is between days
 # The periods the dashboard offers: the query's value, the days it covers, its name.
 PERIODS = {"today": (1, "Today"), "7d": (7, "Last 7 days"), "30d": (30, "Last 30 days")}
@@ -26,6 +27,8 @@ NO_TAG = "no tag"
 
 @dataclass(frozen=True)
 class Bar:
+    """One day's pair of bars, in its own slot (SLOT_WIDTH by CHART_HEIGHT)."""
+
     stats: services.DayStats
     x: float  # the views' bar; the uniques' bar starts at uniques_x
     uniques_x: float
@@ -59,8 +62,13 @@ class Figures:
     campaigns: list[Row]
     countries: list[Row]
     devices: list[Row]
-    width: int = CHART_WIDTH
+    slot_width: int = SLOT_WIDTH
     height: int = CHART_HEIGHT
+
+    @property
+    def single_day(self) -> bool:
+        """A period of one day (today) is shown as that day, not as a period of one."""
+        return len(self.days) == 1
 
 
 def _height(value: int, peak: int) -> float:
@@ -70,23 +78,23 @@ def _height(value: int, peak: int) -> float:
 
 
 def chart_bars(days: list[services.DayStats]) -> tuple[list[Bar], int]:
-    """One pair of bars per day, side by side, scaled so the busiest day fills the chart; and
-    that peak. Today and every TICK_EVERY_DAYS-th day before it carry a date on the axis; every
-    day does on a chart of DATED_DAYS or fewer."""
+    """One pair of bars per day, side by side in the day's slot, scaled so the busiest day
+    fills the chart; and that peak. Today and every TICK_EVERY_DAYS-th day before it carry a
+    date on the axis; every day does on a chart of DATED_DAYS or fewer."""
     peak = max((day.views for day in days), default=0)
-    slot = CHART_WIDTH / max(len(days), 1)
-    width = round(slot * BAR_SHARE, 2)
+    width = round(SLOT_WIDTH * BAR_SHARE, 2)
+    left = round(SLOT_WIDTH * (1 - 2 * BAR_SHARE - PAIR_GAP_SHARE) / 2, 2)
+    uniques_x = round(left + SLOT_WIDTH * (BAR_SHARE + PAIR_GAP_SHARE), 2)
     every = 1 if len(days) <= DATED_DAYS else TICK_EVERY_DAYS
     bars = []
     for index, day in enumerate(days):
         views_height = _height(day.views, peak)
         uniques_height = _height(day.uniques, peak)
-        left = index * slot + slot * (1 - 2 * BAR_SHARE - PAIR_GAP_SHARE) / 2
         bars.append(
             Bar(
                 stats=day,
-                x=round(left, 2),
-                uniques_x=round(left + slot * (BAR_SHARE + PAIR_GAP_SHARE), 2),
+                x=left,
+                uniques_x=uniques_x,
                 width=width,
                 views_y=round(CHART_HEIGHT - views_height, 2),
                 views_height=round(views_height, 2),

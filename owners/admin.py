@@ -1,5 +1,6 @@
 """The owner's admin site: the stock Django admin, signed into with the owners' form, whose
-index shows the visitor counter's figures.
+index shows the visitor counter's figures, in the site's own pages and words (templates/admin/:
+"Sign in" and "Sign out", the owner's name from the resume in the header).
 
 It lives here, not in counter, because it is the owner's site: its sign-in, lockout and
 password page are the owners'. It reads the counter only through `counter.dashboard`, so the
@@ -26,6 +27,7 @@ from counter import dashboard
 from counter.services import CounterUnavailable
 from owners import services
 from owners.forms import NO_CLIENT, OwnerLoginForm
+from resume.resume import get_resume
 
 
 def _post_only_csrf_protected(view: Any) -> Any:
@@ -55,16 +57,23 @@ def _sign_out_here(request: HttpRequest) -> None:
 
 
 class OwnerAdminSite(admin.AdminSite):
-    site_header = "Resume site"
-    site_title = "Resume site admin"
     index_title = "Visitors"
     login_form = OwnerLoginForm
+    logout_template = "admin/signed_out.html"
+
+    @property
+    def site_header(self) -> str:  # the header's name, and every page title's
+        return get_resume().basics.name
+
+    @property
+    def site_title(self) -> str:
+        return self.site_header
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
-        """Django's sign-in page, answered 503 when the form refused the attempt because the
-        site cannot tell who sent it (owners.forms.NO_CLIENT): the site, not the owner, is at
-        fault, and the deploy check and an alarm name the cause."""
-        response = super().login(request, extra_context)
+        """Django's sign-in page, titled "Sign in"; answered 503 when the form refused the
+        attempt because the site cannot tell who sent it (owners.forms.NO_CLIENT): the site,
+        not the owner, is at fault, and the deploy check and an alarm name the cause."""
+        response = super().login(request, {"title": "Sign in", **(extra_context or {})})
         context = getattr(response, "context_data", None) or {}
         form = context.get("form")
         if form is not None and form.has_error(NON_FIELD_ERRORS, code=NO_CLIENT):
@@ -114,7 +123,7 @@ class OwnerAdminSite(admin.AdminSite):
         @wraps(guarded)
         def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if _session_unconfirmed(request):
-                context = {**self.each_context(request), "title": "The admin is unavailable"}
+                context = {**self.each_context(request), "title": "Sign-in could not be checked"}
                 response = TemplateResponse(request, "admin/unavailable.html", context, status=503)
                 add_never_cache_headers(response)
                 return response
@@ -147,7 +156,7 @@ class OwnerAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
         try:
             if request.user.is_authenticated:
-                return super().logout(request)
+                return super().logout(request, {"title": "Signed out"})
         except services.OwnersUnavailable:
             unconfirmed = True  # the session version may not have been raised
         else:
@@ -162,3 +171,12 @@ class OwnerAdminSite(admin.AdminSite):
         """Saving a password is a DynamoDB write done from the command line, not a form."""
         context = {**self.each_context(request), "title": "Change password"}
         return TemplateResponse(request, "admin/password_change_cli.html", context)
+
+    def password_change_done(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """No password is ever changed here, so there is no "password changed" page to show
+        (Django's says so to anyone who opens it): its address leads to the page that says how
+        to change it. The command ends every session, so nobody arrives here signed in after a
+        change."""
+        return HttpResponseRedirect(reverse("admin:password_change", current_app=self.name))

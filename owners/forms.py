@@ -23,9 +23,15 @@ def _wait(seconds: int) -> str:
 class OwnerLoginForm(AdminAuthenticationForm):
     error_messages: ClassVar[dict[str, str]] = {
         **AdminAuthenticationForm.error_messages,
+        # What is paused (owners.services.Paused): the username from this network, or the
+        # network, whatever the username.
         "locked": (
-            "Too many failed sign-in attempts from your network address. Sign-in from it is "
-            "paused; try again in %(wait)s."
+            "Too many failed sign-in attempts for this username from your network address. "
+            "Signing in as this username from it is paused; try again in %(wait)s."
+        ),
+        "locked_network": (
+            "Too many failed sign-in attempts from your network address. Signing in from it is "
+            "paused for every username; try again in %(wait)s."
         ),
         "unavailable": "Sign-in is unavailable right now (the database did not answer).",
         NO_CLIENT: (
@@ -37,6 +43,7 @@ class OwnerLoginForm(AdminAuthenticationForm):
 
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
+        self.label_suffix = ""  # "Username", as the site writes labels, not "Username:"
         # Django gives the field the user model's max_length (150) but checks nothing with it:
         # a longer name went on to DynamoDB, which refuses keys over 2 KB.
         username = self.fields["username"]
@@ -60,10 +67,9 @@ class OwnerLoginForm(AdminAuthenticationForm):
         try:
             state = services.login_state_get(username=username, network=client.network)
             if state.retry_after:
+                code = "locked_network" if state.paused is services.Paused.NETWORK else "locked"
                 raise ValidationError(
-                    self.error_messages["locked"],
-                    code="locked",
-                    params={"wait": _wait(state.retry_after)},
+                    self.error_messages[code], code=code, params={"wait": _wait(state.retry_after)}
                 )
             self.user_cache = authenticate(
                 self.request, username=username, password=password, login_state=state

@@ -19,6 +19,7 @@ import time
 import unicodedata
 from concurrent.futures import wait
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 
 from django.conf import settings
@@ -239,17 +240,28 @@ def _when(entry: str) -> float:
     return float(entry.split(" ", 1)[0])
 
 
+class Paused(StrEnum):
+    """What a sign-in's pause holds back: this username from this client network (the pair's
+    failures reached LOGIN_MAX_FAILURES), or every sign-in from the network (its own reached
+    LOGIN_MAX_CLIENT_FAILURES)."""
+
+    USERNAME = "username"
+    NETWORK = "network"
+
+
 @dataclass(frozen=True)
 class LoginState:
     """What a sign-in reads before its password is checked: the account (None: no account of
     that name) and the pause. `retry_after` > 0: paused, the password is not checked, and
-    sign-in from this client opens again in that many seconds."""
+    sign-in opens again in that many seconds; `paused` then says what is paused (the limit that
+    holds longest, the network's if both end together)."""
 
     account: Account | None
     keys: tuple[str, ...]  # the pair's item and the client's
     stale: tuple[frozenset[str], ...]  # the failures of each that are older than the window
     now: float
     retry_after: int
+    paused: Paused | None = None
 
 
 @failures_raise(OwnersUnavailable)
@@ -265,21 +277,25 @@ def login_state_get(*, username: str, network: str, now: float | None = None) ->
     keys = _attempt_keys(username, network)
     found = items_get_raw([account_key, *keys])
     opens_at = now
+    paused = None
     stale = []
-    for key, limit in zip(keys, _limits(), strict=True):
+    scopes = (Paused.USERNAME, Paused.NETWORK)  # the order of _attempt_keys and _limits
+    for key, limit, scope in zip(keys, _limits(), scopes, strict=True):
         failures = set(found.get(key, {}).get("attempts", {}).get("SS", []))
         old = frozenset(entry for entry in failures if _when(entry) <= now - window)
         recent = sorted((_when(entry) for entry in failures - old), reverse=True)
         stale.append(old)
-        if len(recent) >= limit:
-            opens_at = max(opens_at, recent[limit - 1] + window)
+        if len(recent) >= limit and recent[limit - 1] + window >= opens_at:
+            opens_at, paused = recent[limit - 1] + window, scope
     account = found.get(account_key)
+    retry_after = math.ceil(opens_at - now)
     return LoginState(
         account=_account(AccountItem.from_raw_data(account)) if account is not None else None,
         keys=keys,
         stale=tuple(stale),
         now=now,
-        retry_after=math.ceil(opens_at - now),
+        retry_after=retry_after,
+        paused=paused if retry_after > 0 else None,
     )
 
 

@@ -1,7 +1,6 @@
 """counter/dashboard.py: the figures and the chart's geometry."""
 
 import datetime as dt
-import itertools
 
 from counter import dashboard, services
 from tests.conftest import ALICE
@@ -21,14 +20,15 @@ def test_the_busiest_day_fills_the_chart_and_others_scale():
     assert all(bar.views_y + bar.views_height == dashboard.CHART_HEIGHT for bar in bars)
 
 
-def test_bars_sit_side_by_side_inside_the_width_and_never_overlap():
+def test_each_days_bars_sit_side_by_side_inside_its_own_slot():
     for count in (1, 7, 30):
         bars, _ = dashboard.chart_bars([_day(offset, 3, 1) for offset in range(count, 0, -1)])
         for bar in bars:  # the uniques' bar right of the views' bar, never over it
-            assert bar.x + bar.width <= bar.uniques_x
-        assert all(a.uniques_x + a.width < b.x for a, b in itertools.pairwise(bars))
-        assert bars[0].x >= 0
-        assert bars[-1].uniques_x + bars[-1].width <= dashboard.CHART_WIDTH
+            assert 0 < bar.x < bar.x + bar.width < bar.uniques_x
+            assert bar.uniques_x + bar.width < dashboard.SLOT_WIDTH
+            # centred in the slot, so the day's date, centred in its column, is under the pair
+            assert bar.x == dashboard.SLOT_WIDTH - (bar.uniques_x + bar.width)
+        assert len({(bar.x, bar.uniques_x, bar.width) for bar in bars}) == 1  # one width a day
 
 
 def test_no_views_at_all_draws_empty_bars():
@@ -47,6 +47,15 @@ def test_figures_match_what_the_counter_recorded(moto_table):
     assert len(figures.days) == len(figures.bars) == 7
     assert figures.days[-1] == figures.today
     assert figures.sources == [dashboard.Row("not recorded", 4, 100.0)]  # no labels given
+    assert not figures.single_day
+
+
+def test_today_is_a_single_day(moto_table):
+    services.view_add(visitor=ALICE)
+    figures = dashboard.figures_get(period="today")
+    assert figures.single_day
+    assert figures.days == [figures.today]
+    assert [bar.tick for bar in figures.bars] == [True]
 
 
 def test_an_unknown_period_is_thirty_days():

@@ -22,6 +22,7 @@ from counter import services as counter
 from counter.visits import Visit
 from owners import services
 from owners.models import Owner
+from resume.resume import get_resume
 from scripts import dynamodb_local
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
 from tests.fault_proxy import FaultProxy
@@ -61,6 +62,11 @@ def _sign_in(browser: Client, username: str, password: str):
         "/admin/login/?next=/admin/",
         {"username": username, "password": password, "csrfmiddlewaretoken": token},
     )
+
+
+def _sign_out(browser: Client):
+    token = browser.cookies["csrftoken"].value
+    return browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
 
 
 def _figure(page, element_id: str) -> int:
@@ -111,6 +117,53 @@ def test_the_owner_signs_in_sees_the_figures_and_signs_out(alex, browser):
     response = browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
     assert response.status_code == 200
     assert browser.get("/admin/").status_code == 302
+
+
+def _text(page) -> str:
+    """The page's words, without its tags."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
+
+
+def test_every_page_says_sign_in_and_sign_out_and_the_owners_name(alex, browser):
+    name = get_resume().basics.name
+    login = browser.get("/admin/login/")
+    assert "<title>Sign in | " + name + "</title>" in login.text
+    assert re.search(r"<h1>Sign in</h1>", login.text)
+    assert '<button type="submit" class="button">Sign in</button>' in login.text
+    _sign_in(browser, alex, PASSWORD)
+    pages = [login, browser.get("/admin/"), browser.get("/admin/password_change/")]
+    for page in pages[1:]:
+        assert '<button type="submit" class="link">Sign out</button>' in page.text
+    pages.append(_sign_out(browser))
+    for page in pages:
+        assert f'class="site-owner" href="/admin/">{name}</a>' in page.text
+        words = _text(page).lower()
+        for stock in ("log in", "log out", "logged out", "login", "logout", "resume site"):
+            assert stock not in words, (page.request["PATH_INFO"], stock)
+        assert "/static/admin/" not in page.text  # none of Django's admin CSS or scripts
+        assert 'class="breadcrumbs"' not in page.text
+
+
+def test_signing_out_shows_the_sites_own_signed_out_page(alex, browser):
+    _sign_in(browser, alex, PASSWORD)
+    page = _sign_out(browser)
+    assert page.status_code == 200
+    assert "<h1>Signed out</h1>" in page.text
+    assert "Every session of this account has ended" in page.text
+    assert "quality time" not in page.text
+    assert 'href="/admin/login/">Sign in again</a>' in page.text
+    assert 'href="/">Back to the resume</a>' in page.text
+
+
+def test_the_password_changed_address_shows_no_such_claim(alex, browser):
+    """No password is changed on the web (the command does it, and ends every session), so
+    /admin/password_change/done/ leads to the page that says how, never to "was changed"."""
+    assert browser.get("/admin/password_change/done/")["Location"].startswith("/admin/login/")
+    _sign_in(browser, alex, PASSWORD)
+    response = browser.get("/admin/password_change/done/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/password_change/"
+    assert "changed" not in browser.get("/admin/password_change/done/", follow=True).text.lower()
 
 
 def test_the_dashboard_lists_where_the_views_came_from(alex, browser):
@@ -195,7 +248,8 @@ def test_five_failures_pause_sign_in_even_with_the_right_password(alex, browser,
         assert "correct username" in _sign_in(browser, alex, "wrong-guess").text
     response = _sign_in(browser, alex, PASSWORD)
     assert response.status_code == 200
-    assert "Too many failed sign-in attempts" in response.text
+    assert "Too many failed sign-in attempts for this username" in response.text
+    assert "Signing in as this username from it is paused" in response.text
     assert browser.get("/admin/").status_code == 302
 
 
@@ -221,11 +275,6 @@ def test_a_session_cookie_copied_before_logout_no_longer_opens_the_dashboard(ale
     response = replay.get("/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/login/?next=/admin/"
-
-
-def _sign_out(browser: Client):
-    token = browser.cookies["csrftoken"].value
-    return browser.post("/admin/logout/", {"csrfmiddlewaretoken": token})
 
 
 def test_a_logout_that_cannot_end_the_sessions_signs_out_here_and_says_so(
@@ -288,6 +337,17 @@ def test_the_dashboard_with_the_engine_down_says_the_sign_in_could_not_be_checke
     assert "your sign-in could not be checked" in page.text
     assert "no-cache" in page["Cache-Control"]
     assert browser.cookies["sessionid"].value  # still signed in, as the page says
+    # What is true meanwhile, the way back and the way out.
+    words = _text(page)
+    assert "the resume page is still served" in words
+    assert "its visitor count is hidden and its views are not counted" in words
+    assert "not affected" not in words
+    assert 'href="/">Back to the resume</a>' in page.text
+    assert re.search(r'<form class="sign-out" method="post" action="/admin/logout/">', page.text)
+    signed_out = _sign_out(browser)  # the page's button: this browser, without the database
+    assert signed_out.status_code == 503
+    assert "You are signed out on this browser" in signed_out.text
+    assert browser.cookies["sessionid"].value == ""
 
 
 @pytest.mark.parametrize("late", [0.5, 1.0])
@@ -420,7 +480,7 @@ def test_password_change_page_points_to_the_command(alex, browser):
     _sign_in(browser, alex, PASSWORD)
     page = browser.get("/admin/password_change/")
     assert page.status_code == 200
-    assert "manage.py createadmin alex --change-password" in page.text
+    assert "manage.py createadmin alex --change-password" in _text(page)
 
 
 # A fresh process whose first request is a sign-in: nothing has touched DynamoDB before it.

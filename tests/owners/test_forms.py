@@ -124,6 +124,18 @@ def test_past_the_limit_the_right_password_is_refused_with_the_true_wait(alex, l
     assert _codes(form) == ["locked"]
     # The first failure, seconds ago, leaves the 15-minute window in just under 15 minutes.
     assert "try again in 15 minutes" in str(form.non_field_errors())
+    assert "for this username from your network address" in str(form.non_field_errors())
+    assert "Signing in as this username from it is paused" in str(form.non_field_errors())
+
+
+def test_a_paused_network_is_said_to_be_paused_for_every_username(alex, limits):
+    for number in range(20):  # four failures each for five names: no pair reaches five
+        assert _codes(_form(f"name-{number // 4}", "wrong-guess")) == ["invalid_login"]
+    form = _form(alex, PASSWORD)
+    assert _codes(form) == ["locked_network"]
+    message = str(form.non_field_errors())
+    assert "Signing in from it is paused for every username; try again in 15 minutes" in message
+    assert _form(alex, PASSWORD, client=BOB).is_valid()
 
 
 def test_a_short_remaining_wait_is_said_in_one_minute(alex, settings):

@@ -137,12 +137,19 @@ def _retry_after(username: str, ip: str, *, at: float) -> int:
     return services.login_state_get(username=username, network=ip, now=at).retry_after
 
 
+def _paused(username: str, ip: str, *, at: float) -> services.Paused | None:
+    return services.login_state_get(username=username, network=ip, now=at).paused
+
+
 def test_five_failures_of_a_pair_pause_it_and_four_do_not(moto_table, limits):
     for second in range(4):
         _fail("alex", ALICE.ip, at=T0 + second)
     assert _retry_after("alex", ALICE.ip, at=T0 + 10) == 0
+    assert _paused("alex", ALICE.ip, at=T0 + 10) is None
     _fail("alex", ALICE.ip, at=T0 + 20)
     assert _retry_after("alex", ALICE.ip, at=T0 + 30) > 0
+    assert _paused("alex", ALICE.ip, at=T0 + 30) is services.Paused.USERNAME
+    assert _paused("sam", ALICE.ip, at=T0 + 30) is None
 
 
 def test_a_paused_pair_does_not_stop_the_same_username_from_another_ip(moto_table, limits):
@@ -156,7 +163,29 @@ def test_failures_over_many_usernames_pause_the_client_ip_for_every_name(moto_ta
     for number in range(20):  # four per name: no pair reaches five
         _fail(f"name-{number // 4}", ALICE.ip, at=T0 + number)
     assert _retry_after("alex", ALICE.ip, at=T0 + 30) > 0
+    assert _paused("alex", ALICE.ip, at=T0 + 30) is services.Paused.NETWORK
     assert _retry_after("alex", BOB.ip, at=T0 + 30) == 0
+
+
+def test_the_pause_named_is_the_one_that_holds_longer(moto_table, limits):
+    """Both limits reached: a sign-in is told of the pause that ends last; other usernames of
+    the network, of the network's pause."""
+    for number in range(15):  # fifteen failures of other names, three each
+        _fail(f"name-{number // 3}", ALICE.ip, at=T0 + number)
+    for second in range(5):  # alex's five, later: the pair's pause ends after the network's
+        _fail("alex", ALICE.ip, at=T0 + 100 + second)
+    assert _paused("alex", ALICE.ip, at=T0 + 200) is services.Paused.USERNAME
+    assert _paused("sam", ALICE.ip, at=T0 + 200) is services.Paused.NETWORK
+    assert _paused("alex", ALICE.ip, at=T0 + WINDOW + 50) is services.Paused.USERNAME
+    assert _paused("sam", ALICE.ip, at=T0 + WINDOW + 50) is None
+
+
+def test_two_pauses_that_end_together_are_named_the_networks(moto_table, limits):
+    for second in range(5):
+        _fail("alex", ALICE.ip, at=T0 + second)
+    for number in range(15):
+        _fail(f"name-{number // 3}", ALICE.ip, at=T0 + 10 + number)
+    assert _paused("alex", ALICE.ip, at=T0 + 100) is services.Paused.NETWORK
 
 
 def test_the_pause_lasts_until_the_fifth_last_failure_is_one_window_old(moto_table, limits):
