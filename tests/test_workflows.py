@@ -7,6 +7,7 @@ and the linters `make lint` runs on them catch what they should."""
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +204,7 @@ def test_actionlint_passes_the_workflows_and_would_catch_a_broken_one(broken: Pa
 
 
 def test_zizmor_passes_the_workflows_and_would_catch_a_broken_one(broken: Path) -> None:
-    zizmor = [str(ROOT / ".venv" / "bin" / "zizmor"), "--offline", "--no-progress"]
+    zizmor = [str(Path(sys.executable).with_name("zizmor")), "--offline", "--no-progress"]
     result = lint(zizmor, WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
     result = lint([*zizmor, "--format", "json"], broken)
