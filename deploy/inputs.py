@@ -1,6 +1,8 @@
 """What `make deploy` asks of its owner: the domain, the alert e-mail, the certificate and the
 Route 53 zone; from the environment, else the untracked file deploy.<stage>.env, else asked in a
-terminal (and saved there). Elsewhere (CI) what is missing is named before anything changes."""
+terminal (and saved there). Elsewhere (CI) what is missing is named before anything changes.
+Optional, never asked: the GitHub repository whose workflow may deploy the stage, and an OIDC
+provider the account already has for it (docs/deploy.md, "Deploy on push")."""
 
 import re
 from collections.abc import Callable, Mapping
@@ -19,13 +21,30 @@ INPUTS = {
     "to have one requested (the default)",
     "RESUME_SITE_HOSTED_ZONE": "the domain's Route 53 hosted zone id, or 'none' if its DNS is "
     "elsewhere (the default)",
+    "RESUME_SITE_GITHUB_REPOSITORY": "owner/name of the GitHub repository whose Deploy workflow "
+    "may deploy this stage (the stack makes its role), or 'none' for no such role; unset, the "
+    "stack keeps what it has",
+    "RESUME_SITE_GITHUB_OIDC_PROVIDER": "the ARN of the account's GitHub OIDC provider if it has "
+    "one already (an account holds one), or 'none' for the stack to make it; unset, the stack "
+    "keeps what it has",
 }
+# Never asked, and unset means "as the stack has it": a later `make deploy` run without them
+# (an administrator's, from another checkout) keeps the workflow's role.
+KEPT = ("RESUME_SITE_GITHUB_REPOSITORY", "RESUME_SITE_GITHUB_OIDC_PROVIDER")
 REQUIRED = ("RESUME_SITE_DOMAIN", "RESUME_SITE_ALERT_EMAIL")
-DEFAULTS = {"RESUME_SITE_CERTIFICATE": "request", "RESUME_SITE_HOSTED_ZONE": "none"}
+DEFAULTS = {
+    "RESUME_SITE_CERTIFICATE": "request",
+    "RESUME_SITE_HOSTED_ZONE": "none",
+}
 DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CERTIFICATE = re.compile(r"^arn:aws[a-zA-Z-]*:acm:us-east-1:\d{12}:certificate/.+$")
 ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# GitHub's owner/name: the owner's letters, digits and hyphens, the name's also . and _.
+REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+OIDC_PROVIDER = re.compile(
+    r"^arn:aws[a-zA-Z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+)
 
 
 class InputError(click.ClickException):
@@ -38,14 +57,20 @@ class Inputs:
     alert_email: str
     certificate: str  # an ARN, "request", or "" without a domain
     hosted_zone: str  # "" for none
+    github_repository: str | None = None  # owner/name, "" for none, None: as the stack has it
+    github_oidc_provider: str | None = None  # an ARN, "" to make one, None: as the stack has it
 
     def parameters(self) -> dict[str, str]:
-        return {
+        """The stack's parameters these inputs give; those left None are not given."""
+        given = {
             "DomainName": self.domain,
             "CertificateArn": self.certificate,
             "HostedZoneId": self.hosted_zone,
             "AlertEmail": self.alert_email,
+            "GitHubRepository": self.github_repository,
+            "GitHubOidcProviderArn": self.github_oidc_provider,
         }
+        return {name: value for name, value in given.items() if value is not None}
 
 
 def inputs_file(*, stage: str) -> Path:
@@ -69,6 +94,10 @@ def _validated(values: Mapping[str, str]) -> Inputs:
     certificate = values["RESUME_SITE_CERTIFICATE"]
     zone = values["RESUME_SITE_HOSTED_ZONE"]
     zone = "" if zone.lower() == "none" else zone
+    repository, provider = (
+        None if not values[name] else "" if values[name].lower() == "none" else values[name]
+        for name in KEPT
+    )
     problems = []
     if domain and not DOMAIN.match(domain):
         problems.append(f"RESUME_SITE_DOMAIN {domain!r} is not a domain name (or 'none')")
@@ -80,6 +109,15 @@ def _validated(values: Mapping[str, str]) -> Inputs:
         problems.append(f"RESUME_SITE_HOSTED_ZONE {zone!r} is not a Route 53 zone id (or 'none')")
     if zone and not domain:
         problems.append("RESUME_SITE_HOSTED_ZONE needs RESUME_SITE_DOMAIN")
+    if repository and not REPOSITORY.match(repository):
+        problems.append(f"RESUME_SITE_GITHUB_REPOSITORY {repository!r} is not owner/name")
+    if provider and not OIDC_PROVIDER.match(provider):
+        problems.append(
+            "RESUME_SITE_GITHUB_OIDC_PROVIDER must be 'none' or the ARN of an IAM OIDC provider "
+            "for token.actions.githubusercontent.com"
+        )
+    if provider and repository == "":
+        problems.append("RESUME_SITE_GITHUB_OIDC_PROVIDER needs RESUME_SITE_GITHUB_REPOSITORY")
     if problems:
         raise InputError("Nothing was changed. Fix:\n" + "\n".join(f"  - {p}" for p in problems))
     return Inputs(
@@ -87,6 +125,8 @@ def _validated(values: Mapping[str, str]) -> Inputs:
         alert_email=values["RESUME_SITE_ALERT_EMAIL"],
         certificate=certificate if domain else "",
         hosted_zone=zone,
+        github_repository=repository,
+        github_oidc_provider=provider,
     )
 
 
@@ -114,7 +154,7 @@ def read_inputs(
         values[name] = values[name] or default
     inputs = _validated(values)
     if missing:
-        kept = {**saved, **{name: values[name] for name in INPUTS}}
+        kept = {**saved, **{name: values[name] for name in INPUTS if values[name]}}
         path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()), encoding="utf-8")
         echo(f"Saved the answers to {path.name} (untracked) for the next run.")
     return inputs

@@ -15,7 +15,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ from deploy.zappa_callbacks import DEFER_INVALIDATION, git_files
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYED_TAG = "resume-site:deployed"  # the function's tag: a digest of what it was built from
 PROGRESS_SECONDS = 30.0
+# The stack's parameters an input left unset keeps as they are (deploy/inputs.py, KEPT).
+KEPT_PARAMETERS = ("GitHubRepository", "GitHubOidcProviderArn")
 Echo = Callable[[str], None]
 
 
@@ -159,6 +161,7 @@ class Run:
     certificate: str = ""
     origin_secret: str = ""
     room: int = 0
+    kept: Mapping[str, str] = field(default_factory=dict)  # the stack's, for unset inputs
 
     @property
     def function(self) -> str:
@@ -168,6 +171,7 @@ class Run:
         wanted = int(stages.stage_config(stage=self.stage)["lambda_concurrency"])
         return {
             "Stage": self.stage,
+            **self.kept,
             **self.inputs.parameters(),
             "CertificateArn": self.certificate,
             "OriginSecret": self.origin_secret,
@@ -257,6 +261,8 @@ def deploy(
     ).room
 
     echo("[4/9] The infra stack")
+    current = stack.parameters_of(stack.described(cloudformation=cloudformation, stage=stage) or {})
+    run.kept = {name: current[name] for name in KEPT_PARAMETERS if name in current}
     api_id = zappa_api_id(cloudformation=cloudformation, stage=stage)
     changed = run.apply_stack(api_id=api_id)
     outputs = stack.deployed_outputs(cloudformation=cloudformation, stage=stage)

@@ -30,6 +30,7 @@ PROGRESS_SECONDS = 30.0
 NO_UPDATES = "No updates are to be performed"
 # A digest of the NoEcho parameters, which DescribeStacks never shows.
 SECRETS_TAG = "resume-site:secrets-sha256"
+DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 
 
 class StackError(click.ClickException):
@@ -163,7 +164,10 @@ def apply(
     }
     if stack is None:
         echo(f"Creating the stack {name} (the distribution takes several minutes) ...")
-        cloudformation.create_stack(**arguments)
+        try:
+            cloudformation.create_stack(**arguments)
+        except ClientError as error:
+            raise _refused(error, name=name, stage=stage, change="made") from None
     else:
         if stack["StackStatus"] not in DONE:
             wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
@@ -184,10 +188,23 @@ def apply(
             if NO_UPDATES in str(error):
                 echo(f"The stack {name} is up to date.")
                 return False
-            raise
+            raise _refused(error, name=name, stage=stage, change="updated") from None
     wait_until_done(cloudformation=cloudformation, stage=stage, echo=echo, sleep=sleep)
     echo(f"The stack {name} is ready.")
     return True
+
+
+def _refused(error: ClientError, *, name: str, stage: str, change: str) -> Exception:
+    """The error to raise for a refused CreateStack or UpdateStack: a StackError saying what to
+    do where the identity may not change stacks (GitHub Actions' role), else `error` itself."""
+    if error.response.get("Error", {}).get("Code") not in DENIED:
+        return error
+    return StackError(
+        f"The stack {name} must be {change} (its template or parameters are not what it "
+        "runs), and these credentials may not change it: the role GitHub Actions deploys with "
+        f"changes no stack. Run `make deploy STAGE={stage}` once as an administrator "
+        "(docs/deploy.md, 'Deploy on push'); the workflow's next runs carry on."
+    )
 
 
 def as_deployed(

@@ -61,6 +61,7 @@ LONGEST_FIRST = (
     "owners/test_admin.py",
     "deploy/test_static_files.py",
     "deploy/test_package.py",
+    "infra/test_deploy_role_drift.py",
 )
 TESTS = Path(__file__).resolve().parent
 

@@ -29,7 +29,7 @@ STAGE = "prod"
 PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
 SCRATCH_FREE_BYTES = 2**30
 # Tracked paths that neither ship nor are read by the build: editing them keeps the built zip.
-NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", "README.md")
+NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", ".github/", "README.md")
 
 
 def package_inputs_digest() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import inputs
+from deploy import inputs, live
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 COMPLETE = {
@@ -138,3 +138,77 @@ def test_make_deploy_without_a_terminal_names_the_missing_inputs_before_any_aws_
     assert "RESUME_SITE_DOMAIN" in result.stderr
     assert "RESUME_SITE_ALERT_EMAIL" in result.stderr
     assert result.stdout == ""
+
+
+def test_the_github_repository_and_provider_are_optional_and_never_asked(project: Path) -> None:
+    asked: list[str] = []
+
+    def ask(name: str, help_text: str) -> str:
+        asked.append(name)
+        return "resume.example.com"
+
+    got = read({"RESUME_SITE_ALERT_EMAIL": "owner@example.com"}, ask=ask)
+    assert asked == ["RESUME_SITE_DOMAIN"]
+    assert (got.github_repository, got.github_oidc_provider) == (None, None)
+    assert "GITHUB" not in (project / "deploy.prod.env").read_text()  # unset stays unset
+
+
+def test_an_unset_github_input_is_no_parameter_so_the_stack_keeps_its_value() -> None:
+    """`make deploy` gives the stack's own value for a parameter no input gives (deploy/live.py,
+    KEPT_PARAMETERS): an administrator's run without the variables keeps the workflow's role."""
+    got = read(COMPLETE)
+    assert not {"GitHubRepository", "GitHubOidcProviderArn"} & set(got.parameters())
+    run = live.Run(stage="prod", inputs=got, account=None, echo=print, sleep=0)
+    run.kept = {"GitHubRepository": "octo/resume", "GitHubOidcProviderArn": ""}
+    assert run.parameters(api_id="")["GitHubRepository"] == "octo/resume"
+    run.inputs = read({**COMPLETE, "RESUME_SITE_GITHUB_REPOSITORY": "none"})
+    assert run.parameters(api_id="")["GitHubRepository"] == ""  # 'none' removes the role
+
+
+def test_the_github_repository_and_an_existing_provider_become_the_stacks_parameters() -> None:
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    got = read(
+        {
+            **COMPLETE,
+            "RESUME_SITE_GITHUB_REPOSITORY": "Octo-Owner/resume.site_2",
+            "RESUME_SITE_GITHUB_OIDC_PROVIDER": provider,
+        }
+    )
+    assert got.parameters()["GitHubRepository"] == "Octo-Owner/resume.site_2"
+    assert got.parameters()["GitHubOidcProviderArn"] == provider
+    made = read({**COMPLETE, "RESUME_SITE_GITHUB_REPOSITORY": "octo/resume"})
+    assert "GitHubOidcProviderArn" not in made.parameters()  # the stack's, or made by it
+    made = read(
+        {
+            **COMPLETE,
+            "RESUME_SITE_GITHUB_REPOSITORY": "octo/resume",
+            "RESUME_SITE_GITHUB_OIDC_PROVIDER": "none",
+        }
+    )
+    assert made.parameters()["GitHubOidcProviderArn"] == ""
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"RESUME_SITE_GITHUB_REPOSITORY": "octo"}, "RESUME_SITE_GITHUB_REPOSITORY 'octo' is not"),
+        ({"RESUME_SITE_GITHUB_REPOSITORY": "-octo/resume"}, "is not owner/name"),
+        ({"RESUME_SITE_GITHUB_REPOSITORY": "octo/re sume"}, "is not owner/name"),
+        (
+            {"RESUME_SITE_GITHUB_OIDC_PROVIDER": "arn:aws:iam::123456789012:oidc-provider/x"},
+            "RESUME_SITE_GITHUB_OIDC_PROVIDER must be 'none' or the ARN",
+        ),
+        (
+            {
+                "RESUME_SITE_GITHUB_REPOSITORY": "none",
+                "RESUME_SITE_GITHUB_OIDC_PROVIDER": "arn:aws:iam::123456789012:oidc-provider/"
+                "token.actions.githubusercontent.com",
+            },
+            "RESUME_SITE_GITHUB_OIDC_PROVIDER needs RESUME_SITE_GITHUB_REPOSITORY",
+        ),
+    ],
+)
+def test_a_wrong_github_input_is_refused_naming_it(values: dict[str, str], named: str) -> None:
+    with pytest.raises(inputs.InputError) as raised:
+        read({**COMPLETE, **values})
+    assert named in raised.value.format_message()
