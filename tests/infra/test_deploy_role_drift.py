@@ -190,9 +190,9 @@ def routine(
     account = moto_account(endpoint=server)
     runs: list[list[str]] = []
 
-    def zappa(arguments: list[str]) -> None:
-        runs.append(arguments)
-        live.run_zappa(arguments)
+    def zappa(*, args: list[str]) -> None:
+        runs.append(args)
+        live.zappa_deferring(args=args)
 
     zone = hosted_zone(account)
     site = FakeSite(DOMAIN)
