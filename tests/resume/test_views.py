@@ -51,13 +51,15 @@ def test_email_phone_and_profiles_are_links(client) -> None:
     assert 'href="https://github.com/alex-rivera-example"' in html
 
 
-def test_visitor_counter_is_hidden_until_the_script_fills_it(client) -> None:
+def test_the_counter_is_hidden_until_the_script_fills_it_and_says_it_counts_views(client):
     html = client.get("/").content.decode()
 
     assert (
         '<p class="visitor-count" data-count-url="/api/count" hidden>'
-        'Visitors: <output id="visitor-count"></output></p>'
+        '<output id="visitor-count"></output> '
+        '<span data-one="view" data-other="views">views</span></p>'
     ) in html
+    assert "Visitors" not in html
 
 
 @pytest.mark.parametrize("path", ["/", "/robots.txt", "/favicon.ico"])
