@@ -48,17 +48,18 @@ def test_cached_answers_stay_a_day_at_the_edge_and_carry_no_cookie(site, path) -
     assert "cookie" not in response["headers"].get("Vary", "").lower()
 
 
-def test_the_page_names_the_sites_own_urls(site) -> None:
-    """Through the distribution: the canonical URL and the counter's URL are the viewer's, with
-    no stage prefix (the counter's is the distribution's /api/*). Straight through API Gateway
-    the counter's URL keeps the stage, where API Gateway serves it."""
+def test_the_page_names_only_the_sites_own_urls(site) -> None:
+    """Through the distribution and straight through API Gateway alike: the canonical URL,
+    og:url, the JSON-LD and the counter's URL are SITE_URL's, with no stage prefix and no API
+    Gateway address (the counter's is the distribution's /api/*)."""
     page = body_text(get(site, "/"))
 
-    assert f'data-count-url="{site.prefix}/api/count"' in page
+    assert f'<link rel="canonical" href="{site.site_url}/">' in page
+    assert f'<meta property="og:url" content="{site.site_url}/">' in page
+    assert f'"url":"{site.site_url}/"' in page  # the JSON-LD Person's
+    assert f'data-count-url="{site.site_url}/api/count"' in page
     assert API_HOST not in page
-    if site.via == "cloudfront":
-        assert f'<link rel="canonical" href="{site.site_url}/">' in page
-        assert "/prod/" not in page
+    assert "/prod/" not in page
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/api/count"])

@@ -23,7 +23,7 @@ def test_resume_page_renders_the_resume(client) -> None:
         assert f">{heading}</h2>" in html
     assert "Senior Cloud Engineer" in html
     assert "<li>DynamoDB</li>" in html
-    assert 'data-count-url="/api/count"' in html
+    assert 'data-count-url="http://testserver/api/count"' in html
     assert f'href="{static("css/resume.css")}"' in html
     assert f'src="{static("js/counter.js")}" defer' in html
 
@@ -55,7 +55,7 @@ def test_the_counter_is_hidden_until_the_script_fills_it_and_says_it_counts_view
     html = client.get("/").content.decode()
 
     assert (
-        '<p class="visitor-count" data-count-url="/api/count" hidden>'
+        '<p class="visitor-count" data-count-url="http://testserver/api/count" hidden>'
         '<output id="visitor-count"></output> '
         '<span data-one="view" data-other="views">views</span></p>'
     ) in html
@@ -163,4 +163,6 @@ def test_the_page_for_another_address_is_rendered_for_that_address(client, setti
     second = client.get("/", HTTP_HOST="two.example").content.decode()
 
     assert '<link rel="canonical" href="http://one.example/">' in first
+    assert 'data-count-url="http://one.example/api/count"' in first
     assert '<link rel="canonical" href="http://two.example/">' in second
+    assert 'data-count-url="http://two.example/api/count"' in second
