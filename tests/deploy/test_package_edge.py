@@ -117,6 +117,32 @@ def test_behind_the_edge_a_request_that_skipped_it_is_refused(site, method, path
         assert "no-store" in directives(response)
 
 
+@pytest.mark.parametrize("path", ["/", "/?ref=acme", "/robots.txt", "/favicon.ico", "/nope"])
+@pytest.mark.parametrize("proto", ["https", "http"])
+def test_behind_the_edge_a_page_request_that_skipped_it_goes_to_the_site(site, path, proto) -> None:
+    """Straight to API Gateway's address without the secret, by HTTPS or plain HTTP, while the
+    distribution is in front: 301 to the same path and query on SITE_URL, never the page at
+    API Gateway's address (nor Django's HTTPS redirect to it); no cookie, whatever is sent."""
+    if site.via != "cloudfront":
+        pytest.skip("only a stage with an origin secret sends direct requests to the site")
+    bare, _, query = path.partition("?")
+    event = rest_event(
+        "GET",
+        bare,
+        source_ip="203.0.113.92",
+        user_agent=lambda_host.BROWSER_USER_AGENT,
+        proto=proto,
+        query=dict([query.split("=")]) if query else None,
+        headers={"Cookie": "sessionid=x; csrftoken=y"},
+    )
+    response = site.respond(event)
+
+    assert response["statusCode"] == 301
+    assert response["headers"]["Location"] == site.site_url + path
+    assert "set-cookie" not in all_header_names(response)
+    assert API_HOST not in json.dumps(response)
+
+
 def test_without_an_origin_secret_the_cloudfront_headers_are_not_believed(site) -> None:
     """A stage served by API Gateway alone: a client that sends CloudFront's headers itself is
     still the source IP API Gateway saw, one visitor however it names itself."""
