@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.utils.cache import patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from resume import seo
@@ -89,3 +90,24 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico by convention: send them to the static icon."""
     return HttpResponseRedirect(static("favicon.ico"))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 page (templates/404.html; Django's handler404, resume_site/urls.py) for
+    any missing page but the API's, which answers in its own JSON shape (counter.views).
+
+    It is the same for every viewer, so it is public and cookie-free like the page (the shared
+    answer middleware), but kept briefly: browsers for BROWSER_CACHE_SECONDS, the edge for
+    EDGE_NOT_FOUND_SECONDS (no deploy invalidates it). Under /admin/ it is never cached, as no
+    answer of the admin is."""
+    response = defaults.page_not_found(request, exception)
+    if request.path_info.startswith("/admin/"):
+        add_never_cache_headers(response)
+    else:
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=settings.BROWSER_CACHE_SECONDS,
+            s_maxage=settings.EDGE_NOT_FOUND_SECONDS,
+        )
+    return response

@@ -130,6 +130,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
     "resume_site.middleware.DynamoDBBudgetMiddleware",
+    # Before the session, CSRF and messages middleware: it takes their cookies and Vary: Cookie
+    # off every answer marked public (the page, robots.txt, /favicon.ico, the 404 page).
+    "resume_site.middleware.SharedAnswerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -377,6 +380,10 @@ if PRODUCTION and any(len(value) < 32 for value in EDGE_ORIGIN_SECRETS):
 # the edge keeps them for a day (every deploy invalidates them), browsers for five minutes.
 EDGE_CACHE_SECONDS = _env_int("EDGE_CACHE_SECONDS", "86400")
 BROWSER_CACHE_SECONDS = _env_int("BROWSER_CACHE_SECONDS", "300")
+# The 404 page (resume.views.not_found) is the same for every viewer too, but no deploy
+# invalidates it: the edge keeps it five minutes (public, max-age=BROWSER_CACHE_SECONDS,
+# s-maxage=300), so a path that starts to exist is found within minutes.
+EDGE_NOT_FOUND_SECONDS = 300
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
