@@ -87,7 +87,10 @@ def _env_bool(name: str, default: str) -> bool:
 SECRET_KEY = _env("SECRET_KEY", None if PRODUCTION else "local-development-key-not-secret")
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
-DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
+# Off locally too unless asked for (DJANGO_DEBUG=true): a missing page shows the site's own 404
+# page, as in production, not Django's debug page; a failing one is logged with its traceback
+# in the terminal either way. `make run` serves the static files itself (runserver --insecure).
+DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "false")
 
 # --- The public address: one setting for the domain -----------------------------------------
 # The site's canonical origin, like https://resume.example.com (the owner's domain on the

@@ -121,7 +121,8 @@ def main() -> int:
         # The server first: Django starts while the engine's JVM does (the page needs no table).
         print(f"Starting the site on port {SITE_PORT} ...", flush=True)
         server = subprocess.Popen(
-            [python, manage, "runserver", f"127.0.0.1:{SITE_PORT}"],
+            # --insecure: the static files are served with DEBUG off too (the local default).
+            [python, manage, "runserver", "--insecure", f"127.0.0.1:{SITE_PORT}"],
             env=env,
             start_new_session=True,
             preexec_fn=die_with_parent,

@@ -165,3 +165,24 @@ def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
     assert _endpoint(explicit) == "http://127.0.0.1:9000"  # a variable set wins
     production = {k: v for k, v in PRODUCTION.items() if k != "DYNAMODB_ENDPOINT_URL"}
     assert _endpoint({**data, **production}) == ""  # production never reads the record
+
+
+def _debug(env: dict[str, str]) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_ENV"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from resume_site import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_debug_is_off_locally_unless_asked_for_and_always_off_in_production():
+    """Locally a missing page is the site's own 404 page, as in production."""
+    assert _debug({}) == "False"
+    assert _debug({"DJANGO_DEBUG": "true"}) == "True"
+    assert _debug({**PRODUCTION, "DJANGO_DEBUG": "true"}) == "False"

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -162,7 +163,8 @@ def test_stopping_make_run_leaves_no_process_and_frees_the_ports(shape, tmp_path
         tree = _tree(process.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in tree)
         assert "DynamoDBLocal.jar" in commands
-        assert commands.count(f"runserver\x00127.0.0.1:{site_port}") == 2  # reloader and server
+        served = f"runserver\x00--insecure\x00127.0.0.1:{site_port}"
+        assert commands.count(served) == 2  # the autoreloader and the server
         if shape == "script":
             go.touch()
         else:
@@ -212,6 +214,14 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
         _serving_wait(log=log, process=process)
         # Once it says so, the site answers and counts: the engine and the table are ready too.
         assert _post_count(url) == 1
+        # A missing page is the site's own 404 page (DEBUG is off unless asked for), and the
+        # static files it links are served all the same.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{url}/no-such-page/", timeout=10)
+        assert missing.value.code == 404
+        assert "<title>Page not found</title>" in missing.value.read().decode()
+        with urllib.request.urlopen(f"{url}/static/css/resume.css", timeout=10) as css:
+            assert css.status == 200
         record = tmp_path / "data" / "endpoint"
         # createadmin, given the data folder but no endpoint, finds the engine on its odd port.
         admin_env = {**env, "ADMIN_PASSWORD": PASSWORD}
