@@ -245,16 +245,41 @@ RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
 
 # --- DynamoDB -------------------------------------------------------------------------------
 DYNAMODB_TABLE = _env("DYNAMODB_TABLE", None if PRODUCTION else "resume-site-local")
+
+
+def _engine_recorded(record: Path) -> str | None:
+    """The address in `make run`'s record of its engine (scripts/run_local.py writes the
+    address, then the engine's process id) while that process runs; None without a record, or
+    with a stale one (a `make run` killed with SIGKILL leaves it behind). Asks the process table
+    only (signal 0), never the network."""
+    try:
+        url, pid_text = record.read_text().split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        pass  # it exists, as another user's
+    except (OSError, OverflowError):
+        return None
+    try:  # Linux: an engine that ended but is not reaped yet (a zombie) exists, and is stale
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return url  # no /proc (macOS): signal 0 said it runs
+    return None if state == "Z" else url
+
+
 # Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local: when unset, the
 # engine a running `make run` recorded in <data folder>/endpoint (scripts/run_local.py), so
-# createadmin finds it whatever its port, else port 8001.
+# createadmin finds it whatever its port, else port 8001 (also when the record is stale).
 if "DYNAMODB_ENDPOINT_URL" in os.environ or PRODUCTION:
     DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip()
 else:
     _record = BASE_DIR / os.environ.get("DYNAMODB_LOCAL_DATA", ".dynamodb") / "endpoint"
-    DYNAMODB_ENDPOINT_URL = (
-        _record.read_text().strip() if _record.is_file() else "http://127.0.0.1:8001"
-    )
+    DYNAMODB_ENDPOINT_URL = _engine_recorded(_record) or "http://127.0.0.1:8001"
 # Fail fast: with DynamoDB slow or down the API answers 503 within about a second (the page never
 # waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")

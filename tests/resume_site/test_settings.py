@@ -159,7 +159,8 @@ def _endpoint(env: dict[str, str]) -> str:
 def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
     data = {"DYNAMODB_LOCAL_DATA": str(tmp_path)}
     assert _endpoint(data) == "http://127.0.0.1:8001"  # no make run: the default port
-    (tmp_path / "endpoint").write_text("http://127.0.0.1:8211\n")
+    # The address, then the engine's process id: here a process that runs (this one).
+    (tmp_path / "endpoint").write_text(f"http://127.0.0.1:8211\n{os.getpid()}\n")
     assert _endpoint(data) == "http://127.0.0.1:8211"
     explicit = {**data, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9000"}
     assert _endpoint(explicit) == "http://127.0.0.1:9000"  # a variable set wins
@@ -186,3 +187,29 @@ def test_debug_is_off_locally_unless_asked_for_and_always_off_in_production():
     assert _debug({}) == "False"
     assert _debug({"DJANGO_DEBUG": "true"}) == "True"
     assert _debug({**PRODUCTION, "DJANGO_DEBUG": "true"}) == "False"
+
+
+def _ended_process() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "http://127.0.0.1:8211\n{ended}\n",  # its engine was killed with make run
+        "http://127.0.0.1:8211\n",  # an older make run's, the address alone
+        "http://127.0.0.1:8211\n0\n",  # no process
+        "http://127.0.0.1:8211\n-1\n",
+        "http://127.0.0.1:8211\n99999999999999999999\n",
+        "",  # cut short
+    ],
+)
+def test_locally_a_stale_record_is_ignored(tmp_path: Path, record: str):
+    """A `make run` killed with SIGKILL leaves its record: its engine no longer runs, so the
+    settings use the default, as with no make run at all (createadmin then says to start it)."""
+    (tmp_path / "endpoint").write_text(record.format(ended=_ended_process()))
+
+    assert _endpoint({"DYNAMODB_LOCAL_DATA": str(tmp_path)}) == "http://127.0.0.1:8001"
