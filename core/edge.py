@@ -10,22 +10,26 @@ CloudFront alone can know: the viewer's address and country (`core.clients.clien
 - with EDGE_ORIGIN_SECRET set, `/api/` and `/admin/` refuse a request without the secret (403 in
   the one error shape): the API and the admin are reached only through the distribution, where
   their answers are never cached and the viewer's address is known;
+- with EDGE_ORIGIN_SECRET set, any other request without the secret (the page, robots.txt, a
+  missing page: someone at API Gateway's own address) is sent to the same path and query on
+  SITE_URL (301), so the site is never served at API Gateway's address, where every URL Django
+  builds would carry its host and stage;
 - a request with the secret is answered as the site's: its host is SITE_URL's (API Gateway sees
   the origin's own `*.execute-api` host) and it has no script prefix (Zappa gives a request to an
   `amazonaws.com` host the stage, `/prod`, as its script name), so every URL Django builds
   (redirects, the admin's links, `{% url %}`) is right for the viewer.
 
-Without EDGE_ORIGIN_SECRET (locally, or a stage served by API Gateway alone) nothing is refused
-and nothing is rewritten. docs/architecture.md, "The edge", gives the reasons.
+Without EDGE_ORIGIN_SECRET (locally, or a stage served by API Gateway alone) nothing is refused,
+redirected or rewritten. docs/architecture.md, "The edge", gives the reasons.
 """
 
 import hmac
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import set_script_prefix
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 ORIGIN_HEADER = "X-Origin-Verify"
 _ORIGIN_META = "HTTP_X_ORIGIN_VERIFY"
@@ -75,9 +79,19 @@ def _refusal() -> HttpResponse:
     return response
 
 
+def _to_the_site(request: HttpRequest) -> HttpResponse:
+    """301 to the request's path and query on SITE_URL, the address the page is served at. A
+    browser keeps it for BROWSER_CACHE_SECONDS, not for ever (a 301 without Cache-Control may be
+    kept indefinitely), and it sets no cookie: nothing behind this middleware runs."""
+    response = HttpResponsePermanentRedirect(settings.SITE_URL + request.get_full_path_info())
+    patch_cache_control(response, public=True, max_age=settings.BROWSER_CACHE_SECONDS)
+    return response
+
+
 class EdgeOriginMiddleware:
-    """Refuses `/api/` and `/admin/` requests that did not come through the distribution (when
-    EDGE_ORIGIN_SECRET is set), and answers those that did as the site's own."""
+    """When EDGE_ORIGIN_SECRET is set, refuses `/api/` and `/admin/` requests that did not come
+    through the distribution and sends every other such request to SITE_URL; answers those that
+    did as the site's own."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -85,6 +99,9 @@ class EdgeOriginMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if edge_request_verified(request=request):
             _answer_as_the_site(request)
-        elif settings.EDGE_ORIGIN_SECRETS and request.path_info.startswith(PROTECTED_PREFIXES):
-            return _refusal()
+        elif settings.EDGE_ORIGIN_SECRETS:
+            if request.path_info.startswith(PROTECTED_PREFIXES):
+                return _refusal()
+            if settings.SITE_URL:
+                return _to_the_site(request)
         return self.get_response(request)

@@ -1,7 +1,8 @@
 """What search engines and link previews read about the resume page, built from resume.json.
 
-The page's title and description, its canonical URL (``settings.SITE_URL``, or locally the
-address the request came to) and a schema.org ``Person`` for its JSON-LD block.
+The page's title and description, its URLs (the canonical one, also in its OpenGraph tags and
+JSON-LD, and the counter's: ``settings.SITE_URL``'s, or locally the address the request came
+to) and a schema.org ``Person`` for its JSON-LD block.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import get_script_prefix, reverse
 from django.utils.text import Truncator
 
 from resume.resume import Resume
@@ -24,15 +26,26 @@ class PageMeta:
     person: dict[str, Any]
 
 
-def site_url_get(*, path: str) -> str | None:
-    """The absolute public URL of ``path`` under SITE_URL; None when SITE_URL is unset (locally),
-    where only a request can tell the address."""
-    return settings.SITE_URL + path if settings.SITE_URL else None
+def site_path_get(*, name: str) -> str:
+    """The site's path of the named route: ``reverse(name)`` without the request's script
+    prefix. A request straight from API Gateway has its stage (``/prod/``) as the script prefix
+    (Zappa gives it so), which is a path of API Gateway's address, never of the site's."""
+    path = reverse(name)
+    prefix = get_script_prefix()
+    return "/" + path.removeprefix(prefix) if path.startswith(prefix) else path
 
 
-def page_url_get(*, request: HttpRequest, path: str) -> str:
-    """The absolute public URL of ``path``: under SITE_URL when it is set (always in production)."""
-    return site_url_get(path=path) or request.build_absolute_uri(path)
+def site_url_get(*, name: str) -> str | None:
+    """The absolute public URL of the named route under SITE_URL; None when SITE_URL is unset
+    (locally), where only a request can tell the address."""
+    return settings.SITE_URL + site_path_get(name=name) if settings.SITE_URL else None
+
+
+def page_url_get(*, request: HttpRequest, name: str) -> str:
+    """The absolute public URL of the named route: under SITE_URL when it is set (always in
+    production), however the request reached the function (through the distribution, or
+    straight to API Gateway's address and stage); else the address the request came to."""
+    return site_url_get(name=name) or request.build_absolute_uri(reverse(name))
 
 
 def _same_url(a: str, b: str) -> bool:

@@ -1,5 +1,5 @@
-"""The site's own middleware: the Permissions-Policy header (Django has none of its own), and
-the time budget of a request's DynamoDB calls."""
+"""The site's own middleware: the Permissions-Policy header (Django has none of its own), the
+time budget of a request's DynamoDB calls, and no cookie on an answer every viewer shares."""
 
 from collections.abc import Callable, Mapping, Sequence
 
@@ -43,3 +43,39 @@ class DynamoDBBudgetMiddleware:
         seconds = settings.DYNAMODB_API_BUDGET if api else settings.DYNAMODB_ADMIN_BUDGET
         with budget(seconds):
             return self.get_response(request)
+
+
+def cache_directives(response: HttpResponse) -> set[str]:
+    """The names of the response's Cache-Control directives, lower-case: {"public", "max-age"}."""
+    parts = response.get("Cache-Control", "").split(",")
+    return {part.split("=", 1)[0].strip().lower() for part in parts if part.strip()}
+
+
+class SharedAnswerMiddleware:
+    """An answer marked `Cache-Control: public` (the page, robots.txt, /favicon.ico, the 404
+    page) is one copy that every viewer shares, at the edge and in browsers: it never sets a
+    cookie and never varies on one, whatever cookies the request carried.
+
+    Without this, a request's cookies changed the answer's headers: a session cookie that does
+    not load made the session middleware delete it (`Set-Cookie: sessionid=""`), a malformed CSRF
+    cookie made the CSRF middleware send a fresh one, and either added `Vary: Cookie`. Listed
+    before the session, CSRF and messages middleware, this one sees their answer last and takes
+    those headers off it. The distribution forwards no cookie on these paths anyway; this holds
+    at API Gateway's address and locally too (docs/architecture.md, "Request flow")."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "public" not in cache_directives(response):
+            return response
+        response.cookies.clear()
+        if "Vary" in response:
+            names = [name.strip() for name in response["Vary"].split(",")]
+            kept = [name for name in names if name and name.lower() != "cookie"]
+            if kept:
+                response["Vary"] = ", ".join(kept)
+            else:
+                del response["Vary"]
+        return response

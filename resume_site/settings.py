@@ -87,7 +87,10 @@ def _env_bool(name: str, default: str) -> bool:
 SECRET_KEY = _env("SECRET_KEY", None if PRODUCTION else "local-development-key-not-secret")
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
-DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "true")
+# Off locally too unless asked for (DJANGO_DEBUG=true): a missing page shows the site's own 404
+# page, as in production, not Django's debug page; a failing one is logged with its traceback
+# in the terminal either way. `make run` serves the static files itself (runserver --insecure).
+DEBUG = False if PRODUCTION else _env_bool("DJANGO_DEBUG", "false")
 
 # --- The public address: one setting for the domain -----------------------------------------
 # The site's canonical origin, like https://resume.example.com (the owner's domain on the
@@ -130,6 +133,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
     "resume_site.middleware.DynamoDBBudgetMiddleware",
+    # Before the session, CSRF and messages middleware: it takes their cookies and Vary: Cookie
+    # off every answer marked public (the page, robots.txt, /favicon.ico, the 404 page).
+    "resume_site.middleware.SharedAnswerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,16 +245,41 @@ RESUME_VALIDATE_ON_STARTUP = _env_bool("RESUME_VALIDATE_ON_STARTUP", "true")
 
 # --- DynamoDB -------------------------------------------------------------------------------
 DYNAMODB_TABLE = _env("DYNAMODB_TABLE", None if PRODUCTION else "resume-site-local")
+
+
+def _engine_recorded(record: Path) -> str | None:
+    """The address in `make run`'s record of its engine (scripts/run_local.py writes the
+    address, then the engine's process id) while that process runs; None without a record, or
+    with a stale one (a `make run` killed with SIGKILL leaves it behind). Asks the process table
+    only (signal 0), never the network."""
+    try:
+        url, pid_text = record.read_text().split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        pass  # it exists, as another user's
+    except (OSError, OverflowError):
+        return None
+    try:  # Linux: an engine that ended but is not reaped yet (a zombie) exists, and is stale
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return url  # no /proc (macOS): signal 0 said it runs
+    return None if state == "Z" else url
+
+
 # Empty means the real AWS endpoint for AWS_REGION; locally it is DynamoDB Local: when unset, the
 # engine a running `make run` recorded in <data folder>/endpoint (scripts/run_local.py), so
-# createadmin finds it whatever its port, else port 8001.
+# createadmin finds it whatever its port, else port 8001 (also when the record is stale).
 if "DYNAMODB_ENDPOINT_URL" in os.environ or PRODUCTION:
     DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip()
 else:
     _record = BASE_DIR / os.environ.get("DYNAMODB_LOCAL_DATA", ".dynamodb") / "endpoint"
-    DYNAMODB_ENDPOINT_URL = (
-        _record.read_text().strip() if _record.is_file() else "http://127.0.0.1:8001"
-    )
+    DYNAMODB_ENDPOINT_URL = _engine_recorded(_record) or "http://127.0.0.1:8001"
 # Fail fast: with DynamoDB slow or down the API answers 503 within about a second (the page never
 # waits on it). PynamoDB's defaults (15 s connect, 30 s read, 3 retries) would hang a request.
 DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
@@ -377,6 +408,10 @@ if PRODUCTION and any(len(value) < 32 for value in EDGE_ORIGIN_SECRETS):
 # the edge keeps them for a day (every deploy invalidates them), browsers for five minutes.
 EDGE_CACHE_SECONDS = _env_int("EDGE_CACHE_SECONDS", "86400")
 BROWSER_CACHE_SECONDS = _env_int("BROWSER_CACHE_SECONDS", "300")
+# The 404 page (resume.views.not_found) is the same for every viewer too, but no deploy
+# invalidates it: the edge keeps it five minutes (public, max-age=BROWSER_CACHE_SECONDS,
+# s-maxage=300), so a path that starts to exist is found within minutes.
+EDGE_NOT_FOUND_SECONDS = 300
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -40,12 +40,13 @@ def caches_warm() -> bool:
             resolver.resolve(path)  # imports the view modules behind each route
         for name in NAMES:
             reverse(name)  # builds the reverse lookup tables of every URLconf
-        url = seo.site_url_get(path=reverse("resume"))
-        if url is not None:
+        url = seo.site_url_get(name="resume")
+        count_url = seo.site_url_get(name="counter:count")
+        if url is not None and count_url is not None:
             # The page every visit starts with, rendered once per process: parses the resume,
             # compiles the templates (kept by the cached loader), loads their tags and reads
             # the static manifest for {% static %}.
-            page_html(url=url)
+            page_html(url=url, count_url=count_url)
         else:
             # Without SITE_URL (locally) the page's URL comes from each request: compile only.
             get_template(TEMPLATE)

@@ -1,6 +1,7 @@
 // Visitor counter: POST once per page view, show the count; on any failure stay hidden.
-// The API answers {"count": N, "counted": true|false}: the count is shown either way (a view
-// that was not counted, such as a reload past the per-minute limit, still sees the total).
+// The API answers {"count": N, "counted": true|false}: N is the page's total views (every day's,
+// not unique visitors), shown as "1,234 views" ("1 view"), whether or not this view was counted
+// (a reload past the per-minute limit still sees the total).
 // Errors are {"error": {"code": ..., "message": ...}} and leave the count hidden.
 // The body says where the view came from: the referring site's host name (never its full
 // address) and the page address's campaign tag (?ref=acme or utm_source=acme); the server keeps
@@ -9,6 +10,7 @@
   "use strict";
   var box = document.querySelector("[data-count-url]");
   var output = box && box.querySelector("output");
+  var unit = box && box.querySelector("[data-one]");
   if (!output || !window.fetch) return;
 
   function show(data) {
@@ -17,6 +19,7 @@
       throw new Error("unexpected answer");
     }
     output.textContent = count.toLocaleString(document.documentElement.lang || undefined);
+    if (unit) unit.textContent = count === 1 ? unit.dataset.one : unit.dataset.other;
     box.hidden = false;
   }
 

@@ -2,6 +2,7 @@
 accessibility (axe-core), phone and desktop layouts, and printing."""
 
 import io
+import re
 import unicodedata
 
 import pytest
@@ -13,13 +14,20 @@ from tests.browser.browsing import ARTIFACTS, DESKTOP, PHONE, axe_violations, sc
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
 RESUME = load_resume(DEFAULT_RESUME_PATH)
-BROKEN_TEXT = ("undefined", "NaN", "null", "[object", "Visitors")
+BROKEN_TEXT = ("undefined", "NaN", "null", "[object", "views")
+# What the footer says once the script has the count: the page's total views, in words.
+SHOWN = re.compile(r"(?P<count>\d{1,3}(,\d{3})*) (?P<unit>views?)")
 
 
 def _shown_count(page) -> int:
     count = page.locator("#visitor-count")
     count.wait_for(state="visible")
-    return int(count.inner_text().replace(",", ""))
+    shown = SHOWN.fullmatch(page.locator(".visitor-count").inner_text().strip())
+    assert shown is not None, page.locator(".visitor-count").inner_text()
+    number = int(shown["count"].replace(",", ""))
+    assert shown["unit"] == ("view" if number == 1 else "views")
+    assert number == int(count.inner_text().replace(",", ""))
+    return number
 
 
 def test_the_count_appears_and_rises_by_one_on_reload(open_page):
@@ -28,6 +36,19 @@ def test_the_count_appears_and_rises_by_one_on_reload(open_page):
     first = _shown_count(page)
     page.reload()
     assert _shown_count(page) == first + 1
+
+
+@pytest.mark.parametrize(("count", "shown"), [(1, "1 view"), (1234, "1,234 views"), (0, "0 views")])
+def test_the_count_says_it_is_views(open_page, count, shown):
+    page = open_page().page
+    body = f'{{"count": {count}, "counted": true}}'
+    page.route(
+        "**/api/count",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
+    page.goto("/")
+    page.locator("#visitor-count").wait_for(state="visible")
+    assert page.locator(".visitor-count").inner_text().strip() == shown
 
 
 def test_no_console_error_and_no_csp_violation_on_the_page(open_page):
@@ -108,7 +129,7 @@ def test_printing_gives_one_page_with_the_name_and_the_last_certification(open_p
     text = " ".join(unicodedata.normalize("NFKC", reader.pages[0].extract_text()).split())
     assert RESUME.basics.name in text
     assert RESUME.certificates[-1].name in text
-    assert "Visitors" not in text
+    assert "views" not in text  # the counter is not printed
     assert "Skip to content" not in text
 
 

@@ -53,8 +53,42 @@ def test_api_and_admin_refuse_requests_that_skipped_the_distribution(
     assert "Set-Cookie" not in response
 
 
-def test_the_page_still_answers_a_direct_request(client, behind_the_edge):
-    assert through_api_gateway(client, "get", "/").status_code == 200
+@pytest.mark.parametrize("path", ["/", "/?ref=acme", "/robots.txt", "/favicon.ico", "/no-such/"])
+@pytest.mark.parametrize("secret", [None, "x" * 40])
+def test_a_page_request_that_skipped_the_distribution_goes_to_the_site(
+    client, behind_the_edge, path, secret
+):
+    """Straight to API Gateway's address without the secret (or with a wrong one): 301 to the
+    same path and query on SITE_URL, never an answer at API Gateway's address; no cookie."""
+    response = through_api_gateway(client, "get", path, secret=secret)
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://resume.example.com" + path
+    assert "Set-Cookie" not in response
+    assert {part.strip() for part in response["Cache-Control"].split(",")} == {
+        "public",
+        "max-age=300",
+    }
+
+
+@pytest.mark.parametrize("method", ["head", "post"])
+def test_every_method_of_a_page_request_goes_to_the_site(client, behind_the_edge, method):
+    response = through_api_gateway(client, method, "/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://resume.example.com/"
+
+
+def test_a_plain_http_page_request_goes_to_the_site_not_to_api_gateway(client, behind_the_edge):
+    """Django's HTTPS redirect would send it to API Gateway's own address and stage."""
+    behind_the_edge.SECURE_SSL_REDIRECT = True
+    behind_the_edge.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = client.get(
+        "/", HTTP_HOST=API_HOST, SCRIPT_NAME="/prod", HTTP_X_FORWARDED_PROTO="http"
+    )
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://resume.example.com/"
 
 
 @pytest.mark.parametrize("path", ["/api/openapi.json", "/api/health", "/admin/login/"])
@@ -94,11 +128,24 @@ def test_a_verified_request_is_answered_as_the_sites_host_without_the_stage(
     assert login.wsgi_request.build_absolute_uri() == "https://resume.example.com/admin/login/"
 
 
-def test_an_unverified_page_request_keeps_api_gateways_stage(client, behind_the_edge):
+def test_without_a_secret_set_a_page_request_is_served_at_api_gateways_stage(
+    client, behind_the_edge
+):
+    """A stage that API Gateway alone serves: the page answers there, as before."""
+    behind_the_edge.EDGE_ORIGIN_SECRETS = []
     response = through_api_gateway(client, "get", "/robots.txt")
 
+    assert response.status_code == 200
     assert response.wsgi_request.path == "/prod/robots.txt"
     assert response.wsgi_request.get_host() == API_HOST
+
+
+def test_with_a_secret_set_but_no_site_url_a_page_request_is_served(client, settings):
+    """Nowhere to send it (locally, trying the secret out): it is answered where it came."""
+    settings.SITE_URL = ""
+    settings.EDGE_ORIGIN_SECRETS = [SECRET]
+
+    assert client.get("/robots.txt").status_code == 200
 
 
 def test_the_check_is_constant_time_per_value_and_cached_on_the_request(settings, monkeypatch):

@@ -34,31 +34,61 @@ def all_header_names(response: dict) -> set[str]:
     return {name.lower() for name in names}
 
 
+def varies_on_cookie(response: dict) -> bool:
+    """Whether Vary names Cookie, in the single-value headers or the multi-value ones."""
+    values = [response.get("headers", {}).get("Vary", "")]
+    values += response.get("multiValueHeaders", {}).get("Vary", [])
+    return any("cookie" in value.lower() for value in values)
+
+
 def get(site: Site, path: str, **options) -> dict:
     return site.respond(site.event("GET", path, source_ip="198.51.100.60", **options))
 
 
+# What a browser may send: nothing, a session cookie that does not load (the session middleware
+# would delete it), a malformed CSRF cookie (the CSRF middleware would send a fresh one).
+REQUEST_COOKIES = [None, "sessionid=", "sessionid=stale; csrftoken=short", "csrftoken=" + "a" * 32]
+
+
+@pytest.mark.parametrize("cookie", REQUEST_COOKIES)
 @pytest.mark.parametrize("path", ["/", "/robots.txt", "/favicon.ico"])
-def test_cached_answers_stay_a_day_at_the_edge_and_carry_no_cookie(site, path) -> None:
-    response = get(site, path)
+def test_cached_answers_stay_a_day_at_the_edge_and_carry_no_cookie(site, path, cookie) -> None:
+    """The distribution forwards no cookie on these paths, but whatever reaches the function
+    (API Gateway's address without the secret, or a cache policy that changed) never makes
+    it write Set-Cookie or Vary: Cookie on an answer every viewer shares."""
+    response = get(site, path, headers={"Cookie": cookie})
 
     assert response["statusCode"] in {200, 302}
     assert directives(response) == EDGE_CACHED
     assert "set-cookie" not in all_header_names(response)
-    assert "cookie" not in response["headers"].get("Vary", "").lower()
+    assert not varies_on_cookie(response)
 
 
-def test_the_page_names_the_sites_own_urls(site) -> None:
-    """Through the distribution: the canonical URL and the counter's URL are the viewer's, with
-    no stage prefix (the counter's is the distribution's /api/*). Straight through API Gateway
-    the counter's URL keeps the stage, where API Gateway serves it."""
+@pytest.mark.parametrize("cookie", REQUEST_COOKIES)
+def test_the_404_page_is_kept_minutes_and_carries_no_cookie(site, cookie) -> None:
+    """Public and short (the browser's five minutes, five at the edge: no deploy invalidates a
+    404), the site's own page, and no cookie whatever the request sent."""
+    response = get(site, "/no-such-page/", headers={"Cookie": cookie})
+
+    assert response["statusCode"] == 404
+    assert "<title>Page not found</title>" in body_text(response)
+    assert directives(response) == {"public", "max-age=300", "s-maxage=300"}
+    assert "set-cookie" not in all_header_names(response)
+    assert not varies_on_cookie(response)
+
+
+def test_the_page_names_only_the_sites_own_urls(site) -> None:
+    """Through the distribution and straight through API Gateway alike: the canonical URL,
+    og:url, the JSON-LD and the counter's URL are SITE_URL's, with no stage prefix and no API
+    Gateway address (the counter's is the distribution's /api/*)."""
     page = body_text(get(site, "/"))
 
-    assert f'data-count-url="{site.prefix}/api/count"' in page
+    assert f'<link rel="canonical" href="{site.site_url}/">' in page
+    assert f'<meta property="og:url" content="{site.site_url}/">' in page
+    assert f'"url":"{site.site_url}/"' in page  # the JSON-LD Person's
+    assert f'data-count-url="{site.site_url}/api/count"' in page
     assert API_HOST not in page
-    if site.via == "cloudfront":
-        assert f'<link rel="canonical" href="{site.site_url}/">' in page
-        assert "/prod/" not in page
+    assert "/prod/" not in page
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/api/count"])
@@ -114,6 +144,32 @@ def test_behind_the_edge_a_request_that_skipped_it_is_refused(site, method, path
         assert response["statusCode"] == 403
         assert json.loads(response["body"])["error"]["code"] == "edge_origin_required"
         assert "no-store" in directives(response)
+
+
+@pytest.mark.parametrize("path", ["/", "/?ref=acme", "/robots.txt", "/favicon.ico", "/nope"])
+@pytest.mark.parametrize("proto", ["https", "http"])
+def test_behind_the_edge_a_page_request_that_skipped_it_goes_to_the_site(site, path, proto) -> None:
+    """Straight to API Gateway's address without the secret, by HTTPS or plain HTTP, while the
+    distribution is in front: 301 to the same path and query on SITE_URL, never the page at
+    API Gateway's address (nor Django's HTTPS redirect to it); no cookie, whatever is sent."""
+    if site.via != "cloudfront":
+        pytest.skip("only a stage with an origin secret sends direct requests to the site")
+    bare, _, query = path.partition("?")
+    event = rest_event(
+        "GET",
+        bare,
+        source_ip="203.0.113.92",
+        user_agent=lambda_host.BROWSER_USER_AGENT,
+        proto=proto,
+        query=dict([query.split("=")]) if query else None,
+        headers={"Cookie": "sessionid=x; csrftoken=y"},
+    )
+    response = site.respond(event)
+
+    assert response["statusCode"] == 301
+    assert response["headers"]["Location"] == site.site_url + path
+    assert "set-cookie" not in all_header_names(response)
+    assert API_HOST not in json.dumps(response)
 
 
 def test_without_an_origin_secret_the_cloudfront_headers_are_not_believed(site) -> None:

@@ -1,6 +1,7 @@
 """resume/seo.py and what the page and the crawler routes tell search engines and previews."""
 
 import json
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from urllib.robotparser import RobotFileParser
 import pytest
 from django.templatetags.static import static
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 import resume
 from resume import seo
@@ -121,13 +122,50 @@ def test_without_a_current_job_or_school_those_keys_are_left_out():
 
 def test_the_url_is_under_site_url_whatever_host_was_asked(site_url):
     request = RequestFactory().get("/", HTTP_HOST="127.0.0.1")
-    assert seo.page_url_get(request=request, path="/") == site_url
+    assert seo.page_url_get(request=request, name="resume") == site_url
+    assert seo.page_url_get(request=request, name="counter:count") == site_url + "api/count"
 
 
 def test_without_site_url_the_url_is_the_address_asked(settings):
     settings.SITE_URL = ""
     request = RequestFactory().get("/", HTTP_HOST="localhost:8000")
-    assert seo.page_url_get(request=request, path="/") == "http://localhost:8000/"
+    assert seo.page_url_get(request=request, name="resume") == "http://localhost:8000/"
+
+
+@pytest.fixture
+def api_gateway_stage() -> Iterator[None]:
+    """The script prefix Zappa gives a request straight from API Gateway: its stage."""
+    set_script_prefix("/prod/")
+    yield
+    set_script_prefix("/")
+
+
+@pytest.mark.usefixtures("api_gateway_stage")
+def test_the_sites_paths_leave_out_api_gateways_stage(site_url):
+    assert reverse("counter:count") == "/prod/api/count"  # API Gateway's address, not the site's
+    assert seo.site_path_get(name="resume") == "/"
+    assert seo.site_path_get(name="counter:count") == "/api/count"
+    assert seo.site_url_get(name="resume") == site_url
+
+
+def test_every_url_the_page_names_is_site_urls_however_the_request_came(client, site_url, settings):
+    """Straight to API Gateway's address and stage (the host and script name Zappa gives such a
+    request) as through the site's domain: the canonical URL, og:url, the JSON-LD and the
+    counter's URL are SITE_URL's, and the two pages are one."""
+    api_host = "a1b2c3.execute-api.us-east-1.amazonaws.com"
+    settings.ALLOWED_HOSTS = ["resume.example.com", api_host]
+    direct = client.get("/", secure=True, HTTP_HOST=api_host, SCRIPT_NAME="/prod")
+    edge = client.get("/", secure=True, HTTP_HOST="resume.example.com")
+    direct, edge = direct.content.decode(), edge.content.decode()
+
+    head = head_of(direct)
+    assert head.links["canonical"]["href"] == site_url
+    assert head.meta["og:url"] == site_url
+    assert head.json_ld[0]["url"] == site_url
+    assert f'data-count-url="{site_url}api/count"' in direct
+    assert "/prod/" not in direct
+    assert "execute-api" not in direct
+    assert direct == edge
 
 
 def test_the_description_is_short_enough_for_a_search_result():

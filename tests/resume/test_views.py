@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.http import Http404, HttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
 
@@ -23,7 +25,7 @@ def test_resume_page_renders_the_resume(client) -> None:
         assert f">{heading}</h2>" in html
     assert "Senior Cloud Engineer" in html
     assert "<li>DynamoDB</li>" in html
-    assert 'data-count-url="/api/count"' in html
+    assert 'data-count-url="http://testserver/api/count"' in html
     assert f'href="{static("css/resume.css")}"' in html
     assert f'src="{static("js/counter.js")}" defer' in html
 
@@ -51,32 +53,115 @@ def test_email_phone_and_profiles_are_links(client) -> None:
     assert 'href="https://github.com/alex-rivera-example"' in html
 
 
-def test_visitor_counter_is_hidden_until_the_script_fills_it(client) -> None:
+def test_the_counter_is_hidden_until_the_script_fills_it_and_says_it_counts_views(client):
     html = client.get("/").content.decode()
 
     assert (
-        '<p class="visitor-count" data-count-url="/api/count" hidden>'
-        'Visitors: <output id="visitor-count"></output></p>'
+        '<p class="visitor-count" data-count-url="http://testserver/api/count" hidden>'
+        '<output id="visitor-count"></output> '
+        '<span data-one="view" data-other="views">views</span></p>'
     ) in html
+    assert "Visitors" not in html
+
+
+def directives(response: HttpResponse) -> set[str]:
+    return {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def sets_or_varies_on_a_cookie(response: HttpResponse) -> bool:
+    return bool(response.cookies) or "cookie" in response.get("Vary", "").lower()
 
 
 @pytest.mark.parametrize("path", ["/", "/robots.txt", "/favicon.ico"])
 def test_edge_cached_answers_stay_a_day_at_the_edge_and_minutes_in_browsers(client, path) -> None:
     response = client.get(path)
 
-    directives = {part.strip() for part in response["Cache-Control"].split(",")}
-    assert directives == {"public", "max-age=300", "s-maxage=86400"}
-    assert "Set-Cookie" not in response
-    assert "Cookie" not in response.get("Vary", "")
+    assert directives(response) == {"public", "max-age=300", "s-maxage=86400"}
+    assert not sets_or_varies_on_a_cookie(response)
+
+
+# Cookies a browser may send to the shared paths: a stale or malformed session (the session
+# middleware would delete it), a malformed or valid CSRF cookie (a malformed one would be
+# replaced), a message cookie; each made Django write Set-Cookie or Vary: Cookie before.
+REQUEST_COOKIES = [
+    {"sessionid": ""},
+    {"sessionid": "not-a-signed-session"},
+    {"csrftoken": "short"},
+    {"csrftoken": "a" * 32},
+    {"messages": "stale"},
+    {"sessionid": "x", "csrftoken": "y", "messages": "z"},
+]
+
+
+@pytest.mark.parametrize("path", ["/", "/robots.txt", "/favicon.ico", "/no-such-page/"])
+@pytest.mark.parametrize("cookies", REQUEST_COOKIES)
+def test_the_shared_answers_never_set_or_vary_on_a_cookie_whatever_the_request_sent(
+    client, path, cookies
+) -> None:
+    for name, value in cookies.items():
+        client.cookies[name] = value
+
+    response = client.get(path)
+
+    assert response.status_code in {200, 302, 404}
+    assert "public" in directives(response)
+    assert not sets_or_varies_on_a_cookie(response), (response.cookies, response.get("Vary"))
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page/"])
+def test_the_shared_answers_carry_no_cookie_for_a_signed_in_owner_either(client, path) -> None:
+    """A session cookie that loads, as the admin sets one: still the one shared copy."""
+    session = SessionStore()
+    session["_auth_user_id"] = "owner"
+    session.save()
+    client.cookies["sessionid"] = session.session_key
+
+    response = client.get(path)
+
+    assert not sets_or_varies_on_a_cookie(response)
+
+
+def test_the_404_page_is_kept_minutes_at_the_edge_and_in_browsers(client) -> None:
+    """Public and short: BROWSER_CACHE_SECONDS in browsers, EDGE_NOT_FOUND_SECONDS (five
+    minutes) at the edge, since no deploy invalidates it."""
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "<title>Page not found</title>" in response.content.decode()
+    assert directives(response) == {"public", "max-age=300", "s-maxage=300"}
+    assert not sets_or_varies_on_a_cookie(response)
+
+
+def test_the_404_page_follows_the_settings(client, settings) -> None:
+    settings.BROWSER_CACHE_SECONDS = 60
+    settings.EDGE_NOT_FOUND_SECONDS = 120
+
+    assert directives(client.get("/no-such-page/")) == {"public", "max-age=60", "s-maxage=120"}
+
+
+def test_the_404_page_under_the_admin_is_never_cached(rf) -> None:
+    from resume import views
+
+    response = views.not_found(rf.get("/admin/no-such-page/"), Http404())
+
+    assert response.status_code == 404
+    assert "no-store" in directives(response)
+    assert "public" not in directives(response)
+
+
+def test_the_apis_404_keeps_its_own_shape_and_is_never_cached(client) -> None:
+    response = client.get("/api/no-such-thing")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "no-store" in directives(response)
 
 
 def test_edge_cached_answers_follow_the_settings(client, settings) -> None:
     settings.EDGE_CACHE_SECONDS = 3600
     settings.BROWSER_CACHE_SECONDS = 60
 
-    directives = {part.strip() for part in client.get("/")["Cache-Control"].split(",")}
-
-    assert directives == {"public", "max-age=60", "s-maxage=3600"}
+    assert directives(client.get("/")) == {"public", "max-age=60", "s-maxage=3600"}
 
 
 def test_head_gets_the_page_headers_without_a_body(client) -> None:
@@ -161,4 +246,6 @@ def test_the_page_for_another_address_is_rendered_for_that_address(client, setti
     second = client.get("/", HTTP_HOST="two.example").content.decode()
 
     assert '<link rel="canonical" href="http://one.example/">' in first
+    assert 'data-count-url="http://one.example/api/count"' in first
     assert '<link rel="canonical" href="http://two.example/">' in second
+    assert 'data-count-url="http://two.example/api/count"' in second

@@ -159,9 +159,57 @@ def _endpoint(env: dict[str, str]) -> str:
 def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
     data = {"DYNAMODB_LOCAL_DATA": str(tmp_path)}
     assert _endpoint(data) == "http://127.0.0.1:8001"  # no make run: the default port
-    (tmp_path / "endpoint").write_text("http://127.0.0.1:8211\n")
+    # The address, then the engine's process id: here a process that runs (this one).
+    (tmp_path / "endpoint").write_text(f"http://127.0.0.1:8211\n{os.getpid()}\n")
     assert _endpoint(data) == "http://127.0.0.1:8211"
     explicit = {**data, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9000"}
     assert _endpoint(explicit) == "http://127.0.0.1:9000"  # a variable set wins
     production = {k: v for k, v in PRODUCTION.items() if k != "DYNAMODB_ENDPOINT_URL"}
     assert _endpoint({**data, **production}) == ""  # production never reads the record
+
+
+def _debug(env: dict[str, str]) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_ENV"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from resume_site import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_debug_is_off_locally_unless_asked_for_and_always_off_in_production():
+    """Locally a missing page is the site's own 404 page, as in production."""
+    assert _debug({}) == "False"
+    assert _debug({"DJANGO_DEBUG": "true"}) == "True"
+    assert _debug({**PRODUCTION, "DJANGO_DEBUG": "true"}) == "False"
+
+
+def _ended_process() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "http://127.0.0.1:8211\n{ended}\n",  # its engine was killed with make run
+        "http://127.0.0.1:8211\n",  # an older make run's, the address alone
+        "http://127.0.0.1:8211\n0\n",  # no process
+        "http://127.0.0.1:8211\n-1\n",
+        "http://127.0.0.1:8211\n99999999999999999999\n",
+        "",  # cut short
+    ],
+)
+def test_locally_a_stale_record_is_ignored(tmp_path: Path, record: str):
+    """A `make run` killed with SIGKILL leaves its record: its engine no longer runs, so the
+    settings use the default, as with no make run at all (createadmin then says to start it)."""
+    (tmp_path / "endpoint").write_text(record.format(ended=_ended_process()))
+
+    assert _endpoint({"DYNAMODB_LOCAL_DATA": str(tmp_path)}) == "http://127.0.0.1:8001"

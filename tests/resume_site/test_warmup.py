@@ -36,7 +36,10 @@ def test_warming_renders_the_page_and_builds_the_resolver(
     assert {"resume/resume.html", "base.html"} <= cached_templates()
     assert get_resolver()._populated  # reverse() and resolve() find their tables built
     monkeypatch.setattr(views, "render_to_string", None)  # a request that rendered would fail
-    assert "<h1>Alex Rivera</h1>" in views.page_html(url="https://resume.example.com/")
+    page = views.page_html(
+        url="https://resume.example.com/", count_url="https://resume.example.com/api/count"
+    )
+    assert "<h1>Alex Rivera</h1>" in page
 
 
 def test_without_a_site_url_warming_compiles_the_page_without_rendering_it(

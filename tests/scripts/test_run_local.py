@@ -1,8 +1,9 @@
 """scripts/run_local.py (`make run`): the site is served on DynamoDB Local with data on disk;
 "Serving" is said once the site answers; createadmin reaches the engine whatever its port; and
-stopping it, by Ctrl-C, a `kill`, a closed terminal, a `kill` from a script that started it in
-the background or (on Linux) a `kill -9`, stops the engine, the server and the autoreloader's
-child, leaving both ports free and no process of it behind."""
+stopping it, by Ctrl-C, a `kill`, a closed terminal (a shell's, or make as the terminal's own
+program), a `kill` from a script that started it in the background or (on Linux) a `kill -9`,
+stops the engine, the server and the autoreloader's child, leaving both ports free, no process
+of it behind, no traceback, and no engine address that trips the next make run or createadmin."""
 
 import contextlib
 import json
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -68,6 +70,10 @@ def _tree(root: int) -> dict[int, str]:
     return tree
 
 
+def _command(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def _left(tree: dict[int, str]) -> list[str]:
     """The processes of `tree` still running, with their command lines."""
     table = _processes()
@@ -118,6 +124,10 @@ SHAPES = {
     # `kill -9` of make's whole group, run_local with it: the engine and the autoreloader are
     # told (Linux) and end; nothing stops them gracefully, so nothing is said.
     "kill-9-all": "killpg SIGKILL",
+    # Two stops at once, as when make, the terminal's own program, is killed: run_local gets the
+    # parent-death SIGTERM and the session's SIGHUP. The second must not interrupt the first's
+    # stopping (it once did, with a chained traceback).
+    "two-at-once": "run_local SIGTERM SIGHUP",
 }
 # The shapes run_local has no say in (a SIGKILL): their processes end after make does.
 UNHANDLED = {"kill-9-make", "kill-9-all"}
@@ -162,16 +172,21 @@ def test_stopping_make_run_leaves_no_process_and_frees_the_ports(shape, tmp_path
         tree = _tree(process.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in tree)
         assert "DynamoDBLocal.jar" in commands
-        assert commands.count(f"runserver\x00127.0.0.1:{site_port}") == 2  # reloader and server
+        served = f"runserver\x00--insecure\x00127.0.0.1:{site_port}"
+        assert commands.count(served) == 2  # the autoreloader and the server
         if shape == "script":
             go.touch()
         else:
-            kind, name = SHAPES[shape].split()
-            sent = getattr(signal, name)
-            if kind == "killpg":
-                os.killpg(process.pid, sent)
-            else:
-                process.send_signal(sent)
+            kind, *names = SHAPES[shape].split()
+            (run_local,) = [pid for pid in tree if b"run_local.py" in _command(pid)]
+            for name in names:
+                sent = getattr(signal, name)
+                if kind == "killpg":
+                    os.killpg(process.pid, sent)
+                elif kind == "run_local":
+                    os.kill(run_local, sent)
+                else:
+                    process.send_signal(sent)
         process.wait(timeout=STOPPED_WITHIN)
         # make returns once everything is gone, unless it was killed before that
         assert (_gone_wait(tree) if shape in UNHANDLED else _left(tree)) == []
@@ -189,6 +204,7 @@ def test_stopping_make_run_leaves_no_process_and_frees_the_ports(shape, tmp_path
             output.close()
     text = log.read_text()
     assert "Traceback" not in text and "TimeoutExpired" not in text, text
+    assert "ignored due to race condition" not in text, text
     assert any((tmp_path / "data").iterdir())  # the counts are on disk, for the next run
     if shape == "kill-9-all":
         return  # nothing was left to say it stops or to remove the engine's address
@@ -212,6 +228,14 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
         _serving_wait(log=log, process=process)
         # Once it says so, the site answers and counts: the engine and the table are ready too.
         assert _post_count(url) == 1
+        # A missing page is the site's own 404 page (DEBUG is off unless asked for), and the
+        # static files it links are served all the same.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{url}/no-such-page/", timeout=10)
+        assert missing.value.code == 404
+        assert "<title>Page not found</title>" in missing.value.read().decode()
+        with urllib.request.urlopen(f"{url}/static/css/resume.css", timeout=10) as css:
+            assert css.status == 200
         record = tmp_path / "data" / "endpoint"
         # createadmin, given the data folder but no endpoint, finds the engine on its odd port.
         admin_env = {**env, "ADMIN_PASSWORD": PASSWORD}
@@ -234,7 +258,10 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
             timeout=60,
         )
         assert listed.stdout.startswith("alex\tactive"), listed.stderr
-        assert record.read_text().strip() == f"http://127.0.0.1:{env['DYNAMODB_LOCAL_PORT']}"
+        # The record: the engine's address, then its process id (the JVM's).
+        address, pid = record.read_text().split()
+        assert address == f"http://127.0.0.1:{env['DYNAMODB_LOCAL_PORT']}"
+        assert "DynamoDBLocal.jar" in Path(f"/proc/{pid}/cmdline").read_text()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=STOPPED_WITHIN) == 0
     finally:
@@ -247,3 +274,147 @@ def test_the_start_up_says_each_line_once_and_serving_once_the_site_answers(tmp_
     assert len(set(start_up)) == len(start_up), "\n".join(start_up)
     assert sum(line.startswith("Serving the site on") for line in lines) == 1
     assert not record.exists()
+
+
+# A terminal emulator in miniature: it opens a pseudo-terminal, runs its command as the
+# terminal's own program (a session leader whose controlling terminal it is, no shell between)
+# and copies what that prints to a log until nothing holds the terminal's other end. Killing it
+# closes the terminal: the kernel hangs it up and sends SIGHUP to make alone, which then waits
+# for its children for ever.
+TERMINAL = """
+import os, pty, sys
+with open(sys.argv[1], "ab", buffering=0) as log:
+    pid, screen = pty.fork()
+    if pid == 0:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    while True:
+        try:
+            data = os.read(screen, 4096)
+        except OSError:  # EIO: the terminal was hung up
+            break
+        if not data:
+            break
+        log.write(data)
+    os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("end", ["terminal-closed", "kill-9-make"])
+def test_make_run_as_the_terminals_own_program_stops_when_the_terminal_or_make_ends(
+    end, tmp_path: Path
+) -> None:
+    """ "terminal-closed": the terminal's process is killed with SIGKILL, so the terminal closes
+    under make: make run notices it lost its terminal and stops everything, make with it.
+    "kill-9-make": make, the terminal's own program, killed with SIGKILL: make run gets the
+    parent-death SIGTERM and the SIGHUP of the session's end together, and stops once."""
+    env, url, site_port, engine_port = _environment(tmp_path)
+    log = tmp_path / "terminal.log"
+    terminal = subprocess.Popen(
+        [sys.executable, "-c", TERMINAL, str(log), "make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    tree: dict[int, str] = {}
+    try:
+        _serving_wait(log=log, process=terminal)
+        assert _post_count(url) == 1
+        tree = _tree(terminal.pid)
+        (make,) = [pid for pid, (parent, _, _) in _processes().items() if parent == terminal.pid]
+        assert Path(f"/proc/{make}/cmdline").read_bytes() == b"make\0run\0"
+        os.kill(terminal.pid if end == "terminal-closed" else make, signal.SIGKILL)
+
+        assert _gone_wait(tree) == []  # make, run_local, the engine, the server, its reloader
+        assert not dynamodb_local.port_in_use(site_port)
+        assert not dynamodb_local.port_in_use(engine_port)
+        assert not (tmp_path / "data" / "endpoint").exists()
+    finally:
+        tree = tree or _tree(terminal.pid)
+        for pid in tree:  # whatever a failed test left running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        terminal.wait()
+    text = log.read_text(errors="replace")  # what reached the terminal before it closed
+    assert "Traceback" not in text and "ignored" not in text, text
+
+
+def _settings_endpoint(env: dict[str, str]) -> str:
+    script = "from resume_site import settings; print(settings.DYNAMODB_ENDPOINT_URL)"
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def test_after_a_kill_9_of_its_whole_group_the_stale_record_trips_nothing(tmp_path: Path):
+    """Nothing of make run can remove its engine's record after a SIGKILL of its group. The
+    record is then stale (its engine no longer runs): the settings ignore it, as createadmin
+    would, and the next make run removes it, says so, and records its own engine."""
+    env, _, _, _ = _environment(tmp_path)
+    record = tmp_path / "data" / "endpoint"
+    log = tmp_path / "first.log"
+    with log.open("w") as output:
+        first = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    tree: dict[int, str] = {}
+    try:
+        _serving_wait(log=log, process=first)
+        tree = _tree(first.pid)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=STOPPED_WITHIN)
+        assert _gone_wait(tree) == []
+    finally:
+        for pid in tree or _tree(first.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        first.wait()
+    stale_address, _ = record.read_text().split()
+    assert stale_address == f"http://127.0.0.1:{env['DYNAMODB_LOCAL_PORT']}"
+    assert _settings_endpoint(env) == "http://127.0.0.1:8001"  # as with no make run at all
+
+    # The next make run, on other ports this time: the stale record is no other make run.
+    env, _, _, engine_port = _environment(tmp_path)
+    log = tmp_path / "second.log"
+    with log.open("w") as output:
+        second = subprocess.Popen(
+            [sys.executable, "scripts/run_local.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _serving_wait(log=log, process=second)
+        assert "left by a make run that was killed" in log.read_text()
+        assert record.read_text().split()[0] == f"http://127.0.0.1:{engine_port}"
+        created = subprocess.run(
+            [sys.executable, "manage.py", "createadmin", "alex"],
+            cwd=ROOT,
+            env={**env, "ADMIN_PASSWORD": PASSWORD},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr  # it found the new engine
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=STOPPED_WITHIN) == 0
+    finally:
+        for pid in _tree(second.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        second.wait()
+    assert not record.exists()
+    assert "Traceback" not in log.read_text()
