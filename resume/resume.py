@@ -544,6 +544,11 @@ def get_resume() -> Resume:
     return load_resume(Path(getattr(settings, "RESUME_PATH", DEFAULT_RESUME_PATH)))
 
 
+def owner_name() -> str:
+    """The resume's owner, as the admin's header names them (settings.OWNER_NAME)."""
+    return get_resume().basics.name
+
+
 @receiver(setting_changed, dispatch_uid="resume.resume.reset_resume_cache")
 def _reset_resume_cache(*, setting: str, **kwargs: object) -> None:
     if setting == "RESUME_PATH":

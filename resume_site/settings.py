@@ -163,6 +163,9 @@ TEMPLATES = [
     },
 ]
 
+# The owner's name in the admin's header and titles: the resume's (owners never imports resume).
+OWNER_NAME = "resume.resume.owner_name"
+
 # There is no SQL database (docs/architecture.md, Decisions): the owner's accounts are DynamoDB
 # items and sessions are signed cookies. The dummy backend makes any ORM query fail loudly.
 DATABASES: dict[str, dict[str, str]] = {}
