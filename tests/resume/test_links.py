@@ -1,5 +1,7 @@
-"""resume/links.py: the labels of the resume's links, derived from its data."""
+"""resume/links.py: the labels of the resume's links, derived from its data, and the page
+marking each link with its label (data-click), no more and no fewer."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -7,7 +9,7 @@ from typing import Any
 import pytest
 
 from resume import links
-from resume.resume import parse_resume
+from resume.resume import get_resume, parse_resume
 
 UseResume = Callable[[object], Path]
 
@@ -56,3 +58,37 @@ def test_two_profiles_on_one_network_share_a_label(example_data: dict[str, Any])
     labels = links.link_labels_get(resume=parse_resume(example_data))
     assert list(labels).count("profile:github") == 1
     assert labels["profile:github"] == "GitHub"  # the first one's name
+
+
+def _page_labels(html: str) -> list[str]:
+    return re.findall(r'<a [^>]*data-click="([^"]+)"', html)
+
+
+def test_the_page_marks_each_of_its_links_with_its_label(client):
+    labels = _page_labels(client.get("/").content.decode())
+    assert sorted(labels) == sorted(links.link_labels_get(resume=get_resume()))
+
+
+def test_the_page_marks_another_resumes_links_too(
+    client, use_resume: UseResume, example_data: dict[str, Any]
+):
+    basics = example_data["basics"]
+    del basics["phone"]
+    basics["profiles"] = [
+        {"network": "Stack Overflow", "url": "https://stackoverflow.com/users/1"},
+        {"network": "Mastodon", "url": "https://mastodon.example/@alex"},
+    ]
+    use_resume(example_data)
+    labels = _page_labels(client.get("/").content.decode())
+    assert sorted(labels) == sorted(links.link_labels_get())
+    assert "profile:stack-overflow" in labels and "phone" not in labels
+
+
+def test_the_script_is_told_where_to_report_and_only_listens(client):
+    from django.templatetags.static import static
+
+    html = client.get("/").content.decode()
+    assert f'<script src="{static("js/clicks.js")}" data-click-url="/api/click" defer>' in html
+    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "clicks.js").read_text()
+    assert "preventDefault" not in script
+    assert "passive: true" in script

@@ -1,8 +1,9 @@
-"""resume/pdf.py: the PDFs' file names, and the newest local build served at /resume.pdf and
-/resume-letter.pdf off production."""
+"""resume/pdf.py: the PDFs' file names and click labels, the page's download links, and the
+newest local build served at /resume.pdf and /resume-letter.pdf off production."""
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,26 @@ def test_the_deploy_names_publishes_and_builds_as_the_page_links():
     assert built.download_name("Letter") == "Alex-Rivera-Resume-Letter.pdf"
     assert deploy_pdf.PAPERS is pdf.PAPERS
     assert deploy_pdf.BUILD == pdf.BUILD == deploy_pdf.ROOT / "build" / "pdf"
+
+
+def test_the_page_links_to_both_papers_named_after_the_owner(client):
+    html = client.get("/").content.decode()
+    (paragraph,) = re.findall(r'<p class="downloads">.*?</p>', html)
+    assert (
+        '<a href="/resume.pdf" download="Alex-Rivera-Resume.pdf" data-click="pdf">'
+        "Download PDF</a>" in paragraph
+    )
+    assert (
+        '<a href="/resume-letter.pdf" download="Alex-Rivera-Resume-Letter.pdf" '
+        'data-click="pdf-letter" aria-label="Download PDF, US Letter">US Letter</a>' in paragraph
+    )
+
+
+def test_the_download_links_are_not_printed():
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "resume.css").read_text()
+    printed = css[css.index("@media print {\n  @page") :]
+    hidden = printed[: printed.index("display: none !important;")]
+    assert ".downloads," in hidden
 
 
 def _build(root: Path, digest: str, *, age: int, papers: Any = pdf.PAPERS) -> Path:
