@@ -1,7 +1,8 @@
 """The counter API's rules for a request, apart from counting it: which pages may call it (the
 site's own origin and COUNTER_ALLOWED_ORIGINS, with CORS for the latter), what a body may be,
 which requests are automated (crawlers, headless browsers, prefetches) and so never counted, and
-the one JSON shape of every error. docs/architecture.md, "Request flow", gives the order.
+the one JSON shape of every error. They hold for a view (/api/count) and a click on one of the
+page's links (/api/click) alike. docs/architecture.md, "Request flow", gives the order.
 """
 
 import json
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 METHODS = ("GET", "POST", "OPTIONS")
+CLICK_METHODS = ("POST", "OPTIONS")  # a click is only ever reported, never read
 BODY_LIMIT = 1024  # bytes; a body is empty or a JSON object of at most this size
 # Who is a person (docs/architecture.md, "Only people's views count"). The crawler list is
 # ~1,500 patterns tried at every position of the text, and crafted text costs more than linear
@@ -114,8 +116,9 @@ def origin_check(*, request: HttpRequest) -> None:
         )
 
 
-def cors_headers(*, request: HttpRequest) -> dict[str, str]:
-    """CORS headers for a request from one of COUNTER_ALLOWED_ORIGINS, none for anyone else.
+def cors_headers(*, request: HttpRequest, methods: str = "GET, POST") -> dict[str, str]:
+    """CORS headers for a request from one of COUNTER_ALLOWED_ORIGINS, none for anyone else;
+    a preflight is told `methods` (the count's GET and POST; a click's POST).
 
     The site's own pages need none (same origin). Credentials are never allowed: the API holds
     no session.
@@ -125,7 +128,7 @@ def cors_headers(*, request: HttpRequest) -> dict[str, str]:
         return {}
     headers = {"Access-Control-Allow-Origin": origin}
     if request.method == "OPTIONS":
-        headers["Access-Control-Allow-Methods"] = "GET, POST"
+        headers["Access-Control-Allow-Methods"] = methods
         headers["Access-Control-Allow-Headers"] = "Content-Type"
         headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
     else:

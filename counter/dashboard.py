@@ -1,11 +1,12 @@
 """The owner's figures, shaped for the admin index: a period's totals, a server-rendered SVG
-chart of its days, where its views came from, and its daily figures as CSV."""
+chart of its days, where its views came from, the links its visitors followed, and its daily
+figures as CSV."""
 
 import csv
 import io
 from dataclasses import dataclass
 
-from counter import services, visits
+from counter import clicks, services, visits
 
 # Each day's own coordinate system: every day is an SVG of its own, one column of the chart's
 # grid, stretched by CSS to the column's width and the chart's height; its date is HTML in the
@@ -48,6 +49,14 @@ class Row:
 
 
 @dataclass(frozen=True)
+class LinkRow:
+    label: str  # as stored: "email", "profile:github", "pdf"
+    name: str  # as the dashboard shows it: "E-mail", "GitHub", "PDF, A4"
+    clicks: int
+    share: float  # clicks over the period's views, 0-100 (above 100 if people click twice)
+
+
+@dataclass(frozen=True)
 class Figures:
     total: int
     period: str
@@ -62,6 +71,8 @@ class Figures:
     campaigns: list[Row]
     countries: list[Row]
     devices: list[Row]
+    links: list[LinkRow]
+    downloads: int  # the PDF's downloads in the period, every paper
     slot_width: int = SLOT_WIDTH
     height: int = CHART_HEIGHT
 
@@ -121,6 +132,30 @@ def ranked(counts: dict[str, int], *, views: int, rest: str = NOT_RECORDED) -> l
     ]
 
 
+def links_ranked(counts: dict[str, int], *, views: int) -> list[LinkRow]:
+    """Every link of the page, and any other label the period holds (a profile since removed
+    from the resume), by clicks, most first, then in the page's order; each with its clicks
+    over the period's views."""
+    links = clicks.links_get()
+    order = {label: index for index, label in enumerate(links)}
+    labels = sorted(
+        {*links, *counts}, key=lambda label: (-counts.get(label, 0), order.get(label, len(order)))
+    )
+    return [
+        LinkRow(
+            label=label,
+            name=links.get(label, label),
+            clicks=counts.get(label, 0),
+            share=round(100 * counts.get(label, 0) / views, 1) if views else 0.0,
+        )
+        for label in labels
+    ]
+
+
+def _pdf(label: str) -> bool:
+    return label == "pdf" or label.startswith("pdf-")
+
+
 def period_days(period: str) -> int:
     """The days a period covers; an unknown period is the default one."""
     return PERIODS.get(period, PERIODS[DEFAULT_PERIOD])[0]
@@ -135,6 +170,7 @@ def figures_get(*, period: str = DEFAULT_PERIOD) -> Figures:
     history = services.days_get(days=days)
     bars, peak = chart_bars(history)
     views = sum(day.views for day in history)
+    followed = services.labels_sum(history, "clicks")
     return Figures(
         total=total,
         period=period,
@@ -149,15 +185,22 @@ def figures_get(*, period: str = DEFAULT_PERIOD) -> Figures:
         campaigns=ranked(services.labels_sum(history, "campaigns"), views=views, rest=NO_TAG),
         countries=ranked(services.labels_sum(history, "countries"), views=views),
         devices=ranked(services.labels_sum(history, "devices"), views=views),
+        links=links_ranked(followed, views=views),
+        downloads=sum(count for label, count in followed.items() if _pdf(label)),
     )
 
 
 def figures_csv(*, period: str = DEFAULT_PERIOD) -> str:
-    """The period's daily figures as CSV, oldest day first: date, views, unique visitors."""
+    """The period's daily figures as CSV, oldest day first: date, views, unique visitors, then
+    one column of clicks per link (`clicks:email`, `clicks:profile:github`, ...: the page's
+    links in its order, then any other label the period holds)."""
     history = services.days_get(days=period_days(period))
+    stored = services.labels_sum(history, "clicks")
+    labels = [*clicks.links_get(), *sorted(set(stored) - set(clicks.links_get()))]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["date", "views", "unique_visitors"])
+    writer.writerow(["date", "views", "unique_visitors", *(f"clicks:{label}" for label in labels)])
     for day in history:
-        writer.writerow([day.day.isoformat(), day.views, day.uniques])
+        counts = [day.clicks.get(label, 0) for label in labels]
+        writer.writerow([day.day.isoformat(), day.views, day.uniques, *counts])
     return out.getvalue()

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.clients import client_of, viewer_seen
-from counter import api, services, visits
+from counter import api, clicks, services, visits
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 UNAVAILABLE_RETRY_AFTER = "5"  # seconds: long enough for a slow engine to recover
@@ -68,6 +68,60 @@ def _count(request: HttpRequest) -> HttpResponse:
             headers={"Retry-After": str(max(1, outcome.retry_after))},
         )
     return JsonResponse({"count": outcome.count, "counted": outcome.counted})
+
+
+@csrf_exempt
+@never_cache
+def click(request: HttpRequest) -> HttpResponse:
+    """POST: count a click on one of the page's links, `{"link": "<label>"}`. OPTIONS: the
+    CORS preflight. The same rules as a view: origins, body, automated and unknown senders
+    answered but not counted, the limits. Every answer is `{"counted": true|false}` or the one
+    error shape; a label that is not one of the page's links is 400 and stores nothing."""
+    try:
+        response = _click(request)
+    except api.ApiError as error:
+        response = api.error_response(error=error)
+    for name, value in api.cors_headers(request=request, methods="POST").items():
+        response[name] = value
+    patch_vary_headers(response, ["Origin"])
+    return response
+
+
+def _click(request: HttpRequest) -> HttpResponse:
+    api.method_check(request=request, methods=api.CLICK_METHODS)
+    if request.method == "OPTIONS":
+        preflight = HttpResponse(status=204, headers={"Allow": ", ".join(api.CLICK_METHODS)})
+        del preflight["Content-Type"]
+        return preflight
+    api.origin_check(request=request)
+    link = clicks.link_of(body=api.body_check(request=request))
+    if link is None:
+        raise api.ApiError(
+            status=400,
+            code="unknown_link",
+            message='The body must name one of the page\'s links: {"link": "email"}.',
+        )
+    client = client_of(request)
+    # Automated, or who sent it is unknown: answered, never counted or keyed (as a view).
+    if api.request_is_automated(request=request) or not client.known:
+        return JsonResponse({"counted": False})
+    try:
+        outcome = services.click_count(visitor=client, link=link)
+    except services.CounterUnavailable as error:
+        raise api.ApiError(
+            status=503,
+            code="counter_unavailable",
+            message=str(error),
+            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        ) from error
+    if outcome.refused:
+        raise api.ApiError(
+            status=429,
+            code="too_many_clicks",
+            message="Too many clicks from this client; try again later.",
+            headers={"Retry-After": str(max(1, outcome.retry_after))},
+        )
+    return JsonResponse({"counted": outcome.counted})
 
 
 @csrf_exempt

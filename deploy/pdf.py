@@ -12,7 +12,6 @@ import hashlib
 import json
 import mimetypes
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,13 +24,16 @@ from typing import Any
 import click
 from botocore.exceptions import ClientError
 
+from resume import pdf as resume_pdf
+
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build" / "pdf"
+BUILD = resume_pdf.BUILD  # build/pdf/, where `make run` serves the newest build from
 # What the printed page is made of: the resume's data and code, the templates, the static files
 # (the print stylesheet among them), and this module.
 INPUTS = ("resume", "templates", "static", "deploy/pdf.py")
-# Paper -> the object's key in the static bucket, which is its address on the site.
-PAPERS = {"A4": "resume.pdf", "Letter": "resume-letter.pdf"}
+# Paper -> the object's key in the static bucket, which is its address on the site (the page
+# links to both: resume/pdf.py).
+PAPERS = resume_pdf.PAPERS
 PAGE_HOST = "http://resume.invalid"  # the page as Chromium loads it, from this process only
 # Browsers and the edge: as the page (resume/views.py); every deploy invalidates both paths.
 CACHE_CONTROL = "public, max-age=300, s-maxage=86400"
@@ -54,8 +56,8 @@ class Built:
     files: dict[str, Path]  # paper -> file
 
     def download_name(self, paper: str) -> str:
-        stem = re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-") or "Resume"
-        return f"{stem}-Resume{'' if paper == 'A4' else '-' + paper}.pdf"
+        """The file name a download gets, as the page's link names it (resume/pdf.py)."""
+        return resume_pdf.pdf_download_name(name=self.name, paper=paper)
 
 
 def chromium() -> str:
@@ -89,7 +91,7 @@ def build(*, echo: Echo, root: Path = ROOT) -> Built:
     """The PDFs for the current inputs: the ones built before for them, or printed now."""
     digest = inputs_digest(root=root)
     folder = BUILD / digest
-    manifest = folder / "built.json"
+    manifest = folder / resume_pdf.MANIFEST
     if manifest.is_file():
         echo(f"The resume's PDFs are up to date (build/pdf/{digest[:12]}...).")
     else:
@@ -202,7 +204,7 @@ def _print(folder: Path) -> None:
                     writer.write(out)
         finally:
             browser.close()
-    (folder / "built.json").write_text(json.dumps({"name": name}), encoding="utf-8")
+    (folder / resume_pdf.MANIFEST).write_text(json.dumps({"name": name}), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -332,6 +332,10 @@ def _origin(value: str) -> str:
 # Other sites' pages that may call the counter API from a browser (CORS), comma-separated. The
 # site's own origin is always allowed and needs no entry (docs/architecture.md, "Request flow").
 COUNTER_ALLOWED_ORIGINS = [_origin(value) for value in _env_list("COUNTER_ALLOWED_ORIGINS", "")]
+# The links whose clicks the counter counts (POST /api/click): a function giving label -> name.
+# The project wires the two apps here, as the counter never imports the resume app; the labels
+# are the resume's own links (resume/links.py), so a click can name nothing else.
+COUNTER_CLICK_LINKS = "resume.links.link_labels_get"
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

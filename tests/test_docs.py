@@ -45,6 +45,7 @@ def test_the_data_model_lists_exactly_the_items_the_services_write(table_scan, s
     from tests.conftest import ALICE
 
     services.view_count(visitor=ALICE)
+    services.click_count(visitor=ALICE, link="email")  # the visitor's own bucket of clicks
     architecture = (ROOT / "docs" / "architecture.md").read_text()
     patterns = [_key_pattern(cell) for cell in _first_cells(architecture, "| `pk` |")]
     keys = [item["pk"]["S"] for item in table_scan()]

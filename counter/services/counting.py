@@ -31,8 +31,6 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from core.clients import Client
 from core.dynamodb import call_submit, failure_not_applied, failures_raise
 from counter.services import days, limits, totals, visitors
@@ -187,24 +185,6 @@ def view_add(
     return _count(digest=digest, day=day, visit=visit, claim=_claim_send(digest=digest, day=day))
 
 
-def _limits_check(*, visitor: Client, digest: str, day: dt.date, minute: int) -> limits.Standing:
-    """Both limits in one request: the client's bucket of the minute, with the visitor's count
-    in it; only the visitor's own bucket when the client limit is off; none with both off."""
-    client_limit, visitor_limit = settings.COUNTER_CLIENT_LIMIT, settings.COUNTER_VISITOR_LIMIT
-    if client_limit:
-        client = visitors.client_digest(network=visitor.network, day=day)
-        return limits.limit_check(
-            subject=f"client#{client}",
-            limit=client_limit,
-            minute=minute,
-            visitor=digest if visitor_limit else "",
-            visitor_limit=visitor_limit,
-        )
-    if visitor_limit:
-        return limits.limit_check(subject=f"visitor#{digest}", limit=visitor_limit, minute=minute)
-    return limits.Standing.UNDER
-
-
 @failures_raise(CounterUnavailable)
 def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     """Count one page view of `visitor`, within the limits (docs/architecture.md, Data model:
@@ -227,7 +207,7 @@ def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     # The visitor's claim on its first view of the day goes out with the limits' check.
     claim = _claim_send(digest=digest, day=day)
     try:
-        standing = _limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
+        standing = limits.limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
     except CounterUnavailable:
         if (token := _claim_token(claim, digest=digest, day=day)) is not None:
             _claim_release(token, digest=digest, day=day)

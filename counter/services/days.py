@@ -1,6 +1,7 @@
-"""The day's figures: views, where they came from (source, campaign, country, device), and unique
-visitors counted once per visitor and day; the day's views also carry the total
-(counter/services/totals.py), so a view's ADD returns them and a closed day takes no more.
+"""The day's figures: views, where they came from (source, campaign, country, device), unique
+visitors counted once per visitor and day, and the clicks on the page's links; the day's views
+also carry the total (counter/services/totals.py), so a view's ADD returns them and a closed
+day takes no more.
 
 A unique visitor is counted in the same UpdateItem as its view, so a day never has more unique
 visitors than views: the visitor's first view of the day is claimed on its marker first, and
@@ -36,6 +37,7 @@ from counter.services import visitors
 from counter.services.items import (
     DAY_ITEM_LIFETIME,
     CounterUnavailable,
+    DayClicks,
     DayItem,
     VisitorMarker,
     day_start,
@@ -50,6 +52,7 @@ LABELS = ("source", "campaign", "country", "device")
 SOURCES_SET = "sources"
 CAMPAIGNS_SET = "campaigns"
 CLOSED = "closed"  # set once the day's views are summed into the total (counter/services/totals.py)
+LINK_PREFIX = "link:"  # a link's clicks on the day's `clicks#` item: `link:email`
 
 
 # This process's copy of the named sources and campaigns of a day whose set was found full
@@ -68,6 +71,8 @@ class DayStats:
     campaigns: dict[str, int] = field(default_factory=dict)
     countries: dict[str, int] = field(default_factory=dict)
     devices: dict[str, int] = field(default_factory=dict)
+    # link label -> clicks that day (its `clicks#` item)
+    clicks: dict[str, int] = field(default_factory=dict)
 
 
 def _views_key(day: dt.date) -> str:
@@ -76,6 +81,10 @@ def _views_key(day: dt.date) -> str:
 
 def _uniques_key(day: dt.date) -> str:
     return f"uniques#{day.isoformat()}"
+
+
+def _clicks_key(day: dt.date) -> str:
+    return f"clicks#{day.isoformat()}"
 
 
 def _bounded(name: str, set_name: str, limit: int) -> Condition:
@@ -216,6 +225,19 @@ def days_views_sum(*, first: dt.date, last: dt.date) -> int:
     return sum(_number(item.get("views", {})) for item in items_get_raw(keys).values())
 
 
+@failures_raise(CounterUnavailable)
+def day_click_add(*, day: dt.date, link: str) -> int:
+    """Count one click on the page's link `link` (a label the caller checked against the page's
+    links, counter/clicks.py) in the day's clicks: one UpdateItem, `ADD link:<label> 1` on
+    `clicks#<day>`, with no condition (clicks are not in the total, so a closed day takes them
+    too). Returns the link's clicks that day."""
+    name = f"{LINK_PREFIX}{link}"
+    answer = item_update_raw(
+        DayClicks, _clicks_key(day), actions=[Path([name]).add(1)], return_values="UPDATED_NEW"
+    )
+    return _number(answer.get("Attributes", {}).get(name, {}))
+
+
 def _marker_key(day: dt.date, digest: str) -> str:
     return f"visitor#{day.isoformat()}#{digest}"
 
@@ -276,9 +298,11 @@ def _labels(item: dict[str, Any], label: str) -> dict[str, int]:
     }
 
 
-def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayStats:
-    """A day's figures from its `day#` item and its `uniques#` item (which only days counted
-    before the uniques moved to `day#` have)."""
+def _stats(
+    day: dt.date, views: dict[str, Any], uniques: dict[str, Any], clicks: dict[str, Any]
+) -> DayStats:
+    """A day's figures from its `day#` item, its `uniques#` item (which only days counted
+    before the uniques moved to `day#` have) and its `clicks#` item."""
     return DayStats(
         day=day,
         views=_number(views.get("views", {})),
@@ -287,6 +311,7 @@ def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayS
         campaigns=_labels(views, "campaign"),
         countries=_labels(views, "country"),
         devices=_labels(views, "device"),
+        clicks=_labels(clicks, "link"),
     )
 
 
@@ -294,14 +319,13 @@ def _stats(day: dt.date, views: dict[str, Any], uniques: dict[str, Any]) -> DayS
 def days_get(*, days: int = 30, today: dt.date | None = None) -> list[DayStats]:
     """The figures of the last `days` days, oldest first, zeros for quiet days.
 
-    One BatchGetItem for both items of every day (in groups of 100 keys)."""
+    One BatchGetItem for the three items of every day, its views, its uniques from before and
+    its clicks (in groups of 100 keys: 30 days are 90)."""
     last = today or visitors.today()
     wanted = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    found = items_get_raw([key for day in wanted for key in (_views_key(day), _uniques_key(day))])
-    return [
-        _stats(day, found.get(_views_key(day), {}), found.get(_uniques_key(day), {}))
-        for day in wanted
-    ]
+    keys = [_views_key, _uniques_key, _clicks_key]
+    found = items_get_raw([key(day) for day in wanted for key in keys])
+    return [_stats(day, *(found.get(key(day), {}) for key in keys)) for day in wanted]
 
 
 def labels_sum(stats: Iterable[DayStats], label: str) -> dict[str, int]:

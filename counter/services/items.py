@@ -45,6 +45,13 @@ class DayItem(TableModel):
     closed = BooleanAttribute(null=True)
 
 
+class DayClicks(TableModel):
+    """The clicks of one UTC day on the page's links, `clicks#<day>`: one number per link,
+    `link:<label>` ("link:email", "link:profile:github", "link:pdf"); nothing else. An item of
+    its own, not attributes of the day's views item, which every view writes and is billed by
+    its size (docs/architecture.md, "What visitors did after reading")."""
+
+
 class VisitorMarker(TableModel):
     """One per (day, visitor hash): the visitor's first view of the day is claimed here
     (`claim`, a random token) before it is written, and `released` again if that view was

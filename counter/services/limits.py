@@ -9,16 +9,23 @@ the limit, the next nine times the limit are over it (not counted), and past tha
 fails and nothing is written (refused). Never a read followed by a write, which concurrent
 requests would both pass. A visitor is always within one client (its network), so one item holds
 both, and a view pays one request for its limits, not two.
+
+Clicks on the page's links have buckets of their own (`scope` "clicks": `rate#clicks#client#...`),
+with the same limits: a visitor's clicks never use up its views' minute, nor its views its
+clicks' (docs/architecture.md, "What visitors did after reading").
 """
 
 import datetime as dt
 import enum
 
+from django.conf import settings
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 
+from core.clients import Client
 from core.dynamodb import condition_failed, failures_raise, item_update_raw
+from counter.services import visitors
 from counter.services.items import CounterUnavailable, RateBucket
 
 REFUSE_FACTOR = 10  # refused (HTTP 429) only past ten times the limit
@@ -70,6 +77,29 @@ def limit_check(
     if visitor:
         under = under and int(stored[f"{VISITOR_PREFIX}{visitor}"]["N"]) <= visitor_limit
     return Standing.UNDER if under else Standing.OVER
+
+
+def limits_check(
+    *, visitor: Client, digest: str, day: dt.date, minute: int, scope: str = ""
+) -> Standing:
+    """Both limits of `visitor` (its hash of the day: `digest`) in one request: the client's
+    bucket of the minute, with the visitor's count in it; only the visitor's own bucket when the
+    client limit is off; none with both off. `scope` keeps another kind of request apart
+    ("clicks": buckets of their own, the same limits)."""
+    client_limit, visitor_limit = settings.COUNTER_CLIENT_LIMIT, settings.COUNTER_VISITOR_LIMIT
+    prefix = f"{scope}#" if scope else ""
+    if client_limit:
+        client = visitors.client_digest(network=visitor.network, day=day)
+        return limit_check(
+            subject=f"{prefix}client#{client}",
+            limit=client_limit,
+            minute=minute,
+            visitor=digest if visitor_limit else "",
+            visitor_limit=visitor_limit,
+        )
+    if visitor_limit:
+        return limit_check(subject=f"{prefix}visitor#{digest}", limit=visitor_limit, minute=minute)
+    return Standing.UNDER
 
 
 def _expires(minute: int) -> int:

@@ -8,6 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from resume import links, pdf
 from resume.resume import PartialDate
 
 register = template.Library()
@@ -55,3 +56,21 @@ def json_ld(data: dict[str, Any]) -> SafeString:
         '<script type="application/ld+json">{}</script>',
         mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308 - escaped just above
     )
+
+
+@register.filter
+def profile_label(network: str) -> str:
+    """A profile link's click label: ``GitHub`` -> ``profile:github`` (resume/links.py)."""
+    return links.profile_label(network=network)
+
+
+@register.filter
+def pdf_link_label(paper: str) -> str:
+    """A PDF download link's click label: ``A4`` -> ``pdf``, ``Letter`` -> ``pdf-letter``."""
+    return pdf.pdf_link_label(paper=paper)
+
+
+@register.filter
+def pdf_download_name(name: str, paper: str) -> str:
+    """The file name the paper's download gets: ``Alex-Rivera-Resume.pdf`` (resume/pdf.py)."""
+    return pdf.pdf_download_name(name=name, paper=paper)

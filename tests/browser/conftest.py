@@ -48,12 +48,13 @@ PERSON_USER_AGENT = (
 
 
 # Thirty days of views, so every day of the dashboard's chart has a bar: one to seven visitors a
-# day, each viewing the page once or twice. Written when the site starts, oldest first, as they
-# happen: a day's first view closes the day before it, and a view sent for a closed day counts on
-# the next one.
+# day, each viewing the page once or twice, and one to five clicks a day on the page's links.
+# Written when the site starts, oldest first, as they happen: a day's first view closes the day
+# before it, and a view sent for a closed day counts on the next one.
 HISTORY = """
 import datetime as dt
 from counter import services
+from counter.services import days
 from counter.visits import Visit
 from core.clients import Client
 today = dt.datetime.now(dt.UTC).date()
@@ -66,6 +67,9 @@ for offset in reversed(range(30)):
                       "phone" if n % 2 else "desktop")
         for _ in range(1 + n % 2):
             services.view_add(visitor=visitor, visit=visit, today=day)
+    for n, link in enumerate(["pdf", "profile:github", "email", "pdf", "profile:linkedin"]):
+        if n <= offset % 5:
+            days.day_click_add(day=day, link=link)
 """
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from counter import clicks
 from resume.resume import DEFAULT_RESUME_PATH, load_resume
 from scripts import local_server
 from tests.browser.browsing import (
@@ -273,14 +274,21 @@ def test_the_dashboard_uses_the_width_and_its_tables_line_up(open_page, signed_i
     align = page.locator("#sources td").first.evaluate("cell => getComputedStyle(cell).textAlign")
     assert align == "right"
 
+    links = page.locator("#links tbody tr").evaluate_all(
+        "rows => rows.map(row => Number(row.cells[1].textContent))"
+    )
+    assert len(links) == len(clicks.links_get())  # every link of the page, followed or not
+    assert links == sorted(links, reverse=True)
+
     tables = page.evaluate(TABLE_COLUMNS)
-    assert len(tables) == 5
+    assert len(tables) == 6
     widths = {tuple(round(w, 1) for w in table["widths"]) for table in tables}
     assert len(widths) == 1, tables  # every numeric column as wide as its fellows
     origins = {table["id"]: table for table in tables if table["id"]}
     columns = {round(table["views"]) for table in origins.values()}
-    if width == 1366:  # two by two: Sources beside Campaigns, Countries beside Devices
+    if width == 1366:  # two by two: Sources beside Campaigns, Countries beside Devices, Links
         assert len(columns) == 2, origins
+        assert origins["links"]["views"] == origins["sources"]["views"]
         assert origins["sources"]["top"] == origins["campaigns"]["top"]
         assert origins["countries"]["top"] == origins["devices"]["top"]
         assert origins["sources"]["views"] == origins["countries"]["views"]

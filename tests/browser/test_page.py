@@ -1,5 +1,6 @@
 """The resume page in a real browser: the count, failure and no-JavaScript fallbacks, CSP,
-accessibility (axe-core), phone and desktop layouts, and printing."""
+accessibility (axe-core), phone and desktop layouts, printing, and the links visitors follow
+(reported, never held up; the PDF's downloads)."""
 
 import io
 import re
@@ -131,6 +132,7 @@ def test_printing_gives_one_page_with_the_name_and_the_last_certification(open_p
     assert RESUME.certificates[-1].name in text
     assert "views" not in text  # the counter is not printed
     assert "Skip to content" not in text
+    assert "Download PDF" not in text and "US Letter" not in text
 
 
 def test_printed_links_show_where_they_go(open_page):
@@ -141,3 +143,146 @@ def test_printed_links_show_where_they_go(open_page):
     link = page.get_by_role("link", name=project.name)
     shown = link.evaluate("a => getComputedStyle(a, '::after').content")
     assert project.url.removeprefix("https://") in shown
+
+
+# --- The links visitors follow ----------------------------------------------------------------
+
+ELSEWHERE = "<!doctype html><title>Elsewhere</title><p>Another site.</p>"
+PDF_BYTES = b"%PDF-1.4\n%a resume\n"
+
+
+def _stored_clicks(site) -> dict[str, int]:
+    """Today's clicks as the site's table holds them, read straight from the engine."""
+    import datetime as dt
+
+    import boto3
+
+    engine = boto3.client(
+        "dynamodb", endpoint_url=site.env["DYNAMODB_ENDPOINT_URL"], region_name="us-east-1"
+    )
+    key = {"pk": {"S": f"clicks#{dt.datetime.now(dt.UTC).date().isoformat()}"}}
+    item = engine.get_item(TableName=site.env["DYNAMODB_TABLE"], Key=key, ConsistentRead=True)
+    found = item.get("Item", {})
+    return {name.removeprefix("link:"): int(v["N"]) for name, v in found.items() if name != "pk"}
+
+
+def _clicks_added(site, before: dict[str, int], expected: dict[str, int]) -> dict[str, int]:
+    """The clicks stored since `before` on the labels of `expected`, once they reach it or ten
+    seconds have passed (a report is fire-and-forget: nothing on the page waits for it)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        now = _stored_clicks(site)
+        added = {label: now.get(label, 0) - before.get(label, 0) for label in expected}
+        if added == expected or time.monotonic() > deadline:
+            return added
+        time.sleep(0.1)
+
+
+def _elsewhere(page) -> None:
+    """Every other site answers with a page of its own (the machine has no internet)."""
+    page.route(
+        lambda url: not url.startswith("http://127.0.0.1") and url.startswith("http"),
+        lambda route: route.fulfill(status=200, content_type="text/html", body=ELSEWHERE),
+    )
+
+
+def test_following_a_link_reports_its_label_and_the_link_goes_on(open_page, site):
+    """Each profile and the website: the report is sent, and the browser is on the other site."""
+    watched = open_page()
+    page = watched.page
+    _elsewhere(page)
+    before = _stored_clicks(site)
+    followed = []
+    for profile in RESUME.basics.profiles:
+        followed.append(("profile:" + profile.network.lower(), profile.url))
+    followed.append(("website", RESUME.basics.url))
+    for label, url in followed:
+        page.goto("/")
+        with page.expect_request("**/api/click") as sent:
+            page.locator(f'a[data-click="{label}"]').click()
+        page.wait_for_url(url.rstrip("/") + "**")
+        assert sent.value.method == "POST"
+        assert sent.value.headers["content-type"] == "application/json"  # a beacon's Blob
+        assert page.title() == "Elsewhere"
+    expected = {label: 1 for label, _ in followed}
+    assert _clicks_added(site, before, expected) == expected
+    assert watched.problems == []
+
+
+MAILTO_AND_TEL = """() => new Promise((resolve) => {
+  const seen = [];
+  // After the page's own listeners: records whether anyone stopped the link, then stops it
+  // itself, as a browser without a mail or phone app would do nothing useful here.
+  window.addEventListener("click", (event) => {
+    seen.push([event.target.closest("a").dataset.click, event.defaultPrevented]);
+    event.preventDefault();
+    if (seen.length === 2) resolve(seen);
+  });
+  document.querySelector('a[data-click="email"]').click();
+  document.querySelector('a[data-click="phone"]').click();
+})"""
+
+
+def test_the_email_and_phone_links_are_reported_and_never_stopped(open_page, site):
+    page = open_page().page
+    page.goto("/")
+    before = _stored_clicks(site)
+    seen = page.evaluate(MAILTO_AND_TEL)
+    assert seen == [["email", False], ["phone", False]]
+    assert _clicks_added(site, before, {"email": 1, "phone": 1}) == {"email": 1, "phone": 1}
+
+
+def test_the_pdf_link_downloads_the_file_named_after_the_owner_and_is_reported(open_page, site):
+    page = open_page(accept_downloads=True).page
+    before = _stored_clicks(site)
+    page.route(
+        "**/resume*.pdf",
+        lambda route: route.fulfill(status=200, content_type="application/pdf", body=PDF_BYTES),
+    )
+    page.goto("/")
+    for label, name in [
+        ("pdf", "Alex-Rivera-Resume.pdf"),
+        ("pdf-letter", "Alex-Rivera-Resume-Letter.pdf"),
+    ]:
+        with page.expect_request("**/api/click") as sent, page.expect_download() as download:
+            page.locator(f'a[data-click="{label}"]').click()
+        assert download.value.suggested_filename == name
+        assert sent.value.method == "POST"
+    assert page.get_by_role("link", name="Download PDF", exact=True).get_attribute("href") == (
+        "/resume.pdf"
+    )
+    assert page.get_by_role("link", name="Download PDF, US Letter").is_visible()
+    assert _clicks_added(site, before, {"pdf": 1, "pdf-letter": 1}) == {"pdf": 1, "pdf-letter": 1}
+
+
+@pytest.mark.parametrize("fault", ["script-blocked", "api-hangs", "api-503", "no-beacon"])
+def test_a_link_works_the_same_whatever_becomes_of_the_report(open_page, fault):
+    """Blocked script, an API that never answers or fails, a browser without sendBeacon:
+    the profile link still goes to its site at once."""
+    page = open_page().page
+    _elsewhere(page)
+    if fault == "script-blocked":
+        page.route("**/js/clicks.js", lambda route: route.abort())
+    elif fault == "api-hangs":
+        page.route("**/api/click", lambda route: None)  # never answered
+    elif fault == "api-503":
+        page.route("**/api/click", lambda route: route.fulfill(status=503, body="{}"))
+    else:
+        page.add_init_script("delete Navigator.prototype.sendBeacon;")
+    profile = RESUME.basics.profiles[0]
+    page.goto("/")
+    started = page.evaluate("performance.now()")
+    page.get_by_role("link", name=f"{profile.network}:").click()
+    page.wait_for_url(profile.url + "**", timeout=5000)
+    assert page.title() == "Elsewhere"
+    assert page.evaluate("performance.now()") - started < 5000
+
+
+def test_the_download_links_are_not_printed(open_page):
+    page = open_page().page
+    page.goto("/")
+    assert page.locator(".downloads").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".downloads").is_visible()

@@ -1,10 +1,11 @@
 """Fixtures of the counter's tests: a client that calls the API as the page's script does,
-patient timeouts, a delaying proxy, the stored total.
+patient timeouts, a delaying proxy, the stored total, the DynamoDB round trips of a call.
 
 The client sends a person's User-Agent (a request without one is never counted, counter/api.py)
 and a POST without a body unless a test gives one; bots, bodies and content types are tested by
 giving them explicitly."""
 
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import Client
 from django.test.client import MULTIPART_CONTENT
 
 from bench.delaying_proxy import DelayingProxy
+from core.dynamodb import TableModel
 from tests.conftest import stored_views
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -57,3 +59,59 @@ def proxy(ddb_table: str, dynamodb_endpoint: str, settings) -> Iterator[Delaying
 def engine_total(ddb_table: str, dynamodb_endpoint: str) -> Callable[[], int]:
     """Reads the stored total straight from DynamoDB Local, past any proxy or setting."""
     return lambda: stored_views(dynamodb_endpoint, ddb_table)
+
+
+class RoundTrips:
+    """Records each DynamoDB request's sending and answer on the shared client, to count how
+    many a call waited on one after another."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[str, int]] = []
+        self._lock = threading.Lock()
+
+    def _record(self, kind: str) -> None:
+        with self._lock:
+            self._events.append((kind, threading.get_ident()))
+
+    def sent(self, **_) -> None:
+        self._record("sent")
+
+    def answered(self, **_) -> None:
+        self._record("answered")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def requests(self) -> int:
+        return sum(kind == "sent" for kind, _ in self._events)
+
+    def sequential(self) -> int:
+        """The longest chain of requests each sent after the one before it was answered."""
+        open_requests: dict[int, int] = {}
+        spans = []
+        for position, (kind, thread) in enumerate(self._events):
+            if kind == "sent":
+                open_requests[thread] = position
+            else:
+                spans.append((open_requests.pop(thread), position))
+        spans.sort()
+        chain: list[int] = []
+        for index, (sent, _) in enumerate(spans):
+            before = [chain[j] for j in range(index) if spans[j][1] < sent]
+            chain.append(1 + max(before, default=0))
+        return max(chain, default=0)
+
+
+@pytest.fixture
+def round_trips(proxy, settings) -> RoundTrips:
+    """Round trips through a proxy that holds each answer 0.2 s, so that requests sent at the
+    same time are all out before the first answer (patient timeouts: a busy machine's engine
+    may add seconds)."""
+    settings.DYNAMODB_READ_TIMEOUT = 30.0
+    proxy.delay = 0.2
+    recorder = RoundTrips()
+    events = TableModel._get_connection().connection.client.meta.events
+    events.register("before-send.dynamodb", recorder.sent)
+    events.register("needs-retry.dynamodb", recorder.answered)
+    return recorder

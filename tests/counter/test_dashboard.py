@@ -3,7 +3,9 @@
 import datetime as dt
 
 from counter import dashboard, services
+from counter.services import days
 from tests.conftest import ALICE
+from tests.conftest import DAY as TODAY
 
 DAY = dt.date(2026, 11, 23)
 
@@ -78,10 +80,52 @@ def test_rows_are_sorted_by_views_with_shares_and_other_last():
     ]
 
 
+LINKS = ["email", "phone", "website", "profile:github", "profile:linkedin", "pdf", "pdf-letter"]
+
+
 def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table):
     services.view_add(visitor=ALICE)
     lines = dashboard.figures_csv(period="7d").splitlines()
-    assert lines[0] == "date,views,unique_visitors"
+    assert lines[0] == "date,views,unique_visitors," + ",".join(f"clicks:{x}" for x in LINKS)
     assert len(lines) == 8
-    assert lines[-1].endswith(",1,1")
+    assert lines[-1].endswith(",1,1" + ",0" * len(LINKS))
     assert lines[1] < lines[-1]
+
+
+def test_the_csv_has_each_days_clicks_per_link_and_any_label_no_longer_on_the_page(moto_table):
+    services.view_add(visitor=ALICE)
+    days.day_click_add(day=TODAY, link="pdf")
+    days.day_click_add(day=TODAY, link="pdf")
+    days.day_click_add(day=TODAY, link="profile:github")
+    days.day_click_add(day=TODAY - dt.timedelta(days=1), link="profile:mastodon")  # removed since
+    lines = dashboard.figures_csv(period="7d").splitlines()
+    assert lines[0].split(",")[3:] == [f"clicks:{x}" for x in [*LINKS, "profile:mastodon"]]
+    assert lines[-2].split(",")[3:] == ["0"] * len(LINKS) + ["1"]
+    assert lines[-1].split(",")[1:] == ["1", "1", "0", "0", "0", "1", "0", "2", "0", "0"]
+
+
+def test_every_link_is_listed_by_clicks_with_its_share_of_the_views(moto_table):
+    for _ in range(4):
+        services.view_add(visitor=ALICE)
+    for link in ("pdf", "profile:github", "pdf", "pdf-letter", "email", "pdf"):
+        days.day_click_add(day=TODAY, link=link)
+    figures = dashboard.figures_get(period="today")
+    assert [(row.label, row.name, row.clicks, row.share) for row in figures.links] == [
+        ("pdf", "PDF, A4", 3, 75.0),
+        ("email", "E-mail", 1, 25.0),  # ties in the page's order
+        ("profile:github", "GitHub", 1, 25.0),
+        ("pdf-letter", "PDF, US Letter", 1, 25.0),
+        ("phone", "Phone", 0, 0.0),
+        ("website", "Website", 0, 0.0),
+        ("profile:linkedin", "LinkedIn", 0, 0.0),
+    ]
+    assert figures.downloads == 4
+
+
+def test_a_period_without_views_lists_every_link_at_zero():
+    rows = dashboard.links_ranked({"profile:mastodon": 2}, views=0)
+    assert [(row.label, row.name, row.clicks, row.share) for row in rows][:2] == [
+        ("profile:mastodon", "profile:mastodon", 2, 0.0),  # no longer on the page: its label
+        ("email", "E-mail", 0, 0.0),
+    ]
+    assert len(rows) == 1 + len(LINKS)

@@ -1,8 +1,8 @@
-"""What the table holds after visitors counted and sign-ins failed: no IP address, no user
-agent, no typed username, and no hash that the table alone could recompute
-(docs/architecture.md, Visitors' privacy), and of where views came from only the referring
-site's domain and the campaign tag, as counts. Scanned on the real engine, every attribute of every
-item."""
+"""What the table holds after visitors counted, followed the page's links and failed sign-ins:
+no IP address, no user agent, no typed username, and no hash that the table alone could
+recompute (docs/architecture.md, Visitors' privacy), of where views came from only the referring
+site's domain and the campaign tag, as counts, and of the links followed a count per link.
+Scanned on the real engine, every attribute of every item."""
 
 import hashlib
 import hmac
@@ -42,6 +42,15 @@ def stored(patient_engine: str, dynamodb_endpoint: str, client) -> list[dict]:
                 HTTP_USER_AGENT=agent,
             )
             assert response.status_code == 200
+        for link in ("email", "profile:github", "pdf"):  # the links the visitor followed
+            response = client.post(
+                "/api/click",
+                {"link": link},
+                content_type="application/json",
+                REMOTE_ADDR=ip,
+                HTTP_USER_AGENT=agent,
+            )
+            assert response.json() == {"counted": True}
         client.post(
             "/admin/login/",
             {"username": TYPED_USERNAME, "password": "not the password"},
@@ -55,7 +64,7 @@ def stored(patient_engine: str, dynamodb_endpoint: str, client) -> list[dict]:
 
 def test_no_ip_address_user_agent_or_typed_username_is_stored(stored):
     prefixes = {item["pk"]["S"].split("#")[0] for item in stored}
-    counters = {"total", "day", "visitor", "salt", "rate"}
+    counters = {"total", "day", "clicks", "visitor", "salt", "rate"}
     assert counters <= prefixes  # every kind of counter item was made
     assert prefixes - counters  # and the failed sign-ins stored theirs
     dump = json.dumps(stored)
@@ -97,3 +106,15 @@ def test_the_table_alone_cannot_recompute_a_stored_hash(stored):
                 assert not any(guess in key for key in keys)
                 unkeyed = hashlib.sha256(message.encode()).hexdigest()[:32]
                 assert not any(unkeyed in key for key in keys)
+
+
+def test_a_days_clicks_are_one_number_per_link_and_nothing_else(stored):
+    (clicks,) = [item for item in stored if item["pk"]["S"].startswith("clicks#")]
+    assert clicks == {
+        "pk": clicks["pk"],
+        "link:email": {"N": "3"},
+        "link:profile:github": {"N": "3"},
+        "link:pdf": {"N": "3"},
+    }
+    buckets = [item["pk"]["S"] for item in stored if item["pk"]["S"].startswith("rate#clicks#")]
+    assert len(buckets) >= len(CLIENTS)  # the clicks' limits: keyed hashes, as the views'

@@ -511,3 +511,128 @@ def test_health_answers_other_methods_405_in_the_error_shape(client, method, dyn
     assert response["Allow"] == "GET, HEAD"
     assert "no-store" in response["Cache-Control"]
     assert dynamodb_requests == []
+
+
+# --- Clicks on the page's links ------------------------------------------------------------
+
+
+def post_json_to(client, path: str, text: str, content_type: str = "application/json", **extra):
+    return client.post(path, data=text, content_type=content_type, **extra)
+
+
+def click(client, link="email", **extra):
+    """A click as static/js/clicks.js reports it: {"link": <label>} as JSON."""
+    return post_json_to(client, "/api/click", json.dumps({"link": link}), **extra)
+
+
+def clicks_today() -> dict[str, int]:
+    return services.days_get(days=1)[0].clicks
+
+
+def test_a_click_on_one_of_the_pages_links_is_counted_for_the_day(client, ddb_table):
+    for link in ("email", "profile:github", "pdf", "email"):
+        response = click(client, link, HTTP_ORIGIN=OWN, HTTP_SEC_FETCH_SITE="same-origin")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"counted": True}
+        assert "no-store" in response["Cache-Control"]
+    assert clicks_today() == {"email": 2, "profile:github": 1, "pdf": 1}
+    assert total() == 0  # a click is no view
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"link": "profile:myspace"},
+        {"link": "EMAIL"},
+        {"link": ["email"]},
+        {"link": None},
+        {"page": "/"},
+        {},
+    ],
+)
+def test_a_click_naming_no_link_of_the_page_is_400_and_stores_nothing(
+    client, ddb_table, dynamodb_endpoint, body
+):
+    response = post_json_to(client, "/api/click", json.dumps(body))
+    assert_error(response, 400, "unknown_link")
+    assert stored_items(dynamodb_endpoint, ddb_table) == []
+
+
+def test_a_click_body_follows_the_apis_body_rules(client, ddb_table, dynamodb_endpoint):
+    assert_error(post_json_to(client, "/api/click", ""), 400, "unknown_link")  # empty: no link
+    assert_error(post_json_to(client, "/api/click", "[]"), 400, "invalid_body")
+    assert_error(
+        post_json_to(client, "/api/click", "{", "text/plain"), 415, "unsupported_media_type"
+    )
+    padded = json.dumps({"link": "email", "p": "x" * 1024})
+    assert_error(post_json_to(client, "/api/click", padded), 413, "body_too_large")
+    assert stored_items(dynamodb_endpoint, ddb_table) == []
+
+
+def test_a_click_from_another_sites_page_is_403_and_stores_nothing(
+    client, ddb_table, dynamodb_endpoint
+):
+    assert_error(click(client, HTTP_ORIGIN="https://evil.example"), 403, "origin_not_allowed")
+    assert_error(click(client, HTTP_SEC_FETCH_SITE="cross-site"), 403, "origin_not_allowed")
+    assert stored_items(dynamodb_endpoint, ddb_table) == []
+
+
+def test_an_allowed_origin_may_report_clicks_with_cors(client, ddb_table, settings):
+    settings.COUNTER_ALLOWED_ORIGINS = [PARTNER]
+    response = click(client, HTTP_ORIGIN=PARTNER, HTTP_SEC_FETCH_SITE="cross-site")
+    assert response.json() == {"counted": True}
+    assert response["Access-Control-Allow-Origin"] == PARTNER
+    preflight = client.options(
+        "/api/click", HTTP_ORIGIN=PARTNER, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight.status_code == 204
+    assert preflight["Allow"] == "POST, OPTIONS"
+    assert preflight["Access-Control-Allow-Methods"] == "POST"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "head"])
+def test_a_click_is_only_ever_posted(client, method):
+    response = getattr(client, method)("/api/click")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    if method != "head":
+        assert_error(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("user_agent", BOTS)
+def test_crawlers_and_tools_clicks_are_answered_but_not_counted(
+    client, ddb_table, dynamodb_endpoint, user_agent
+):
+    assert click(client, HTTP_USER_AGENT=user_agent).json() == {"counted": False}
+    assert click(client, HTTP_SEC_PURPOSE="prefetch").json() == {"counted": False}
+    assert stored_items(dynamodb_endpoint, ddb_table) == []
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        {"HTTP_X_ORIGIN_VERIFY": EDGE_SECRET},  # through the distribution, no viewer address
+        {"lambda.event": {"requestContext": {"identity": {}}}},  # API Gateway, no source IP
+    ],
+)
+def test_a_click_whose_sender_is_unknown_is_answered_uncounted_and_writes_nothing(
+    client, ddb_table, dynamodb_endpoint, settings, unknown
+):
+    settings.EDGE_ORIGIN_SECRETS = [EDGE_SECRET] if "HTTP_X_ORIGIN_VERIFY" in unknown else []
+    assert click(client, **unknown).json() == {"counted": False}
+    assert stored_items(dynamodb_endpoint, ddb_table) == []
+
+
+def test_a_click_far_over_the_limits_is_a_429_with_retry_after(client, monkeypatch):
+    refused = services.ClickOutcome(counted=False, refused=True, retry_after=17)
+    monkeypatch.setattr(services, "click_count", lambda *, visitor, link: refused)
+    response = click(client)
+    assert_error(response, 429, "too_many_clicks")
+    assert response["Retry-After"] == "17"
+
+
+def test_a_click_with_the_engine_down_is_a_503_with_retry_after(client):
+    response = click(client)  # no table fixture: DynamoDB is at a closed port
+    assert_error(response, 503, "counter_unavailable")
+    assert response["Retry-After"] == "5"

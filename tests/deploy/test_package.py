@@ -525,7 +525,11 @@ ROUTES = {
     "resume": ("/", 200, "text/html; charset=utf-8"),
     "robots_txt": ("/robots.txt", 200, "text/plain; charset=utf-8"),
     "favicon": ("/favicon.ico", 302, None),
+    # The distribution serves the PDFs from the bucket: the function answers only the site's 404.
+    "resume_pdf": ("/resume.pdf", 404, "text/html; charset=utf-8"),
+    "resume_pdf_letter": ("/resume-letter.pdf", 404, "text/html; charset=utf-8"),
     "counter:count": ("/api/count", 200, "application/json"),
+    "counter:click": ("/api/click", 405, "application/json"),  # POST only
     "counter:openapi": ("/api/openapi.json", 200, "application/json"),
     "counter:health": ("/api/health", 200, "application/json"),
     "counter:not_found": ("/api/elsewhere", 404, "application/json"),

@@ -91,6 +91,24 @@ def figures(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callable[[]
     return read
 
 
+@pytest.fixture
+def clicks_today(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callable[[], dict]:
+    """Reads today's clicks per link from the package's table."""
+    from django.test import override_settings
+
+    from counter import services
+
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+
+    def read() -> dict[str, int]:
+        with override_settings(
+            DYNAMODB_ENDPOINT_URL=dynamodb_endpoint, DYNAMODB_TABLE=table, DYNAMODB_READ_TIMEOUT=10
+        ):
+            return services.days_get(days=1)[0].clicks
+
+    return read
+
+
 def added(before: tuple[int, int, int], after: tuple[int, int, int]) -> tuple[int, int, int]:
     return tuple(b - a for a, b in zip(before, after, strict=True))
 
@@ -318,3 +336,36 @@ def test_the_openapi_document_ships_in_the_package(site) -> None:
     document = answer(response)
     assert document["openapi"].startswith("3.1.")
     assert set(document["paths"]["/api/count"]) == {"get", "post", "options"}
+    assert set(document["paths"]["/api/click"]) == {"post", "options"}
+
+
+# --- Clicks on the page's links -----------------------------------------------------------------
+
+
+def test_a_click_on_a_link_of_the_page_is_counted_and_an_unknown_label_refused(
+    site, figures, clicks_today
+) -> None:
+    before, views = clicks_today(), figures()
+
+    def click(link: str, source_ip: str) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json", "Origin": site.site_url}
+        body = json.dumps({"link": link})
+        return site.respond(
+            site.event("POST", "/api/click", source_ip=source_ip, headers=headers, body=body)
+        )
+
+    counted = [click(link, "192.0.2.40") for link in ("email", "pdf", "profile:github")]
+    refused = click("profile:myspace", "192.0.2.41")
+
+    assert [r["statusCode"] for r in counted] == [200, 200, 200]
+    assert [answer(r) for r in counted] == [{"counted": True}] * 3
+    assert "no-store" in counted[0]["headers"]["Cache-Control"]
+    assert refused["statusCode"] == 400
+    assert answer(refused)["error"]["code"] == "unknown_link"
+    after = clicks_today()
+    assert {link: after.get(link, 0) - before.get(link, 0) for link in after} == {
+        "email": 1,
+        "pdf": 1,
+        "profile:github": 1,
+    }
+    assert added(views, figures()) == (0, 0, 0)  # clicks are no views

@@ -1,6 +1,7 @@
 """infra/template.yaml's Lambda role grants exactly the DynamoDB actions the runtime services
 call, on the table's ARN only: every runtime service function runs against moto while a hook on
-botocore records each DynamoDB request, and the recorded set must equal the role's."""
+botocore records each DynamoDB request, and the recorded set must equal the role's (the clicks
+on the page's links included: they need nothing the views do not)."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -67,8 +68,8 @@ def recorded(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[set[t
 def exercise_runtime_services(settings) -> None:
     """Every runtime path of counter/services/ and owners/services.py: each function, each
     branch that calls DynamoDB differently (first and repeat visits, a salt another request made
-    first, a day that closes the last one, duplicate and missing accounts). table_ensure is
-    deploy-time and left out."""
+    first, a day that closes the last one, a click within and over its limits, duplicate and
+    missing accounts). table_ensure is deploy-time and left out."""
     day = dt.date(2026, 11, 23)
     visitor = Client(ip="203.0.113.7", user_agent="drift-test")
 
@@ -82,6 +83,10 @@ def exercise_runtime_services(settings) -> None:
     settings.COUNTER_VISITOR_LIMIT = 5
     counter.view_add(visitor=visitor, today=day)  # another day's salt
     counter.days_get(days=3, today=day)
+    counter.click_count(visitor=visitor, link="email")  # the clicks' limits, the day's clicks
+    settings.COUNTER_VISITOR_LIMIT = 1
+    counter.click_count(visitor=visitor, link="pdf")  # over the limit: nothing more
+    settings.COUNTER_VISITOR_LIMIT = 5
 
     # Days later: the process's first view closes the last day and sums the quiet ones between.
     counter.view_add(today=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3))

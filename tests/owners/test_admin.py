@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from core.clients import Client as Visitor
-from counter import dashboard
+from counter import clicks, dashboard
 from counter import services as counter
 from counter.visits import Visit
 from owners import services
@@ -200,11 +200,37 @@ def test_the_csv_download_has_the_periods_daily_figures(alex, browser):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="views-7d.csv"'
     lines = response.content.decode().splitlines()
-    assert lines[0] == "date,views,unique_visitors"
+    links = list(clicks.links_get())
+    assert lines[0] == "date,views,unique_visitors," + ",".join(f"clicks:{x}" for x in links)
     assert len(lines) == 1 + 7
     today = counter.days_get(days=1)[0].day
-    assert lines[-1] == f"{today.isoformat()},3,2"
-    assert all(line.endswith(",0,0") for line in lines[1:-1])
+    assert lines[-1] == f"{today.isoformat()},3,2" + ",0" * len(links)
+    assert all(line.endswith(",0,0" + ",0" * len(links)) for line in lines[1:-1])
+
+
+def test_the_dashboard_lists_the_links_followed_and_the_pdf_downloads(alex, browser):
+    for visitor in (ALICE, BOB, ALICE, BOB):
+        counter.view_count(visitor=visitor)
+    for visitor, link in [(ALICE, "pdf"), (BOB, "pdf-letter"), (BOB, "pdf"), (ALICE, "email")]:
+        assert counter.click_count(visitor=visitor, link=link).counted
+    _sign_in(browser, alex, PASSWORD)
+    page = browser.get("/admin/?period=today")
+    assert _figure(page, "period-downloads") == 3
+    links = page.text[page.text.index('<table id="links">') :]
+    rows = re.findall(
+        r'<tr><th scope="row" title="([^"]+)">([^<]+)</th><td class="num">(\d+)</td>'
+        r'<td class="num">([\d.]+)&nbsp;%',
+        links[: links.index("</table>")],
+    )
+    assert rows == [
+        ("pdf", "PDF, A4", "2", "50.0"),
+        ("email", "E-mail", "1", "25.0"),
+        ("pdf-letter", "PDF, US Letter", "1", "25.0"),
+        ("phone", "Phone", "0", "0.0"),
+        ("website", "Website", "0", "0.0"),
+        ("profile:github", "GitHub", "0", "0.0"),
+        ("profile:linkedin", "LinkedIn", "0", "0.0"),
+    ]
 
 
 def test_the_session_lives_in_a_signed_cookie(alex, browser):

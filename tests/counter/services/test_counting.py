@@ -5,7 +5,6 @@ under concurrency and the number of sequential round trips are proven on DynamoD
 """
 
 import datetime as dt
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -239,62 +238,6 @@ def test_a_concurrent_burst_from_one_ip_adds_exactly_the_client_limit(
     assert services.days_get(days=1, today=DAY)[0].uniques == 10
 
 
-class RoundTrips:
-    """Records each DynamoDB request's sending and answer on the shared client, to count how
-    many a call waited on one after another."""
-
-    def __init__(self) -> None:
-        self._events: list[tuple[str, int]] = []
-        self._lock = threading.Lock()
-
-    def _record(self, kind: str) -> None:
-        with self._lock:
-            self._events.append((kind, threading.get_ident()))
-
-    def sent(self, **_) -> None:
-        self._record("sent")
-
-    def answered(self, **_) -> None:
-        self._record("answered")
-
-    def clear(self) -> None:
-        with self._lock:
-            self._events.clear()
-
-    def requests(self) -> int:
-        return sum(kind == "sent" for kind, _ in self._events)
-
-    def sequential(self) -> int:
-        """The longest chain of requests each sent after the one before it was answered."""
-        open_requests: dict[int, int] = {}
-        spans = []
-        for position, (kind, thread) in enumerate(self._events):
-            if kind == "sent":
-                open_requests[thread] = position
-            else:
-                spans.append((open_requests.pop(thread), position))
-        spans.sort()
-        chain: list[int] = []
-        for index, (sent, _) in enumerate(spans):
-            before = [chain[j] for j in range(index) if spans[j][1] < sent]
-            chain.append(1 + max(before, default=0))
-        return max(chain, default=0)
-
-
-@pytest.fixture
-def round_trips(proxy, settings) -> RoundTrips:
-    """Round trips through a proxy that holds each answer 0.2 s, so that requests sent at the
-    same time are all out before the first answer (patient timeouts: a busy machine's engine
-    may add seconds)."""
-    settings.DYNAMODB_READ_TIMEOUT = 30.0
-    proxy.delay = 0.2
-    recorder = RoundTrips()
-    events = TableModel._get_connection().connection.client.meta.events
-    events.register("before-send.dynamodb", recorder.sent)
-    events.register("needs-retry.dynamodb", recorder.answered)
-    return recorder
-
-
 @pytest.mark.dynamodb_local
 def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
     services.view_count(visitor=ALICE)  # the table's first view: the sum is stored once
@@ -345,3 +288,20 @@ def test_a_new_visitor_over_a_limit_is_released_while_the_total_is_read(
     # the limits and the claim at once, then the open day's views and the release at once
     assert (round_trips.requests(), round_trips.sequential()) == (4, 2)
     assert services.days_get(days=1)[0].uniques == 1
+
+
+@pytest.mark.dynamodb_local
+def test_clicks_add_no_request_or_round_trip_to_a_view(round_trips):
+    """A click is a request of its own: clicks before and between views leave a view's
+    requests and round trips as above, and the day's views item untouched."""
+    services.view_count(visitor=ALICE)  # the day's salt and the closed days' sum are in memory
+    services.click_count(visitor=BOB, link="email")
+    round_trips.clear()
+    assert services.view_count(visitor=BOB).counted  # a new visitor
+    assert (round_trips.requests(), round_trips.sequential()) == (3, 2)
+    services.click_count(visitor=BOB, link="pdf")
+    round_trips.clear()
+    assert services.view_count(visitor=BOB).counted  # seen by this process today
+    assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
+    today = services.days_get(days=1)[0]
+    assert (today.views, today.uniques, today.clicks) == (3, 2, {"email": 1, "pdf": 1})

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from core.clients import Client
-from counter import services, visits
+from counter import clicks, services, visits
 from counter.services import days
 from tests.conftest import DAY
 
@@ -171,6 +171,29 @@ def test_a_process_that_found_the_set_full_sends_new_names_as_other_at_once(
     ]
 
 
+def test_a_days_clicks_are_one_number_per_link_read_with_its_figures(table_scan):
+    assert [days.day_click_add(day=DAY, link=link) for link in ("email", "pdf", "email")] == [
+        1,
+        1,
+        2,
+    ]
+    days.day_click_add(day=DAY - dt.timedelta(days=1), link="pdf")
+    stats = days.days_get(days=2, today=DAY)
+    assert [(s.views, s.clicks) for s in stats] == [(0, {"pdf": 1}), (0, {"email": 2, "pdf": 1})]
+    assert services.labels_sum(stats, "clicks") == {"pdf": 2, "email": 2}
+    items = {item["pk"]["S"]: item for item in table_scan()}
+    assert set(items) == {f"clicks#{(DAY - dt.timedelta(days=1)).isoformat()}", f"clicks#{DAY}"}
+
+
+def test_a_click_on_a_closed_day_is_still_counted_and_leaves_its_views_alone(moto_table):
+    """Clicks are not in the total, so the day's closing does not hold them back."""
+    days.day_view_add(day=DAY)
+    days.day_close(day=DAY)
+    days.day_click_add(day=DAY, link="phone")
+    (stats,) = days.days_get(days=1, today=DAY)
+    assert (stats.views, stats.clicks) == (1, {"phone": 1})
+
+
 VIEWS = 10_000
 VISITORS = 500
 THREADS = 16
@@ -229,3 +252,30 @@ def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(pat
     assert (stats.views, stats.uniques) == (VISITORS, VISITORS)
     assert sum(stats.sources.values()) == sum(stats.campaigns.values()) == VISITORS
     assert len(stats.sources) == days.SOURCES_LIMIT + 1
+
+
+@pytest.mark.dynamodb_local
+def test_ten_thousand_distinct_link_labels_store_only_the_pages_links(
+    patient_engine, dynamodb_endpoint, settings
+):
+    """10,000 clicks from 10,000 client addresses, each naming a label of its own, among them
+    the page's seven links: the seven are counted, everything else refused before any write,
+    and the day's clicks item holds one number per link of the page, nothing else."""
+    settings.COUNTER_VISITOR_LIMIT = settings.COUNTER_CLIENT_LIMIT = 0
+    links = list(clicks.links_get())
+    labels = [*links, *(f"profile:site-{index}" for index in range(VIEWS - len(links)))]
+
+    def click(index: int) -> bool:
+        client = Client(ip=f"10.{index // 250}.{index % 250}.2", user_agent=f"Browser {index}")
+        try:
+            return services.click_count(visitor=client, link=labels[index]).counted
+        except ValueError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        counted = list(pool.map(click, range(VIEWS)))
+    assert sum(counted) == len(links) == 7
+    (stats,) = days.days_get(days=1)
+    assert stats.clicks == dict.fromkeys(links, 1)
+    item = _engine_item(dynamodb_endpoint, patient_engine, f"clicks#{DAY.isoformat()}")
+    assert set(item) == {"pk", *(f"link:{link}" for link in links)}
