@@ -31,7 +31,7 @@ ORIGIN_PARAMETER = "OriginSecret"  # infra/template.yaml
 ORIGIN_HEADER = "X-Origin-Verify"  # core/edge.py, ORIGIN_HEADER
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
 # infra/template.yaml's alarms that throw the kill switch
-KILL_SWITCH_ALARMS = ("api-requests-hourly", "api-requests-seconds")
+KILL_SWITCH_ALARMS = ("api-requests-hourly", "api-requests-seconds", "api-requests-writes")
 Echo = Callable[[str], None]
 
 

@@ -613,6 +613,7 @@ def test_api_on_sets_the_alarms_to_ok_and_the_stage_throttling_back(aws) -> None
     assert alarm_states(aws) == {
         "resume-site-prod-api-requests-hourly": "OK",
         "resume-site-prod-api-requests-seconds": "OK",
+        "resume-site-prod-api-requests-writes": "OK",
     }
     assert lines[0] == "The API of stage prod is switched off."
     assert lines[-1] == "Done: the API of stage prod answers again."

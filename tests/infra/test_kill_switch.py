@@ -24,7 +24,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STAGE = "prod"
 LIMITS = {"rate_limit": 10, "burst_limit": 20}
-REQUEST_ALARMS = ("ApiRequestsHourlyAlarm", "ApiRequestsSecondsAlarm")
+REQUEST_ALARMS = ("ApiRequestsHourlyAlarm", "ApiRequestsSecondsAlarm", "ApiRequestsWritesAlarm")
 
 
 @pytest.fixture(scope="module")

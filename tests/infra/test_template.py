@@ -265,6 +265,7 @@ def test_alarms_watch_errors_throttles_5xx_table_throttling_the_viewer_and_reque
         ('"AWS/ApiGateway"', "Count"),
         ('"AWS/DynamoDB"', "ReadThrottleEvents"),
         ('"AWS/DynamoDB"', "WriteThrottleEvents"),
+        ('"AWS/DynamoDB"', "ConsumedWriteCapacityUnits"),
         ('{"Fn::Sub": "${ProjectName}/${Stage}"}', "ViewerAddressMissing"),
     }
     for name, alarm in found.items():
