@@ -4,17 +4,24 @@ unique visitors, in as few sequential DynamoDB round trips as the rules allow
 
 1. The limits: one conditional UpdateItem on the client's bucket of the minute, which counts
    the visitor's attempts too (counter/services/limits.py). A view is counted only if both say
-   "under", so this comes first. With it goes, for a visitor this process has not counted
+   "under", so this comes first. With it goes, for a visitor this process has not settled
    today, the claim of the visitor's first view of the day on its marker
    (counter/services/days.py).
 2. The day's views ADD (with the view's source, campaign, country and device, and with a
    granted claim one more unique visitor), which returns the day's views. The total is the
    closed days' sum, which the process keeps for the day (counter/services/totals.py), plus the
    day's views.
+3. Only for a view counted without its visitor because another view held the claim, which may
+   not be counted (the marker has no deferral yet): its deferral to that holder, which counts
+   the visitor if it is not counted itself (or this view counts it, if the holder gave the
+   claim up first).
 
-So a unique visitor is only ever counted in the same write as a view: a day never has more
-unique visitors than views. A view that was certainly not counted (over a limit, refused by
-DynamoDB, never sent) releases its claim, so the visitor's next view counts it.
+So a unique visitor is counted in the same write as a view, or for a view counted before it:
+a day never has more unique visitors than views, and a visitor with a counted view is counted
+once whatever order its concurrent views take. A view that was certainly not counted (over a
+limit, refused by DynamoDB, never sent) gives its claim up: released, so the visitor's next view
+counts it, or, if a counted view deferred to it meanwhile, spent on counting the visitor for
+that view (docs/architecture.md, Data model, "Unique visitors").
 
 The calls of one step are sent together on the shared pool of DynamoDB calls
 (core.dynamodb.call_submit); the requests and round trips of each case are in the same section
@@ -40,8 +47,9 @@ from counter.visits import Visit
 logger = logging.getLogger(__name__)
 
 SEEN_LIMIT = 10_000  # visitors this process remembers as counted today, past which it forgets
-# This process's visitors already among today's unique visitors, by their hash: their next
-# views skip the marker transaction, whose condition would fail anyway. Today's only.
+# This process's visitors settled among today's unique visitors, by their hash: counted, or
+# deferred to a claim's holder that counts them. Their next views skip the claim, which would be
+# refused anyway. Today's only.
 _seen: dict[dt.date, set[str]] = {}
 _seen_lock = threading.Lock()
 
@@ -74,10 +82,14 @@ class _NotCounted(CounterUnavailable):
     is the failure's own, as for any CounterUnavailable."""
 
 
-def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None, unique: bool) -> int:
+def _views_add(
+    *, day: dt.date, visit: Visit | None, sums: Future | None, unique: bool
+) -> tuple[int, dt.date]:
     """ADD the view to its day's views, and with `unique` (its visitor's claimed first view of
-    the day) to the day's unique visitors in the same write; return the total after it. Raises
-    _NotCounted when the view was certainly not counted."""
+    `day`) to the day's unique visitors in the same write; return the total after it and the day
+    it was counted on (a later one if `day` was closed: then without its visitor, whose claim
+    was on `day`). Raises _NotCounted when the view was certainly not counted."""
+    claimed = day
     for attempt in range(2):
         try:
             if sums is not None and attempt == 0:
@@ -88,10 +100,10 @@ def _views_add(*, day: dt.date, visit: Visit | None, sums: Future | None, unique
             logger.warning("The view was not counted: the days before it could not be summed.")
             raise _NotCounted() from error.__cause__ or error
         try:
-            return before + days.day_view_add(day=day, visit=visit, unique=unique)
+            views = days.day_view_add(day=day, visit=visit, unique=unique and day == claimed)
+            return before + views, day
         except days.DayClosed:
             day += totals.ONE_DAY  # closed while the view was on its way: it counts on the next
-            unique = False  # the visitor's claim was on the closed day, not on this one
         except CounterUnavailable as error:
             if failure_not_applied(error.__cause__ or error):
                 logger.warning("The view was not counted: DynamoDB refused it or never got it.")
@@ -115,37 +127,61 @@ def _remember(*, digest: str, day: dt.date) -> None:
         _seen[day].add(digest)
 
 
-def _claim_send(*, digest: str | None, day: dt.date) -> Future[str | None] | None:
+def _claim_send(*, digest: str | None, day: dt.date) -> Future[days.VisitorClaim] | None:
     """Claim the visitor's first view of the day on its marker, on the pool (None: no visitor,
-    or one this process already counted today)."""
+    or one this process settled today)."""
     if digest is None or digest in _seen.get(day, ()):
         return None
     return call_submit(lambda: days.day_visitor_claim(digest=digest, day=day))
 
 
-def _claim_token(claim: Future[str | None] | None, *, digest: str, day: dt.date) -> str | None:
-    """Wait for the claim: its token if it was granted; None without one, if the visitor was
-    seen today (then remembered), or if the claim failed (logged)."""
+def _claim_wait(
+    claim: Future[days.VisitorClaim] | None, *, digest: str, day: dt.date
+) -> days.VisitorClaim | None:
+    """Wait for the claim's answer: None without a claim, or if it failed (logged). A refused
+    claim whose visitor is settled (`VisitorClaim.held` False) is remembered."""
     if claim is None:
         return None
     try:
-        token = claim.result()
+        answer = claim.result()
     except CounterUnavailable as error:
         logger.warning("A view was left out of the day's visitors: its claim failed (%s).", error)
         return None
-    if token is None:
+    if answer.token is None and not answer.held:
         _remember(digest=digest, day=day)
-    return token
+    return answer
 
 
 def _claim_release(token: str, *, digest: str, day: dt.date) -> None:
-    """The view a granted claim was sent for was certainly not counted: release the claim, so
-    the visitor's next view counts it. A failure is logged: the visitor may then be left out of
-    the day's unique visitors, but is never counted without a view."""
+    """The view a granted claim was sent for was certainly not counted on the claim's day: give
+    the claim up, released for the visitor's next view, or spent on counting the visitor for a
+    counted view that deferred to it (then it is remembered). A failure is logged: the visitor
+    may then be left out of the day's unique visitors, but is never counted without a view."""
     try:
-        days.day_visitor_release(digest=digest, day=day, claim=token)
+        if days.day_visitor_release(digest=digest, day=day, claim=token):
+            _remember(digest=digest, day=day)
     except CounterUnavailable as error:
-        logger.warning("A claim of a view that was not counted was left in place: %s", error)
+        logger.warning(
+            "A claim of a view that was not counted was neither released nor handed over: %s",
+            error,
+        )
+
+
+def _defer(*, digest: str, day: dt.date) -> None:
+    """The view was counted on the claim's day without its visitor, whose claim another view
+    held and may not be counted: defer the visitor to that holder, or count it now if the
+    holder gave the claim up first (`days.day_visitor_defer`); either way it is settled, and
+    remembered. A failure is logged: the visitor may then be left out, never counted twice."""
+    try:
+        days.day_visitor_defer(digest=digest, day=day)
+    except CounterUnavailable as error:
+        logger.warning(
+            "A view was left out of the day's visitors: deferring it to its claim's holder "
+            "failed (%s).",
+            error,
+        )
+        return
+    _remember(digest=digest, day=day)
 
 
 def _count(
@@ -154,20 +190,27 @@ def _count(
     day: dt.date,
     visit: Visit | None = None,
     sums: Future | None = None,
-    claim: Future[str | None] | None = None,
+    claim: Future[days.VisitorClaim] | None = None,
 ) -> int:
     """The view's ADD on its day; with a granted claim (sent before, `_claim_send`) it counts
-    the visitor among the day's unique visitors in the same write, and the claim is released if
-    the view was certainly not counted. Returns the total after the view."""
-    token = _claim_token(claim, digest=digest, day=day) if digest is not None else None
+    the visitor among the day's unique visitors in the same write, and the claim is given up if
+    the view was certainly not counted on the claim's day. A view counted without its visitor
+    while another view held the claim defers to it. Returns the total after the view."""
+    answer = _claim_wait(claim, digest=digest, day=day) if digest is not None else None
+    token = answer.token if answer is not None else None
     try:
-        total = _views_add(day=day, visit=visit, sums=sums, unique=token is not None)
+        total, counted_on = _views_add(day=day, visit=visit, sums=sums, unique=token is not None)
     except _NotCounted:
         if token is not None:
             _claim_release(token, digest=digest, day=day)
         raise
-    if token is not None:
+    if counted_on != day:  # the claim's day was closed: the view counts on the next one
+        if token is not None:
+            _claim_release(token, digest=digest, day=day)
+    elif token is not None:
         _remember(digest=digest, day=day)
+    elif answer is not None and answer.held:
+        _defer(digest=digest, day=day)
     return total
 
 
@@ -209,14 +252,16 @@ def view_count(*, visitor: Client, visit: Visit | None = None) -> CountOutcome:
     try:
         standing = limits.limits_check(visitor=visitor, digest=digest, day=day, minute=minute)
     except CounterUnavailable:
-        if (token := _claim_token(claim, digest=digest, day=day)) is not None:
-            _claim_release(token, digest=digest, day=day)
+        answer = _claim_wait(claim, digest=digest, day=day)
+        if answer is not None and answer.token is not None:
+            _claim_release(answer.token, digest=digest, day=day)
         raise
     if standing is limits.Standing.UNDER:
         total = _count(digest=digest, day=day, visit=visit, sums=sums, claim=claim)
         return CountOutcome(count=total, counted=True, refused=False, retry_after=0)
-    # Not counted: a granted claim is released while the current total is read.
-    token = _claim_token(claim, digest=digest, day=day)
+    # Not counted: a granted claim is given up while the current total is read.
+    answer = _claim_wait(claim, digest=digest, day=day)
+    token = answer.token if answer is not None else None
     released = None
     if token is not None:
         released = call_submit(lambda: _claim_release(token, digest=digest, day=day))

@@ -3,10 +3,12 @@ visitors counted once per visitor and day, and the clicks on the page's links; t
 also carry the total (counter/services/totals.py), so a view's ADD returns them and a closed
 day takes no more.
 
-A unique visitor is counted in the same UpdateItem as its view, so a day never has more unique
-visitors than views: the visitor's first view of the day is claimed on its marker first, and
-the claim is released if that view was certainly not counted (docs/architecture.md, Data model,
-"Unique visitors").
+A unique visitor is counted in the same UpdateItem as its view, or for a view counted before,
+so a day never has more unique visitors than views: the visitor's first view of the day is
+claimed on its marker first, and the claim is released if that view was certainly not counted;
+a counted view refused the claim while another view held it defers to that holder, which counts
+the visitor for it if the holder is not counted (docs/architecture.md, Data model, "Unique
+visitors").
 
 A view's labels are counted in the same `UpdateItem` as the day's views, so they cost no request
 of their own, and they stay bounded whatever visitors send: at most SOURCES_LIMIT named sources
@@ -242,13 +244,26 @@ def _marker_key(day: dt.date, digest: str) -> str:
     return f"visitor#{day.isoformat()}#{digest}"
 
 
+@dataclass(frozen=True)
+class VisitorClaim:
+    """The answer to a claim of a visitor's first view of the day (`day_visitor_claim`)."""
+
+    token: str | None  # granted: the claim's, for day_view_add(unique=True), day_visitor_release
+    # Refused while another view holds the claim and no counted view has deferred to it yet:
+    # that view may not be counted, so a view of the visitor counted on the day without the
+    # visitor calls `day_visitor_defer`. False when granted, or when the visitor is settled.
+    held: bool = False
+
+
 @failures_raise(CounterUnavailable)
-def day_visitor_claim(*, digest: str, day: dt.date) -> str | None:
+def day_visitor_claim(*, digest: str, day: dt.date) -> VisitorClaim:
     """Claim the visitor's (by the day's hash) first view of the day: one conditional
     UpdateItem on its marker, which succeeds only if the visitor has no marker that day, or one
-    whose claim was released. Returns the claim's token, for `day_view_add(unique=True)` and
-    `day_visitor_release`; None if the visitor was seen that day already (nothing is written).
-    A marker written before claims existed holds none, and counts as seen."""
+    whose claim was released. Its token is for `day_view_add(unique=True)` and
+    `day_visitor_release`. Refused (nothing is written), the answer says from the marker as it
+    was, returned by the same request, whether the visitor is settled: a counted view deferred
+    to the holder (`day_visitor_defer`), or the marker predates claims and counts as seen; or
+    whether the claim is `held` by a view that may not be counted."""
     claim = secrets.token_hex(16)
     try:
         item_update_raw(
@@ -260,29 +275,87 @@ def day_visitor_claim(*, digest: str, day: dt.date) -> str | None:
                 VisitorMarker.released.remove(),
             ],
             condition=VisitorMarker.pk.does_not_exist() | VisitorMarker.released.exists(),
+            return_values_on_condition_failure="ALL_OLD",
         )
     except UpdateError as error:
-        if condition_failed(error):
-            return None
-        raise
-    return claim
+        marker = _condition_failed_item(error)
+        if marker is None:
+            raise
+        # Without the marker (an engine that does not return it) the claim counts as held.
+        # A marker without a claim and not released predates claims, or a deferral took it.
+        held = not marker or ("claim" in marker and "deferred" not in marker)
+        return VisitorClaim(token=None, held=held)
+    return VisitorClaim(token=claim)
 
 
 @failures_raise(CounterUnavailable)
-def day_visitor_release(*, digest: str, day: dt.date, claim: str) -> None:
-    """Release a claim whose view was certainly not counted, so the visitor's next view of the
-    day counts it among the unique visitors: one UpdateItem, only if the marker still holds this
-    claim (a claim that never arrived, or was released already, is left as it is)."""
+def day_visitor_release(*, digest: str, day: dt.date, claim: str) -> bool:
+    """The view the claim was granted to was certainly not counted on the day: give the claim
+    up. One conditional UpdateItem releases it (`SET released`, and the token removed, so the
+    claim is never given up twice), so the visitor's next view counts it, if the marker still
+    holds this claim and no counted view deferred to it. If one did (`day_visitor_defer` came
+    first), the visitor is counted for that view instead: the day's unique visitors one more
+    (`_uniques_add`, a second request), and the marker stays held, so nobody claims it again.
+    A claim that is not the marker's (released already) is left as it is. Returns True if the
+    visitor was counted."""
     try:
         item_update_raw(
             VisitorMarker,
             _marker_key(day, digest),
-            actions=[VisitorMarker.released.set(True)],
-            condition=VisitorMarker.claim == claim,
+            actions=[VisitorMarker.released.set(True), VisitorMarker.claim.remove()],
+            condition=(VisitorMarker.claim == claim) & VisitorMarker.deferred.does_not_exist(),
+            return_values_on_condition_failure="ALL_OLD",
         )
     except UpdateError as error:
-        if not condition_failed(error):
+        marker = _condition_failed_item(error)
+        if marker is None:
             raise
+        if marker.get("claim", {}).get("S") == claim and "deferred" in marker:
+            _uniques_add(day)
+            return True
+    return False
+
+
+@failures_raise(CounterUnavailable)
+def day_visitor_defer(*, digest: str, day: dt.date) -> bool:
+    """A view of the visitor was counted on the day without the visitor, its claim refused
+    while another view held it (`VisitorClaim.held`): make sure the visitor is counted once.
+    One UpdateItem on the marker, `SET deferred` and `REMOVE released`, returning the marker as
+    it was: if the holder had released its claim (it was not counted), this view takes the
+    marker and counts the visitor itself (`_uniques_add`, a second request); otherwise the
+    holder either was counted with the visitor, or will find `deferred` when it gives its claim
+    up, and count the visitor then (`day_visitor_release`). The marker changes in one write,
+    so exactly one of the two counts the visitor. Returns True if this call counted it."""
+    try:
+        answer = item_update_raw(
+            VisitorMarker,
+            _marker_key(day, digest),
+            actions=[VisitorMarker.deferred.set(True), VisitorMarker.released.remove()],
+            condition=VisitorMarker.pk.exists(),  # never makes a marker (it would not expire)
+            return_values="ALL_OLD",
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    if "released" in answer.get("Attributes", {}):
+        _uniques_add(day)
+        return True
+    return False
+
+
+def _uniques_add(day: dt.date) -> None:
+    """One more unique visitor on the day, for a view of it counted there without it (its
+    claim was handed over, `day_visitor_defer`): the one write of `uniques` that is not a
+    view's own, so its condition keeps them within the day's views. The day may be closed: its
+    views, and so the total, do not change."""
+    item_update_raw(
+        DayItem,
+        _views_key(day),
+        actions=[DayItem.uniques.add(1)],
+        condition=DayItem.views.exists()
+        & (DayItem.uniques.does_not_exist() | (DayItem.uniques < DayItem.views)),
+    )
 
 
 def _number(attribute: dict[str, str]) -> int:

@@ -55,11 +55,14 @@ class DayClicks(TableModel):
 class VisitorMarker(TableModel):
     """One per (day, visitor hash): the visitor's first view of the day is claimed here
     (`claim`, a random token) before it is written, and `released` again if that view was
-    certainly not counted, so the visitor's next view can claim it."""
+    certainly not counted, so the visitor's next view can claim it. `deferred` says a view of
+    the visitor was counted without it while another view held the claim: that holder counts
+    the visitor if it is not counted itself, so the claim is never released again."""
 
     expires = TTLAttribute()
     claim = UnicodeAttribute(null=True)
     released = BooleanAttribute(null=True)
+    deferred = BooleanAttribute(null=True)
 
 
 class DailySalt(TableModel):
