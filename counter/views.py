@@ -54,19 +54,9 @@ def _count(request: HttpRequest) -> HttpResponse:
         visit = visits.visit_describe(body=body, client=client, site_host=request.get_host())
         outcome = services.view_count(visitor=client, visit=visit)
     except services.CounterUnavailable as error:
-        raise api.ApiError(
-            status=503,
-            code="counter_unavailable",
-            message=str(error),
-            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
-        ) from error
+        raise _unavailable(error) from error
     if outcome.refused:
-        raise api.ApiError(
-            status=429,
-            code="too_many_views",
-            message="Too many views from this client; try again later.",
-            headers={"Retry-After": str(max(1, outcome.retry_after))},
-        )
+        raise _too_many(code="too_many_views", what="views", retry_after=outcome.retry_after)
     return JsonResponse({"count": outcome.count, "counted": outcome.counted})
 
 
@@ -108,20 +98,28 @@ def _click(request: HttpRequest) -> HttpResponse:
     try:
         outcome = services.click_count(visitor=client, link=link)
     except services.CounterUnavailable as error:
-        raise api.ApiError(
-            status=503,
-            code="counter_unavailable",
-            message=str(error),
-            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
-        ) from error
+        raise _unavailable(error) from error
     if outcome.refused:
-        raise api.ApiError(
-            status=429,
-            code="too_many_clicks",
-            message="Too many clicks from this client; try again later.",
-            headers={"Retry-After": str(max(1, outcome.retry_after))},
-        )
+        raise _too_many(code="too_many_clicks", what="clicks", retry_after=outcome.retry_after)
     return JsonResponse({"counted": outcome.counted})
+
+
+def _unavailable(error: services.CounterUnavailable) -> api.ApiError:
+    return api.ApiError(
+        status=503,
+        code="counter_unavailable",
+        message=str(error),
+        headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+    )
+
+
+def _too_many(*, code: str, what: str, retry_after: int) -> api.ApiError:
+    return api.ApiError(
+        status=429,
+        code=code,
+        message=f"Too many {what} from this client; try again later.",
+        headers={"Retry-After": str(max(1, retry_after))},
+    )
 
 
 @csrf_exempt

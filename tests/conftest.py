@@ -50,18 +50,20 @@ from scripts import dynamodb_local, local_server  # noqa: E402
 # these start first and the short ones fill in around them: the workers finish together.
 LONGEST_FIRST = (
     "deploy/test_package_faults.py",
+    "scripts/test_run_local.py",
     "deploy/test_zappa_lifecycle.py",
     "browser/test_admin.py",
-    "counter/services/test_days.py",
-    "scripts/test_run_local.py",
+    "deploy/test_live.py",
+    "infra/test_deploy_role_drift.py",
     "browser/test_page.py",
+    "deploy/test_package_signin.py",
+    "counter/services/test_days.py",
     "deploy/test_package_api.py",
     "counter/test_faults.py",
-    "deploy/test_package_signin.py",
+    "counter/services/test_counting.py",
     "owners/test_admin.py",
     "deploy/test_static_files.py",
     "deploy/test_package.py",
-    "infra/test_deploy_role_drift.py",
 )
 TESTS = Path(__file__).resolve().parent
 
