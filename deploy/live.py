@@ -298,10 +298,11 @@ def deploy(
             cloudfront=cloudfront, distribution_id=distribution, caller=run.function
         )
         echo(f"Invalidated {', '.join(post_deploy.CACHED_PATHS)}.")
-        arn = lambda_client.get_function(FunctionName=run.function)["Configuration"]["FunctionArn"]
-        lambda_client.tag_resource(Resource=arn, Tags={DEPLOYED_TAG: digest})
     else:
         echo("Nothing changed: the deploy made no change, and the edge keeps its copies.")
+    if changed:  # only now: a run stopped before leaves the next one to do it all again
+        arn = lambda_client.get_function(FunctionName=run.function)["Configuration"]["FunctionArn"]
+        lambda_client.tag_resource(Resource=arn, Tags={DEPLOYED_TAG: digest})
 
     echo("[9/9] The live checks")
     api_url = f"https://{current_api}.execute-api.{account.region}.amazonaws.com/{stage}"

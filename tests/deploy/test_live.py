@@ -523,6 +523,8 @@ def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
     assert len(after_first["invalidations"]) == 1
     assert after_second["invalidations"] == after_first["invalidations"]
     assert any("`make api-on STAGE=prod`" in line for line in lines)
+    # The function is recorded as updated: the next run does not update it again.
+    assert after_second["tags"][live.DEPLOYED_TAG] != after_first["tags"][live.DEPLOYED_TAG]
 
 
 def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(server: str) -> None:
