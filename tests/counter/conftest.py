@@ -5,7 +5,9 @@ The client sends a person's User-Agent (a request without one is never counted, 
 and a POST without a body unless a test gives one; bots, bodies and content types are tested by
 giving them explicitly."""
 
+import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,7 +16,7 @@ from django.test.client import MULTIPART_CONTENT
 
 from bench.delaying_proxy import DelayingProxy
 from core.dynamodb import TableModel
-from tests.conftest import stored_views
+from tests.conftest import DAY, stored_views
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
@@ -115,3 +117,10 @@ def round_trips(proxy, settings) -> RoundTrips:
     events.register("before-send.dynamodb", recorder.sent)
     events.register("needs-retry.dynamodb", recorder.answered)
     return recorder
+
+
+def minute_start() -> float:
+    """The start of the current minute of DAY (its last minute once DAY is over): the clock the
+    limits' tests set their services to."""
+    last = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC).timestamp()
+    return min(time.time() // 60 * 60, last)

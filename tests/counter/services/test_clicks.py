@@ -2,8 +2,6 @@
 number per link and day. Single flows against moto; the requests and round trips, and a burst,
 on DynamoDB Local."""
 
-import datetime as dt
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,20 +10,15 @@ from core.clients import Client
 from counter import services
 from counter.services import clicks, visitors
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
-from tests.counter.conftest import RoundTrips
+from tests.counter.conftest import RoundTrips, minute_start
 
 COUNTED = services.ClickOutcome(counted=True, refused=False, retry_after=0)
-
-
-def _minute_start() -> float:
-    last = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC).timestamp()
-    return min(time.time() // 60 * 60, last)
 
 
 @pytest.fixture
 def at_second_20(monkeypatch) -> float:
     """The clock of click_count stands 20 seconds into the current minute."""
-    now = _minute_start() + 20
+    now = minute_start() + 20
     monkeypatch.setattr(clicks, "_now", lambda: now)
     return now
 

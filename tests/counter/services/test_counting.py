@@ -7,7 +7,6 @@ under concurrency and the number of sequential round trips are proven on DynamoD
 import contextvars
 import datetime as dt
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,18 +17,13 @@ from counter import services
 from counter.services import counting, days, limits, totals, visitors
 from counter.visits import Visit
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
-
-
-def _minute_start() -> float:
-    """The start of the current minute of DAY (its last minute once DAY is over)."""
-    last = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC).timestamp()
-    return min(time.time() // 60 * 60, last)
+from tests.counter.conftest import minute_start
 
 
 @pytest.fixture
 def at_second_20(monkeypatch) -> float:
     """The clock of view_count stands 20 seconds into the current minute."""
-    now = _minute_start() + 20
+    now = minute_start() + 20
     monkeypatch.setattr(counting, "_now", lambda: now)
     return now
 
@@ -74,7 +68,7 @@ def test_past_ten_times_the_limit_a_view_is_refused(moto_table, settings, at_sec
 
 def test_the_limits_start_again_the_next_minute(moto_table, settings, monkeypatch):
     settings.COUNTER_VISITOR_LIMIT = 1
-    minute = _minute_start()
+    minute = minute_start()
     monkeypatch.setattr(counting, "_now", lambda: minute + 59)
     assert [services.view_count(visitor=ALICE).counted for _ in range(2)] == [True, False]
     monkeypatch.setattr(counting, "_now", lambda: minute + 60)
