@@ -40,16 +40,13 @@ class OperationError(StepFailed):
 
 
 # --- The stage's secrets object ---------------------------------------------------------------
-def secrets_url(*, bucket: str) -> str:
-    return stack.secret_url_of(bucket=bucket)
-
-
 def read_secrets(*, s3: Any, bucket: str) -> dict[str, str]:
-    return secret_env.read_secrets(url=secrets_url(bucket=bucket), s3_client=s3)
+    return secret_env.read_secrets(url=stack.secret_url_of(bucket=bucket), s3_client=s3)
 
 
 def write_secrets(*, s3: Any, bucket: str, values: Mapping[str, str]) -> None:
-    secret_env.write_secrets(url=secrets_url(bucket=bucket), s3_client=s3, values=dict(values))
+    url = stack.secret_url_of(bucket=bucket)
+    secret_env.write_secrets(url=url, s3_client=s3, values=dict(values))
 
 
 def accepted(values: Mapping[str, str]) -> list[str]:
@@ -95,7 +92,8 @@ def sent_secret(*, cloudfront: Any, distribution_id: str) -> str | None:
 def rotate_django_key(*, s3: Any, bucket: str, stage: str, zappa: Zappa, echo: Echo) -> None:
     """A new SECRET_KEY in the object (its other keys kept), then `zappa update` sets it."""
     values = read_secrets(s3=s3, bucket=bucket)
-    echo(f"[1/2] A new {DJANGO_KEY} in {secrets_url(bucket=bucket)} (its other keys unchanged).")
+    url = stack.secret_url_of(bucket=bucket)
+    echo(f"[1/2] A new {DJANGO_KEY} in {url} (its other keys unchanged).")
     write_secrets(s3=s3, bucket=bucket, values={**values, DJANGO_KEY: secrets.token_urlsafe(64)})
     echo(f"[2/2] `zappa update {stage}` sets it in the function's environment.")
     try:
@@ -200,7 +198,7 @@ def rotate_origin_secret(
     at any moment: (a) the function accepts new and old, (b) the distribution sends new,
     (c) the function accepts new alone. Resumes a rotation that stopped (the object holds two
     values) at the step it reached."""
-    url = secrets_url(bucket=bucket)
+    url = stack.secret_url_of(bucket=bucket)
     values = read_secrets(s3=s3, bucket=bucket)
     held = accepted(values)
     distribution_id = distribution_of(cloudformation=cloudformation, stage=stage)
