@@ -3,7 +3,7 @@
     .venv/bin/python bench/lambda_cold.py [--pairs 7] [--events 300] [--zip PATH] [--readme]
 
 The prod zip (`make package`, or --zip) and bench/baseline/handler.py each run in fresh
-processes of the runtime stand-in (bench/lambda_host.py) on DynamoDB Local, fed the same API
+processes of the runtime stand-in (harness/lambda_host.py) on DynamoDB Local, fed the same API
 Gateway events: cold pairs, warm rounds (again with latency added to every DynamoDB answer), a
 phase profile and an import-time profile. The method is in bench/README.md; `--readme` rewrites
 this bench's section there. Prints the report as markdown.
@@ -33,9 +33,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import lambda_host, report  # noqa: E402
-from bench.delaying_proxy import DelayingProxy  # noqa: E402
+from bench import report  # noqa: E402
 from deploy import stack, stages, static_files  # noqa: E402
+from harness import lambda_host  # noqa: E402
+from harness.delaying_proxy import DelayingProxy  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 
 STAGE = "prod"

@@ -1,5 +1,7 @@
 """The packages' dependencies run one way (docs/architecture.md, Layout): the project
-(resume_site) imports the apps, the apps import core, and core imports none of them."""
+(resume_site) imports the apps, the apps import core, and core imports none of them; the
+development harness (harness/) is imported by the tests and the benchmarks, never the reverse,
+and never by the site."""
 
 import ast
 from pathlib import Path
@@ -9,10 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # package -> the first-party packages it must never import
 FORBIDDEN = {
-    "core": {"resume_site", "resume", "counter", "owners"},
-    "resume": {"resume_site", "counter", "owners"},
-    "counter": {"resume_site", "resume"},
-    "owners": {"resume_site", "resume"},
+    "core": {"resume_site", "resume", "counter", "owners", "harness"},
+    "resume": {"resume_site", "counter", "owners", "harness"},
+    "counter": {"resume_site", "resume", "harness"},
+    "owners": {"resume_site", "resume", "harness"},
+    # What the tests and the benchmarks share owns itself: it imports neither of them.
+    "harness": {"tests", "bench"},
 }
 
 

@@ -19,9 +19,9 @@ from pynamodb.exceptions import GetError, UpdateError
 from core import dynamodb
 from counter import services as counter
 from counter.services import items as counter_items
+from harness.fault_proxy import FaultProxy
 from owners import services as owners
 from tests.conftest import CLOSED_ENDPOINT
-from tests.fault_proxy import FaultProxy
 
 
 class AppUnavailable(dynamodb.TableUnavailable):

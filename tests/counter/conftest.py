@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from django.test.client import MULTIPART_CONTENT
 
-from bench.delaying_proxy import DelayingProxy
 from core.dynamodb import TableModel
+from harness.delaying_proxy import DelayingProxy
 from tests.conftest import DAY, stored_views
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"

@@ -19,9 +19,9 @@ from unittest import mock
 
 import pytest
 
-from bench import lambda_host
-from bench.lambda_host import LambdaProcess, runtime_sdk_link
 from deploy import package
+from harness import lambda_host
+from harness.lambda_host import LambdaProcess, runtime_sdk_link
 from tests.deploy import stage_configs
 
 ROOT = Path(__file__).resolve().parent.parent.parent

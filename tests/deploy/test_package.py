@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from bench import lambda_host
 from deploy import package, static_files, zappa_callbacks
+from harness import lambda_host
 from tests.deploy import moto_harness
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -118,7 +118,7 @@ def test_the_zip_check_admits_zappas_entries_the_runtime_code_and_the_build_venv
     [
         "deploy/secret_env.py",
         "tests/conftest.py",
-        "bench/lambda_host.py",
+        "harness/lambda_host.py",
         "docs/deploy.md",
         "infra/template.yaml",
         "scripts/run_local.py",

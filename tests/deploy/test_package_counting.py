@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bench.lambda_host import Site
+from harness.lambda_host import Site
 
 pytestmark = pytest.mark.dynamodb_local
 

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from bench import lambda_host
-from bench.lambda_host import API_HOST, LambdaProcess, Site, rest_event
 from core.clients import VIEWER_MISSING_MARKER
+from harness import lambda_host
+from harness.lambda_host import API_HOST, LambdaProcess, Site, rest_event
 from tests.conftest import CLOSED_ENDPOINT
 from tests.deploy.test_package import body_text
 from tests.deploy.test_package_signin import CSRF_SECRET

@@ -1,5 +1,5 @@
 """The fault matrix, through the built zip: every fault DynamoDB or the network between can show
-(tests/fault_proxy.py) against every path the site serves, in a warm process and, at the same
+(harness/fault_proxy.py) against every path the site serves, in a warm process and, at the same
 time, in a fresh one started while the fault is on, with the limits the package ships with.
 
 Each cell checks the answer's status and shape, the handler's time, and, for the fault as a
@@ -27,11 +27,11 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
-from bench.lambda_host import API_HOST, LambdaProcess
+from harness.fault_proxy import FaultProxy
+from harness.lambda_host import API_HOST, LambdaProcess
 from tests.conftest import stored_views
 from tests.deploy.conftest import stage_table
 from tests.deploy.test_package import body_text, rest_event
-from tests.fault_proxy import FaultProxy
 from tests.owners.conftest import PASSWORD
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]

@@ -25,7 +25,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
-from bench.lambda_host import Site
+from harness.lambda_host import Site
 from tests.deploy.test_package import USER_AGENT, body_text
 from tests.owners.conftest import PASSWORD
 

@@ -287,16 +287,16 @@ def test_the_zip_callback_stops_zappa_when_a_module_does_not_compile(
 def test_the_zip_callback_stops_zappa_when_the_zip_holds_tooling_or_strays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The project's every other top-level path (deploy code, tests, bench, ...) and anything
+    """The project's every other top-level path (deploy code, tests, the harness, ...) and anything
     neither the project's runtime code, Zappa's nor installed: refused before the upload."""
     monkeypatch.chdir(ROOT)
     entries = dict.fromkeys(
         ["handler.py", "resume/views.py", "deploy/secret_env.py", "tests/conftest.py"], ""
-    ) | {"bench/lambda_host.py": "", ".env": "SECRET_KEY=x", "dynamodb-local-metadata.json": ""}
+    ) | {"harness/lambda_host.py": "", ".env": "SECRET_KEY=x", "dynamodb-local-metadata.json": ""}
     with pytest.raises(click.ClickException) as raised:
         zip_callback(tmp_path, entries)
     assert raised.value.format_message().endswith(
-        ": .env, bench, deploy, dynamodb-local-metadata.json, tests"
+        ": .env, deploy, dynamodb-local-metadata.json, harness, tests"
     )
 
 

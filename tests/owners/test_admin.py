@@ -20,12 +20,12 @@ from core.clients import Client as Visitor
 from counter import clicks, dashboard
 from counter import services as counter
 from counter.visits import Visit
+from harness.fault_proxy import FaultProxy
 from owners import services
 from owners.models import Owner
 from resume.resume import get_resume
 from scripts import dynamodb_local
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT
-from tests.fault_proxy import FaultProxy
 from tests.owners.conftest import PASSWORD
 
 pytestmark = pytest.mark.dynamodb_local

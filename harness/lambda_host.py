@@ -1,8 +1,8 @@
 """A Lambda host for the built zip: API Gateway events to its handler in a fresh process.
 
 The package tests (tests/deploy) and bench/lambda_cold.py drive the zip with it; it runs
-bench/lambda_runtime.py, the runtime stand-in, with only the runtime's SDK beside the unzipped
-package. Development only (bench/ never ships). Standard library only.
+harness/lambda_runtime.py, the runtime stand-in, with only the runtime's SDK beside the unzipped
+package. Development only (harness/ never ships). Standard library only.
 """
 
 import importlib

@@ -1,4 +1,5 @@
-"""A stand-in for the AWS Lambda Python runtime, started by bench/lambda_host.py in a fresh process.
+"""A stand-in for the AWS Lambda Python runtime, started by harness/lambda_host.py in a fresh
+process.
 
     python -S lambda_runtime.py TASK_DIR SDK_DIR
 
