@@ -8,7 +8,8 @@ import re
 import pytest
 
 from tests.deploy.conftest import package_zip  # noqa: F401 (the built zip, shared and cached)
-from tests.docs import figures
+from tests.counter.conftest import proxy  # noqa: F401 (DynamoDB Local behind a delaying proxy)
+from tests.docs import figures, views
 from tests.docs.figures import ROOT, block_get, block_settle
 from tests.infra.test_role_drift import exercise_runtime_services
 
@@ -80,3 +81,16 @@ def test_the_data_model(table_scan, settings):
     keys = [item["pk"]["S"] for item in table_scan()]
     old = block_get("docs/architecture.md", "data-model")
     block_settle("docs/architecture.md", "data-model", figures.data_model(keys, _hash_names(), old))
+
+
+@pytest.fixture
+def view_costs(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table):
+    """The measured cases of docs/architecture.md's table, once for the tests that quote them."""
+    bench = views.Bench(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table)
+    return views.measure_all(bench)
+
+
+@pytest.mark.dynamodb_local
+def test_a_posts_round_trips_and_write_units(view_costs):
+    old = block_get("docs/architecture.md", "round-trips")
+    block_settle("docs/architecture.md", "round-trips", figures.round_trips(view_costs, old))

@@ -410,3 +410,33 @@ def data_model(keys: Iterable[str], names: dict[str, str], old: str) -> str:
     ordered += sorted(set(patterns) - set(ordered))
     rows = [[f"`{p}`", *carried(old_rows, f"`{p}`", 3)] for p in ordered]
     return table_render(["`pk`", "attributes", "written by", "TTL"], rows)
+
+
+# --- A view's requests, round trips and write units: docs/architecture.md, docs/deploy.md -----
+
+
+def _number(value: float, delta: bool) -> str:
+    text = f"{value:g}"
+    return f"+ {text}" if delta else text
+
+
+def round_trips(costs: dict, old: str) -> str:
+    """docs/architecture.md's table of a POST's requests, round trips and write units, one row
+    per case tests/docs/views.py measures (in its order), each row's account carried over."""
+    old_rows = table_parse(old)
+    rows = []
+    for case, cost in costs.items():
+        rows.append(
+            [
+                case,
+                _number(cost.requests, cost.added),
+                _number(cost.round_trips, cost.added),
+                _number(cost.write_units, cost.added),
+                *carried(old_rows, case, 1),
+            ]
+        )
+    return table_render(
+        ["case", "requests", "round trips", "write units", "what it waits on"],
+        rows,
+        align="|---|---:|---:|---:|---|",
+    )
