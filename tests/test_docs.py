@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.deploy.conftest import package_zip  # noqa: F401 (the built zip, shared and cached)
 from tests.counter.conftest import proxy  # noqa: F401 (DynamoDB Local behind a delaying proxy)
+from tests.deploy.conftest import package_zip  # noqa: F401 (the built zip, shared and cached)
 from tests.docs import figures, views
 from tests.docs.figures import ROOT, block_get, block_settle
 from tests.infra.test_role_drift import exercise_runtime_services
@@ -83,14 +83,26 @@ def test_the_data_model(table_scan, settings):
     block_settle("docs/architecture.md", "data-model", figures.data_model(keys, _hash_names(), old))
 
 
-@pytest.fixture
-def view_costs(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table):
-    """The measured cases of docs/architecture.md's table, once for the tests that quote them."""
-    bench = views.Bench(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table)
-    return views.measure_all(bench)
-
-
 @pytest.mark.dynamodb_local
-def test_a_posts_round_trips_and_write_units(view_costs):
+def test_a_posts_round_trips_and_write_units(
+    proxy,  # noqa: F811 (the fixture imported above)
+    settings,
+    monkeypatch,
+    dynamodb_endpoint,
+    ddb_table,
+):
+    """Measured once (a few seconds), quoted by docs/architecture.md's table and by the
+    write units of docs/deploy.md's cost table."""
+    bench = views.Bench(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table)
+    costs = views.measure_all(bench)
     old = block_get("docs/architecture.md", "round-trips")
-    block_settle("docs/architecture.md", "round-trips", figures.round_trips(view_costs, old))
+    block_settle("docs/architecture.md", "round-trips", figures.round_trips(costs, old))
+    new, settled = costs[views.COMMON].write_units, costs[views.SETTLED].write_units
+    block_settle("docs/deploy.md", "view-writes", figures.view_writes(new, settled))
+    price = figures.write_unit_price((ROOT / "docs/deploy.md").read_text())
+    for views_a_month in (1_000, 100_000):
+        block_settle(
+            "docs/deploy.md",
+            f"dynamodb-{views_a_month // 1000}k",
+            figures.dynamodb_month(views_a_month, new, price),
+        )

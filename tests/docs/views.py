@@ -30,6 +30,8 @@ from tests.counter.conftest import RoundTrips, minute_start
 HOLD = 0.05
 WRITES = frozenset({"UpdateItem", "PutItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 KB = 1024
+COMMON = "a new visitor under the limits (the common case)"
+SETTLED = "a visitor this process settled today already"
 
 
 def item_size(item: dict) -> int:
@@ -184,8 +186,8 @@ def measure_all(bench: Bench) -> dict[str, Cost]:
     """Every case of docs/architecture.md's table, by the first cell of its row."""
     rows: dict[str, Cost] = {}
     services.view_count(visitor=BOB)  # the day's salt and the closed days' sum in memory
-    common = rows["a new visitor under the limits (the common case)"] = bench.measure(view(ALICE))
-    rows["a visitor this process settled today already"] = bench.measure(view(ALICE))
+    common = rows[COMMON] = bench.measure(view(ALICE))
+    rows[SETTLED] = bench.measure(view(ALICE))
     counting._seen.clear()  # a process that did not count ALICE: the marker shows BOB's claim...
     rows[
         "a returning visitor whose marker shows a claim and no deferral (its first counted view in "
