@@ -9,7 +9,7 @@ import pytest
 
 from tests.counter.conftest import proxy  # noqa: F401 (DynamoDB Local behind a delaying proxy)
 from tests.deploy.conftest import package_zip  # noqa: F401 (the built zip, shared and cached)
-from tests.docs import figures, views
+from tests.docs import costs, figures, views
 from tests.docs.figures import ROOT, block_get, block_settle
 from tests.infra.test_role_drift import exercise_runtime_services
 
@@ -92,17 +92,22 @@ def test_a_posts_round_trips_and_write_units(
     ddb_table,
 ):
     """Measured once (a few seconds), quoted by docs/architecture.md's table and by the
-    write units of docs/deploy.md's cost table."""
+    write units docs/deploy.md's costs start from (test_the_costs, below)."""
     bench = views.Bench(proxy, settings, monkeypatch, dynamodb_endpoint, ddb_table)
     costs = views.measure_all(bench)
     old = block_get("docs/architecture.md", "round-trips")
     block_settle("docs/architecture.md", "round-trips", figures.round_trips(costs, old))
     new, settled = costs[views.COMMON].write_units, costs[views.SETTLED].write_units
     block_settle("docs/deploy.md", "view-writes", figures.view_writes(new, settled))
-    price = figures.write_unit_price((ROOT / "docs/deploy.md").read_text())
-    for views_a_month in (1_000, 100_000):
-        block_settle(
-            "docs/deploy.md",
-            f"dynamodb-{views_a_month // 1000}k",
-            figures.dynamodb_month(views_a_month, new, price),
-        )
+
+
+def test_the_costs(client):
+    """Pure arithmetic on the page's prices and what the code and the template say. It reads the
+    write units from the block the test above measures, so it runs after it (`make docs` writes
+    that block first)."""
+    page = costs.inputs(page_bytes=len(client.get("/").content))
+    block_settle("docs/deploy.md", "costs", costs.cost_table(page))
+    block_settle("docs/deploy.md", "throttle-month", costs.throttle_month(page))
+    block_settle("docs/deploy.md", "ceiling", costs.ceiling(page))
+    block_settle("docs/deploy.md", "page-flood", costs.page_flood(page))
+    block_settle("README.md", "bill", costs.bill_quoted(page))

@@ -444,15 +444,3 @@ def round_trips(costs: dict, old: str) -> str:
 
 def view_writes(new: float, settled: float) -> str:
     return f"{new:g} write units for a new visitor's view, {settled:g} for a visitor's next views"
-
-
-def write_unit_price(deploy_md: str) -> float:
-    """DynamoDB's price per million write units, as docs/deploy.md states it (once)."""
-    (price,) = set(re.findall(r"([\d.]+) USD per million write units", deploy_md))
-    return float(price)
-
-
-def dynamodb_month(views: int, units_per_view: float, price: float) -> str:
-    """A month's DynamoDB writes in the cost table: every view a new visitor's (the dearer)."""
-    units = views * units_per_view
-    return f"{units * price / 1e6:.2f} ({units / 1000:g} k write units)"
