@@ -25,7 +25,6 @@ DIRECT = "direct"
 OTHER = "other"
 UNKNOWN = "unknown"
 PHONE, TABLET, DESKTOP = "phone", "tablet", "desktop"
-DEVICES = (PHONE, TABLET, DESKTOP)
 SLUG = re.compile(r"[a-z0-9.-]{1,64}")
 COUNTRY = re.compile(r"[A-Z]{2}")
 # The POST body's fields (static/js/counter.js sends both; either may be missing).

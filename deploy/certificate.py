@@ -30,6 +30,37 @@ def _validation_record(*, acm: Any, arn: str, sleep: float) -> dict[str, str]:
     raise CertificateError(f"ACM gave no DNS validation record for {arn}: run `make deploy` again.")
 
 
+def _validation_record_put(
+    *, route53: Any, inputs: Inputs, record: dict[str, str], echo: Callable[[str], None]
+) -> None:
+    """The certificate's DNS validation record: made in the hosted zone when there is one,
+    printed for the owner's DNS provider otherwise."""
+    if inputs.hosted_zone:
+        route53.change_resource_record_sets(
+            HostedZoneId=inputs.hosted_zone,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": record["Name"],
+                            "Type": record["Type"],
+                            "TTL": 300,
+                            "ResourceRecords": [{"Value": record["Value"]}],
+                        },
+                    }
+                ]
+            },
+        )
+        echo(f"Made the validation record {record['Name']} in the zone {inputs.hosted_zone}.")
+    else:
+        echo(
+            "Add this record at your DNS provider; the deploy waits for it (Ctrl-C is safe: the "
+            f"next `make deploy` carries on):\n  {record['Name']}  {record['Type']}  "
+            f"{record['Value']}"
+        )
+
+
 def ensure(
     *, acm: Any, route53: Any, inputs: Inputs, echo: Callable[[str], None], sleep: float = 10.0
 ) -> str:
@@ -59,30 +90,7 @@ def ensure(
     if status != "PENDING_VALIDATION":
         raise CertificateError(f"The certificate {arn} is {status}: request a new one.")
     record = _validation_record(acm=acm, arn=arn, sleep=sleep)
-    if inputs.hosted_zone:
-        route53.change_resource_record_sets(
-            HostedZoneId=inputs.hosted_zone,
-            ChangeBatch={
-                "Changes": [
-                    {
-                        "Action": "UPSERT",
-                        "ResourceRecordSet": {
-                            "Name": record["Name"],
-                            "Type": record["Type"],
-                            "TTL": 300,
-                            "ResourceRecords": [{"Value": record["Value"]}],
-                        },
-                    }
-                ]
-            },
-        )
-        echo(f"Made the validation record {record['Name']} in the zone {inputs.hosted_zone}.")
-    else:
-        echo(
-            "Add this record at your DNS provider; the deploy waits for it (Ctrl-C is safe: the "
-            f"next `make deploy` carries on):\n  {record['Name']}  {record['Type']}  "
-            f"{record['Value']}"
-        )
+    _validation_record_put(route53=route53, inputs=inputs, record=record, echo=echo)
     started, said = time.monotonic(), 0.0
     while status == "PENDING_VALIDATION":
         time.sleep(sleep)

@@ -91,7 +91,8 @@ def rest_event(
     """An API Gateway REST API (payload v1) proxy-integration event, as API Gateway sends it
     from a client at `source_ip`. `forwarded_for` is what the client itself sent in
     X-Forwarded-For (API Gateway appends the address it saw); a header given as None is left
-    out."""
+    out. (Over 60 lines: most of it is the event's literal shape, field by field as API Gateway
+    sends it.)"""
     chain = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
     all_headers = {
         "Accept": "application/json" if path.startswith("/api/") else "text/html",

@@ -36,16 +36,10 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from core.dynamodb import (
-    TableModel,
-    TableUnavailable,
-    call_submit,
-    condition_failed,
-    failures_raise,
-    item_get,
-    item_update_raw,
-    items_get_raw,
-)
+from core.budget import call_submit
+from core.dynamodb import TableModel
+from core.failures import TableUnavailable, condition_failed, failures_raise
+from core.items import item_get, item_update_raw, items_get_raw
 
 logger = logging.getLogger(__name__)
 

@@ -1,14 +1,11 @@
-"""The site's own middleware: the Permissions-Policy header (Django has none of its own), the
-time budget of a request's DynamoDB calls, and no cookie on an answer every viewer shares."""
+"""The site's own middleware: the Permissions-Policy header (Django has none of its own) and no
+cookie on an answer every viewer shares. (The time budget of a request's DynamoDB calls starts
+in core/budget.py, beside the budget it sets.)"""
 
 from collections.abc import Callable, Mapping, Sequence
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-
-from core.dynamodb import budget
-
-API_PREFIX = "/api/"
 
 
 def permissions_policy_build(*, policy: Mapping[str, Sequence[str]]) -> str:
@@ -28,21 +25,6 @@ class PermissionsPolicyMiddleware:
         if header:
             response.headers.setdefault("Permissions-Policy", header)
         return response
-
-
-class DynamoDBBudgetMiddleware:
-    """Every request's DynamoDB calls share one time budget: DYNAMODB_API_BUDGET for the API,
-    DYNAMODB_ADMIN_BUDGET for everything else (the owner's pages; the resume page makes none)
-    (core.dynamodb.budget)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        api = request.path_info.startswith(API_PREFIX)
-        seconds = settings.DYNAMODB_API_BUDGET if api else settings.DYNAMODB_ADMIN_BUDGET
-        with budget(seconds):
-            return self.get_response(request)
 
 
 def cache_directives(response: HttpResponse) -> set[str]:

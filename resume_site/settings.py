@@ -132,7 +132,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "resume_site.middleware.PermissionsPolicyMiddleware",
-    "resume_site.middleware.DynamoDBBudgetMiddleware",
+    "core.budget.DynamoDBBudgetMiddleware",
     # Before the session, CSRF and messages middleware: it takes their cookies and Vary: Cookie
     # off every answer marked public (the page, robots.txt, /favicon.ico, the 404 page).
     "resume_site.middleware.SharedAnswerMiddleware",
@@ -289,14 +289,14 @@ DYNAMODB_CONNECT_TIMEOUT = _env_float("DYNAMODB_CONNECT_TIMEOUT", "1.0")
 DYNAMODB_READ_TIMEOUT = _env_float("DYNAMODB_READ_TIMEOUT", "1.0")
 # One time budget per request for waiting on all its DynamoDB calls together, in seconds: each
 # call waits at most the time left (the read timeout above bounds calls outside a request), and
-# none is sent once it is spent (core/dynamodb.py).
+# none is sent once it is spent (core/budget.py).
 # The API answers within about a second, the owner's admin pages (whose own work, hashing a
 # password, takes a few tenths more) within three, however late each answer.
 DYNAMODB_API_BUDGET = _env_float("DYNAMODB_API_BUDGET", "1.0")
 DYNAMODB_ADMIN_BUDGET = _env_float("DYNAMODB_ADMIN_BUDGET", "2.0")
 # How many times a request DynamoDB certainly did not apply (throttled, connection refused) is
 # sent again; a request that may have been applied (a timeout) is never sent again
-# (core/dynamodb.py).
+# (core/failures.py).
 DYNAMODB_MAX_RETRIES = _env_int("DYNAMODB_MAX_RETRIES", "1")
 if DYNAMODB_MAX_RETRIES > 2:
     raise ImproperlyConfigured(

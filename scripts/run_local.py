@@ -211,6 +211,9 @@ def endpoint_forget(*, url: str, pid: int) -> None:
 
 
 def main() -> int:
+    """The site and DynamoDB Local until make run stops, then both stopped. (Over 60 lines: one
+    try/finally owns everything it starts, so whatever stops it, each started process is
+    stopped.)"""
     parent = os.getppid()
     die_with_parent = dynamodb_local.parent_death_signal(signal.SIGTERM)
     if die_with_parent is not None:

@@ -222,14 +222,14 @@ def moto_table(settings, monkeypatch) -> Iterator[str]:
 
     moto serialises nothing (a cancelled transaction even restores a copy of the whole table,
     undoing what other threads wrote meanwhile), so here the calls the services send together
-    (core.dynamodb.call_submit) run one after another; DynamoDB Local proves them concurrent."""
+    (core.budget.call_submit) run one after another; DynamoDB Local proves them concurrent."""
     from moto import mock_aws
 
-    from core import dynamodb
+    from core import budget, dynamodb
     from counter.services import days
 
     days._full.clear()  # a fresh table: no day's sources are full yet
-    monkeypatch.setattr(dynamodb, "_executor", _InlineExecutor)
+    monkeypatch.setattr(budget, "_executor", _InlineExecutor)
     with mock_aws():
         settings.DYNAMODB_ENDPOINT_URL = ""
         settings.DYNAMODB_TABLE = "moto-table"

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from core.clients import Client
-from core.dynamodb import failures_raise
+from core.failures import failures_raise
 from counter import clicks
 from counter.services import days, limits, visitors
 from counter.services.items import CounterUnavailable

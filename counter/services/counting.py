@@ -6,7 +6,7 @@ unique visitors, in as few sequential DynamoDB round trips as the rules allow
    the visitor's attempts too (counter/services/limits.py). A view is counted only if both say
    "under", so this comes first. With it goes, for a visitor this process has not settled
    today, the claim of the visitor's first view of the day on its marker
-   (counter/services/days.py).
+   (counter/services/uniques.py).
 2. The day's views ADD (with the view's source, campaign, country and device, and with a
    granted claim one more unique visitor), which returns the day's views. The total is the
    closed days' sum, which the process keeps for the day (counter/services/totals.py), plus the
@@ -24,7 +24,7 @@ counts it, or, if a counted view deferred to it meanwhile, spent on counting the
 that view (docs/architecture.md, Data model, "Unique visitors").
 
 The calls of one step are sent together on the shared pool of DynamoDB calls
-(core.dynamodb.call_submit); the requests and round trips of each case are in the same section
+(core.budget.call_submit); the requests and round trips of each case are in the same section
 of docs/architecture.md.
 
 A failed view's ADD is logged as counted or possibly counted (docs/architecture.md, "Sent again
@@ -38,9 +38,10 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from core.budget import call_submit
 from core.clients import Client
-from core.dynamodb import call_submit, failure_not_applied, failures_raise
-from counter.services import days, limits, totals, visitors
+from core.failures import failure_not_applied, failures_raise
+from counter.services import days, limits, totals, uniques, visitors
 from counter.services.items import CounterUnavailable
 from counter.visits import Visit
 
@@ -127,17 +128,17 @@ def _remember(*, digest: str, day: dt.date) -> None:
         _seen[day].add(digest)
 
 
-def _claim_send(*, digest: str | None, day: dt.date) -> Future[days.VisitorClaim] | None:
-    """Claim the visitor's first view of the day on its marker, on the pool (None: no visitor,
-    or one this process settled today)."""
-    if digest is None or digest in _seen.get(day, ()):
+def _claim_send(*, digest: str, day: dt.date) -> Future[uniques.VisitorClaim] | None:
+    """Claim the visitor's first view of the day on its marker, on the pool (None: a visitor
+    this process settled today)."""
+    if digest in _seen.get(day, ()):
         return None
-    return call_submit(lambda: days.day_visitor_claim(digest=digest, day=day))
+    return call_submit(lambda: uniques.day_visitor_claim(digest=digest, day=day))
 
 
 def _claim_wait(
-    claim: Future[days.VisitorClaim] | None, *, digest: str, day: dt.date
-) -> days.VisitorClaim | None:
+    claim: Future[uniques.VisitorClaim] | None, *, digest: str, day: dt.date
+) -> uniques.VisitorClaim | None:
     """Wait for the claim's answer: None without a claim, or if it failed (logged). A refused
     claim whose visitor is settled (`VisitorClaim.held` False) is remembered."""
     if claim is None:
@@ -158,7 +159,7 @@ def _claim_release(token: str, *, digest: str, day: dt.date) -> None:
     counted view that deferred to it (then it is remembered). A failure is logged: the visitor
     may then be left out of the day's unique visitors, but is never counted without a view."""
     try:
-        if days.day_visitor_release(digest=digest, day=day, claim=token):
+        if uniques.day_visitor_release(digest=digest, day=day, claim=token):
             _remember(digest=digest, day=day)
     except CounterUnavailable as error:
         logger.warning(
@@ -170,10 +171,10 @@ def _claim_release(token: str, *, digest: str, day: dt.date) -> None:
 def _defer(*, digest: str, day: dt.date) -> None:
     """The view was counted on the claim's day without its visitor, whose claim another view
     held and may not be counted: defer the visitor to that holder, or count it now if the
-    holder gave the claim up first (`days.day_visitor_defer`); either way it is settled, and
+    holder gave the claim up first (`uniques.day_visitor_defer`); either way it is settled, and
     remembered. A failure is logged: the visitor may then be left out, never counted twice."""
     try:
-        days.day_visitor_defer(digest=digest, day=day)
+        uniques.day_visitor_defer(digest=digest, day=day)
     except CounterUnavailable as error:
         logger.warning(
             "A view was left out of the day's visitors: deferring it to its claim's holder "
@@ -186,17 +187,17 @@ def _defer(*, digest: str, day: dt.date) -> None:
 
 def _count(
     *,
-    digest: str | None,
+    digest: str,
     day: dt.date,
     visit: Visit | None = None,
     sums: Future | None = None,
-    claim: Future[days.VisitorClaim] | None = None,
+    claim: Future[uniques.VisitorClaim] | None = None,
 ) -> int:
     """The view's ADD on its day; with a granted claim (sent before, `_claim_send`) it counts
     the visitor among the day's unique visitors in the same write, and the claim is given up if
     the view was certainly not counted on the claim's day. A view counted without its visitor
     while another view held the claim defers to it. Returns the total after the view."""
-    answer = _claim_wait(claim, digest=digest, day=day) if digest is not None else None
+    answer = _claim_wait(claim, digest=digest, day=day)
     token = answer.token if answer is not None else None
     try:
         total, counted_on = _views_add(day=day, visit=visit, sums=sums, unique=token is not None)
@@ -212,20 +213,6 @@ def _count(
     elif answer is not None and answer.held:
         _defer(digest=digest, day=day)
     return total
-
-
-@failures_raise(CounterUnavailable)
-def view_add(
-    *, visitor: Client | None = None, visit: Visit | None = None, today: dt.date | None = None
-) -> int:
-    """Count one page view, without the limits, and return the total after it.
-
-    With a visitor, the day's unique visitors count it too (once per visitor and day): its claim
-    goes first, then the view. `view_count` is what a visitor's request calls.
-    """
-    day = today or visitors.today()
-    digest = visitors.visitor_digest(visitor=visitor, day=day) if visitor is not None else None
-    return _count(digest=digest, day=day, visit=visit, claim=_claim_send(digest=digest, day=day))
 
 
 @failures_raise(CounterUnavailable)

@@ -9,7 +9,8 @@ import datetime as dt
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 
-from core.dynamodb import TableModel, TableUnavailable
+from core.dynamodb import TableModel
+from core.failures import TableUnavailable
 
 TOTAL_KEY = "total"
 # Markers and salts outlive their day by a day, so a request that started just before midnight

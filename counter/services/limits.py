@@ -24,7 +24,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 
 from core.clients import Client
-from core.dynamodb import condition_failed, failures_raise, item_update_raw
+from core.failures import condition_failed, failures_raise
+from core.items import item_update_raw
 from counter.services import visitors
 from counter.services.items import CounterUnavailable, RateBucket
 

@@ -14,7 +14,8 @@ import logging
 
 from pynamodb.exceptions import UpdateError
 
-from core.dynamodb import condition_failed, failures_raise, item_get
+from core.failures import condition_failed, failures_raise
+from core.items import item_get
 from counter.services import days
 from counter.services.items import TOTAL_KEY, CounterUnavailable, TotalItem
 

@@ -15,7 +15,7 @@ import secrets
 from django.conf import settings
 
 from core.clients import Client
-from core.dynamodb import failures_raise
+from core.failures import failures_raise
 from counter.services.items import DAY_ITEM_LIFETIME, CounterUnavailable, DailySalt, day_start
 
 DIGEST_LENGTH = 32  # hex digits kept: 128 bits, far past any collision a counter could meet

@@ -49,24 +49,27 @@ PERSON_USER_AGENT = (
 
 # Thirty days of views, so every day of the dashboard's chart has a bar: one to seven visitors a
 # day, each viewing the page once or twice, and one to five clicks a day on the page's links.
-# Written when the site starts, oldest first, as they happen: a day's first view closes the day
-# before it, and a view sent for a closed day counts on the next one.
+# Written when the site starts, oldest first, as they happen: each view is the site's own
+# `view_count` with the counter's clock at noon of its day (the limits are off, see `site`), so a
+# day's first view closes the day before it.
 HISTORY = """
 import datetime as dt
 from counter import services
-from counter.services import days
+from counter.services import counting, days
 from counter.visits import Visit
 from core.clients import Client
 today = dt.datetime.now(dt.UTC).date()
 sources = ["linkedin.com", "github.com", "direct", "a-rather-long-recruiting-site-name.example"]
 for offset in reversed(range(30)):
     day = today - dt.timedelta(days=offset)
+    noon = dt.datetime.combine(day, dt.time(12), dt.UTC).timestamp()
+    counting._now = lambda noon=noon: noon
     for n in range(offset % 7 + 1):
         visitor = Client(ip=f"198.51.100.{n}", user_agent="seed")
         visit = Visit(sources[n % 4], "acme" if n % 3 else "", "DE" if n % 2 else "US",
                       "phone" if n % 2 else "desktop")
         for _ in range(1 + n % 2):
-            services.view_add(visitor=visitor, visit=visit, today=day)
+            assert services.view_count(visitor=visitor, visit=visit).counted
     for n, link in enumerate(["pdf", "profile:github", "email", "pdf", "profile:linkedin"]):
         if n <= offset % 5:
             days.day_click_add(day=day, link=link)

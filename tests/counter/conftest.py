@@ -1,5 +1,6 @@
 """Fixtures of the counter's tests: a client that calls the API as the page's script does,
-patient timeouts, a delaying proxy, the stored total, the DynamoDB round trips of a call.
+patient timeouts, a delaying proxy, the stored total, the DynamoDB round trips of a call, the
+counter's clocks stopped on DAY, and views counted on a given day.
 
 The client sends a person's User-Agent (a request without one is never counted, counter/api.py)
 and a POST without a body unless a test gives one; bots, bodies and content types are tested by
@@ -14,7 +15,11 @@ import pytest
 from django.test import Client
 from django.test.client import MULTIPART_CONTENT
 
+from core.clients import Client as Visitor
 from core.dynamodb import TableModel
+from core.failures import failures_raise
+from counter.services import CounterUnavailable, clicks, counting, visitors
+from counter.visits import Visit
 from harness.delaying_proxy import DelayingProxy
 from tests.conftest import DAY, stored_views
 
@@ -124,3 +129,37 @@ def minute_start() -> float:
     limits' tests set their services to."""
     last = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC).timestamp()
     return min(time.time() // 60 * 60, last)
+
+
+def counter_clock_stop(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Stop the counter's clocks 20 seconds into `minute_start()`, and its today at DAY: the
+    views and clicks a test makes, their limits' minute and the day's figures it reads all fall
+    on DAY, whenever it runs (across midnight too). Returns the time the clocks show."""
+    now = minute_start() + 20
+    monkeypatch.setattr(counting, "_now", lambda: now)
+    monkeypatch.setattr(clicks, "_now", lambda: now)
+    monkeypatch.setattr(visitors, "today", lambda: DAY)
+    return now
+
+
+@pytest.fixture
+def at_second_20(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The counter's clocks stopped 20 seconds into the current minute of DAY
+    (`counter_clock_stop`); the fixture's value is the time they show."""
+    return counter_clock_stop(monkeypatch)
+
+
+def view_add(
+    *, visitor: Visitor | None = None, visit: Visit | None = None, day: dt.date = DAY
+) -> int:
+    """Count one view on `day` (DAY unless given) and return the total after it, without the
+    limits: with a visitor as `view_count` counts one its limits let through (the claim of the
+    visitor's first view of the day, then the view's ADD), without one the view's ADD alone.
+    For the tests that need views on a given day, more than the limits allow, or the day's
+    views alone; the site itself only ever calls `view_count`."""
+    with failures_raise(CounterUnavailable):
+        if visitor is None:
+            return counting._views_add(day=day, visit=visit, sums=None, unique=False)[0]
+        digest = visitors.visitor_digest(visitor=visitor, day=day)
+        claim = counting._claim_send(digest=digest, day=day)
+        return counting._count(digest=digest, day=day, visit=visit, claim=claim)

@@ -39,9 +39,9 @@ def test_no_views_at_all_draws_empty_bars():
     assert {bar.views_height for bar in bars} == {0.0}
 
 
-def test_figures_match_what_the_counter_recorded(moto_table):
+def test_figures_match_what_the_counter_recorded(moto_table, at_second_20):
     for _ in range(4):
-        services.view_add(visitor=ALICE)
+        services.view_count(visitor=ALICE)
     figures = dashboard.figures_get(period="7d")
     assert figures.total == 4
     assert (figures.views, figures.uniques) == (4, 1)
@@ -52,8 +52,8 @@ def test_figures_match_what_the_counter_recorded(moto_table):
     assert not figures.single_day
 
 
-def test_today_is_a_single_day(moto_table):
-    services.view_add(visitor=ALICE)
+def test_today_is_a_single_day(moto_table, at_second_20):
+    services.view_count(visitor=ALICE)
     figures = dashboard.figures_get(period="today")
     assert figures.single_day
     assert figures.days == [figures.today]
@@ -83,8 +83,8 @@ def test_rows_are_sorted_by_views_with_shares_and_other_last():
 LINKS = ["email", "phone", "website", "profile:github", "profile:linkedin", "pdf", "pdf-letter"]
 
 
-def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table):
-    services.view_add(visitor=ALICE)
+def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table, at_second_20):
+    services.view_count(visitor=ALICE)
     lines = dashboard.figures_csv(period="7d").splitlines()
     assert lines[0] == "date,views,unique_visitors," + ",".join(f"clicks:{x}" for x in LINKS)
     assert len(lines) == 8
@@ -92,8 +92,10 @@ def test_the_csv_has_one_row_per_day_of_the_period_oldest_first(moto_table):
     assert lines[1] < lines[-1]
 
 
-def test_the_csv_has_each_days_clicks_per_link_and_any_label_no_longer_on_the_page(moto_table):
-    services.view_add(visitor=ALICE)
+def test_the_csv_has_each_days_clicks_per_link_and_any_label_no_longer_on_the_page(
+    moto_table, at_second_20
+):
+    services.view_count(visitor=ALICE)
     days.day_click_add(day=TODAY, link="pdf")
     days.day_click_add(day=TODAY, link="pdf")
     days.day_click_add(day=TODAY, link="profile:github")
@@ -104,9 +106,9 @@ def test_the_csv_has_each_days_clicks_per_link_and_any_label_no_longer_on_the_pa
     assert lines[-1].split(",")[1:] == ["1", "1", "0", "0", "0", "1", "0", "2", "0", "0"]
 
 
-def test_every_link_is_listed_by_clicks_with_its_share_of_the_views(moto_table):
+def test_every_link_is_listed_by_clicks_with_its_share_of_the_views(moto_table, at_second_20):
     for _ in range(4):
-        services.view_add(visitor=ALICE)
+        services.view_count(visitor=ALICE)
     for link in ("pdf", "profile:github", "pdf", "pdf-letter", "email", "pdf"):
         days.day_click_add(day=TODAY, link=link)
     figures = dashboard.figures_get(period="today")

@@ -20,7 +20,7 @@ import boto3
 from core.clients import Client
 from core.dynamodb import TableModel
 from counter import services
-from counter.services import counting, days, totals, visitors
+from counter.services import counting, days, totals, uniques, visitors
 from counter.visits import Visit
 from tests.conftest import ALICE, BOB, DAY
 from tests.counter.conftest import RoundTrips, minute_start
@@ -202,7 +202,7 @@ def measure_all(bench: Bench) -> dict[str, Cost]:
     )
 
     carol = _visitor("Carol")
-    days.day_visitor_claim(digest=services.visitor_digest(visitor=carol), day=DAY)  # elsewhere
+    uniques.day_visitor_claim(digest=services.visitor_digest(visitor=carol), day=DAY)  # elsewhere
     view_write = days.day_view_add
 
     def write_after_a_release(**kwargs):  # that view gives its claim up while this one is out
@@ -227,18 +227,18 @@ def measure_all(bench: Bench) -> dict[str, Cost]:
     office = Client(ip=ALICE.ip, user_agent="Mozilla/5.0 (Office)")
     rows["over a limit, or refused, a new visitor"] = bench.measure(view(office))
     evan = Client(ip=ALICE.ip, user_agent="Mozilla/5.0 (Evan)")
-    release_send = days.day_visitor_release
+    release_send = uniques.day_visitor_release
 
     def release_deferred_to(**kwargs):  # meanwhile evan's view elsewhere deferred to its claim
         bench.write(f"day#{DAY.isoformat()}", "ADD #views :one", one=1)
         bench.write(bench.marker(evan), "SET #deferred = :t", t=True)
         return release_send(**kwargs)
 
-    bench.monkeypatch.setattr(days, "day_visitor_release", release_deferred_to)
+    bench.monkeypatch.setattr(uniques, "day_visitor_release", release_deferred_to)
     rows["... a new visitor's claim that a counted view deferred to (a race)"] = bench.measure(
         view(evan)
     )
-    bench.monkeypatch.setattr(days, "day_visitor_release", release_send)
+    bench.monkeypatch.setattr(uniques, "day_visitor_release", release_send)
     bench.settings.COUNTER_CLIENT_LIMIT = first[1]
 
     bench.new_process()

@@ -17,6 +17,7 @@ from core.clients import Client
 from core.dynamodb import connections_reset
 from counter import services as counter
 from owners import services as owners
+from tests.counter.conftest import view_add
 
 TEMPLATE = Path(__file__).resolve().parent.parent.parent / "infra" / "template.yaml"
 # Transactions have no IAM action of their own: each item is authorized as the operation it is.
@@ -74,14 +75,12 @@ def exercise_runtime_services(settings) -> None:
     visitor = Client(ip="203.0.113.7", user_agent="drift-test")
 
     counter.total_get()  # no item yet
-    counter.view_add()
-    counter.total_get()
     counter.view_count(visitor=visitor)  # first visit: salt, limits, total, day, transaction
     counter.view_count(visitor=visitor)  # repeat: the transaction's condition fails
     settings.COUNTER_VISITOR_LIMIT = 1
     counter.view_count(visitor=visitor)  # over the limit: the total is read
     settings.COUNTER_VISITOR_LIMIT = 5
-    counter.view_add(visitor=visitor, today=day)  # another day's salt
+    view_add(visitor=visitor, day=day)  # another day's salt
     counter.days_get(days=3, today=day)
     counter.click_count(visitor=visitor, link="email")  # the clicks' limits, the day's clicks
     settings.COUNTER_VISITOR_LIMIT = 1
@@ -89,7 +88,7 @@ def exercise_runtime_services(settings) -> None:
     settings.COUNTER_VISITOR_LIMIT = 5
 
     # Days later: the process's first view closes the last day and sums the quiet ones between.
-    counter.view_add(today=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3))
+    view_add(day=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3))
 
     owners.account_list()  # no index item yet
     owners.account_create(username="owner", password_hash="hash-1")

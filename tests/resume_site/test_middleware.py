@@ -1,5 +1,6 @@
-"""resume_site/middleware.py: the shared answer middleware (the Permissions-Policy header and
-the DynamoDB budget are tested in test_security_headers.py and tests/core/test_dynamodb.py)."""
+"""resume_site/middleware.py: the shared answer middleware (the Permissions-Policy header is
+tested in test_security_headers.py; the DynamoDB budget's middleware, core/budget.py, in
+tests/core/test_budget.py)."""
 
 import pytest
 from django.http import HttpResponse

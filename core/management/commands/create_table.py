@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core import dynamodb
+from core.failures import TableUnavailable
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         where = dynamodb.table_location()
         try:
             created = dynamodb.table_ensure()
-        except dynamodb.TableUnavailable as error:
+        except TableUnavailable as error:
             raise CommandError(f"Could not reach DynamoDB at {where}: {error.__cause__}") from error
         state = "created" if created else "already exists"
         self.stdout.write(f"Table {settings.DYNAMODB_TABLE} {state} ({where}).")

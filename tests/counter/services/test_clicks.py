@@ -8,19 +8,11 @@ import pytest
 
 from core.clients import Client
 from counter import services
-from counter.services import clicks, visitors
+from counter.services import visitors
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
-from tests.counter.conftest import RoundTrips, minute_start
+from tests.counter.conftest import RoundTrips
 
 COUNTED = services.ClickOutcome(counted=True, refused=False, retry_after=0)
-
-
-@pytest.fixture
-def at_second_20(monkeypatch) -> float:
-    """The clock of click_count stands 20 seconds into the current minute."""
-    now = minute_start() + 20
-    monkeypatch.setattr(clicks, "_now", lambda: now)
-    return now
 
 
 def _clicks_today() -> dict[str, int]:
@@ -123,7 +115,7 @@ def test_a_concurrent_burst_of_one_visitors_clicks_adds_exactly_the_limit(
 
 
 @pytest.mark.dynamodb_local
-def test_a_click_sends_two_requests_one_after_the_other(round_trips: RoundTrips):
+def test_a_click_sends_two_requests_one_after_the_other(round_trips: RoundTrips, at_second_20):
     """The limits, then the click's ADD; a process's first request of the day makes the day's
     salt first (one more)."""
     assert services.click_count(visitor=ALICE, link="email").counted

@@ -14,18 +14,10 @@ import pytest
 from core.clients import Client
 from core.dynamodb import TableModel
 from counter import services
-from counter.services import counting, days, limits, totals, visitors
+from counter.services import counting, days, limits, totals, uniques, visitors
 from counter.visits import Visit
 from tests.conftest import ALICE, BOB, CLOSED_ENDPOINT, DAY
-from tests.counter.conftest import minute_start
-
-
-@pytest.fixture
-def at_second_20(monkeypatch) -> float:
-    """The clock of view_count stands 20 seconds into the current minute."""
-    now = minute_start() + 20
-    monkeypatch.setattr(counting, "_now", lambda: now)
-    return now
+from tests.counter.conftest import minute_start, view_add
 
 
 def _items(table_scan, prefix: str) -> list[dict]:
@@ -133,8 +125,8 @@ def test_an_unknown_visitor_is_answered_with_the_total_and_nothing_is_written(
 
 
 def test_count_increment_without_a_visitor_touches_only_the_days_views(table_scan):
-    assert services.view_add(today=DAY) == 1
-    assert services.view_add(today=DAY) == 2
+    assert view_add(day=DAY) == 1
+    assert view_add(day=DAY) == 2
     items = {item["pk"]["S"]: item for item in table_scan()}
     assert set(items) == {"total", f"day#{DAY.isoformat()}"}
     assert items[f"day#{DAY.isoformat()}"]["views"]["N"] == "2"
@@ -145,20 +137,20 @@ def test_count_increment_without_a_visitor_touches_only_the_days_views(table_sca
 
 def test_count_increment_counts_a_visitor_once_a_day_but_every_view(moto_table):
     for _ in range(3):
-        services.view_add(visitor=ALICE, today=DAY)
-    services.view_add(visitor=BOB, today=DAY)
-    services.view_add(visitor=ALICE, today=DAY + dt.timedelta(days=1))
+        view_add(visitor=ALICE, day=DAY)
+    view_add(visitor=BOB, day=DAY)
+    view_add(visitor=ALICE, day=DAY + dt.timedelta(days=1))
     stats = services.days_get(days=2, today=DAY + dt.timedelta(days=1))
     assert [(s.views, s.uniques) for s in stats] == [(4, 2), (1, 1)]
 
 
 def test_a_failure_of_the_visitors_claim_still_counts_the_view_without_it(
-    moto_table, monkeypatch, caplog
+    moto_table, monkeypatch, caplog, at_second_20
 ):
     def fail(**_):
         raise services.CounterUnavailable()
 
-    monkeypatch.setattr(days, "day_visitor_claim", fail)
+    monkeypatch.setattr(uniques, "day_visitor_claim", fail)
     outcome = services.view_count(visitor=ALICE)
     assert (outcome.count, outcome.counted) == (1, True)
     assert "left out of the day's visitors" in caplog.text
@@ -180,7 +172,7 @@ def test_a_new_visitor_over_the_client_limit_is_counted_with_its_first_counted_v
     assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=2, uniques=2)]
 
 
-def test_a_view_refused_by_dynamodb_releases_its_claim(moto_table, monkeypatch):
+def test_a_view_refused_by_dynamodb_releases_its_claim(moto_table, monkeypatch, at_second_20):
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import UpdateError
 
@@ -202,7 +194,6 @@ def test_an_unreachable_engine_raises_counter_unavailable(settings):
     settings.DYNAMODB_ENDPOINT_URL = CLOSED_ENDPOINT
     for call in (
         lambda: services.view_count(visitor=ALICE),
-        services.view_add,
         services.total_get,
         lambda: services.days_get(days=3),
     ):
@@ -222,7 +213,7 @@ def test_a_concurrent_burst_from_one_visitor_adds_exactly_the_limit(patient_engi
 
 
 # Which of the forced race's two views a call belongs to: set on each view's thread, and seen by
-# the calls it hands to the pool (core.dynamodb.call_submit copies the context).
+# the calls it hands to the pool (core.budget.call_submit copies the context).
 _VIEW: contextvars.ContextVar[str] = contextvars.ContextVar("view", default="")
 GATE_SECONDS = 30.0  # a loaded machine's engine may take seconds; a stuck gate fails the test
 
@@ -247,8 +238,8 @@ def test_a_claim_won_by_a_view_over_the_limit_still_counts_the_counted_view_once
     def wait(gate: str) -> None:
         assert gates[gate].wait(GATE_SECONDS), f"never reached: {gate}"
 
-    claim_send, limit_check = days.day_visitor_claim, limits.limit_check
-    release_send, view_write = days.day_visitor_release, days.day_view_add
+    claim_send, limit_check = uniques.day_visitor_claim, limits.limit_check
+    release_send, view_write = uniques.day_visitor_release, days.day_view_add
 
     def claim(**kwargs):
         if _VIEW.get() == "B":
@@ -277,9 +268,9 @@ def test_a_claim_won_by_a_view_over_the_limit_still_counts_the_counted_view_once
             wait("a released")
         return view_write(**kwargs)
 
-    monkeypatch.setattr(days, "day_visitor_claim", claim)
+    monkeypatch.setattr(uniques, "day_visitor_claim", claim)
     monkeypatch.setattr(limits, "limit_check", check)
-    monkeypatch.setattr(days, "day_visitor_release", give_up)
+    monkeypatch.setattr(uniques, "day_visitor_release", give_up)
     monkeypatch.setattr(days, "day_view_add", write)
     outcomes: dict[str, services.CountOutcome] = {}
 
@@ -321,7 +312,7 @@ def test_a_concurrent_burst_from_one_ip_adds_exactly_the_client_limit(
 
 
 @pytest.mark.dynamodb_local
-def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
+def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips, at_second_20):
     services.view_count(visitor=ALICE)  # the table's first view: the sum is stored once
     assert (round_trips.requests(), round_trips.sequential()) == (6, 3)
     for memory in (visitors._salts, totals._sums, counting._seen):
@@ -349,7 +340,9 @@ def test_a_counted_view_sends_three_requests_in_two_round_trips(round_trips):
 
 
 @pytest.mark.dynamodb_local
-def test_with_the_limits_off_a_view_waits_on_its_claim_then_its_write(round_trips, settings):
+def test_with_the_limits_off_a_view_waits_on_its_claim_then_its_write(
+    round_trips, settings, at_second_20
+):
     """No limits' check for the claim to go with: a new visitor's claim, then its view (a unique
     visitor is counted only in the write of its view, which must know the claim's answer); a
     visitor this process counted today, its view alone."""
@@ -380,7 +373,7 @@ def test_a_new_visitor_over_a_limit_is_released_while_the_total_is_read(
 
 
 @pytest.mark.dynamodb_local
-def test_clicks_add_no_request_or_round_trip_to_a_view(round_trips):
+def test_clicks_add_no_request_or_round_trip_to_a_view(round_trips, at_second_20):
     """A click is a request of its own: clicks before and between views leave a view's
     requests and round trips as above, and the day's views item untouched."""
     services.view_count(visitor=ALICE)  # the day's salt and the closed days' sum are in memory
@@ -427,7 +420,7 @@ def test_a_view_refused_the_claim_by_a_holder_in_flight_defers_to_it_after_its_w
     the visitor over (its release refused, the day's unique visitors one more)."""
     assert services.view_count(visitor=BOB).counted  # the day's salt and sum are in memory
     digest = services.visitor_digest(visitor=ALICE)
-    claim = days.day_visitor_claim(digest=digest, day=DAY).token  # ALICE's view elsewhere
+    claim = uniques.day_visitor_claim(digest=digest, day=DAY).token  # ALICE's view elsewhere
     round_trips.clear()
     assert services.view_count(visitor=ALICE).counted
     # the limits and the claim (refused: held), the day's views, then the deferral
@@ -437,7 +430,7 @@ def test_a_view_refused_the_claim_by_a_holder_in_flight_defers_to_it_after_its_w
     assert services.view_count(visitor=ALICE).counted  # settled: no claim, no deferral
     assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
     round_trips.clear()
-    assert days.day_visitor_release(digest=digest, day=DAY, claim=claim)  # over a limit there
+    assert uniques.day_visitor_release(digest=digest, day=DAY, claim=claim)  # over a limit there
     # its release refused (a view deferred to it), then the visitor counted for that view
     assert (round_trips.requests(), round_trips.sequential()) == (2, 2)
     assert services.days_get(days=1) == [services.DayStats(day=DAY, views=3, uniques=2)]
@@ -449,7 +442,7 @@ def test_a_view_that_defers_to_a_holder_that_gave_up_counts_the_visitor_itself(
 ):
     assert services.view_count(visitor=BOB).counted
     digest = services.visitor_digest(visitor=ALICE)
-    days.day_visitor_claim(digest=digest, day=DAY)  # ALICE's view elsewhere, over a limit
+    uniques.day_visitor_claim(digest=digest, day=DAY)  # ALICE's view elsewhere, over a limit
     marker = f"visitor#{DAY.isoformat()}#{digest}"
     view_write = days.day_view_add
 
@@ -474,14 +467,14 @@ def test_a_holder_over_a_limit_hands_its_claim_to_a_view_that_deferred_to_it(
     assert services.view_count(visitor=BOB).counted  # the client's one view this minute
     office = Client(ip=BOB.ip, user_agent="Mozilla/5.0 (Office)")
     marker = f"visitor#{DAY.isoformat()}#{services.visitor_digest(visitor=office)}"
-    release_send = days.day_visitor_release
+    release_send = uniques.day_visitor_release
 
     def give_up(**kwargs):  # meanwhile office's view elsewhere was counted, and deferred to it
         _elsewhere(dynamodb_endpoint, ddb_table, f"day#{DAY.isoformat()}", "ADD #views :one", one=1)
         _elsewhere(dynamodb_endpoint, ddb_table, marker, "SET #deferred = :t", t=True)
         return release_send(**kwargs)
 
-    monkeypatch.setattr(days, "day_visitor_release", give_up)
+    monkeypatch.setattr(uniques, "day_visitor_release", give_up)
     round_trips.clear()
     assert not services.view_count(visitor=office).counted
     # the limits and the claim, then the open day's views and the release (refused), then the

@@ -1,5 +1,6 @@
 """counter/services/days.py: the day's views, their labels and unique visitors, against moto;
-the labels' bound under load on DynamoDB Local."""
+the labels' bound under load on DynamoDB Local. (The claims that count a visitor once are
+tests/counter/services/test_uniques.py's.)"""
 
 import datetime as dt
 import json
@@ -20,150 +21,18 @@ def test_every_view_counts_in_the_days_views(moto_table):
     assert days.days_get(days=1, today=DAY) == [days.DayStats(day=DAY, views=2, uniques=0)]
 
 
-A, B = "a" * 32, "b" * 32
-
-
-def _first_view(digest: str, day=DAY) -> bool:
-    """A visitor's view: claimed, then counted with the claim; True if it was a unique one."""
-    claim = days.day_visitor_claim(digest=digest, day=day)
-    days.day_view_add(day=day, unique=claim.token is not None)
-    return claim.token is not None
-
-
-def test_a_visitor_counts_once_a_day(moto_table):
-    assert [_first_view(A), _first_view(A), _first_view(B)] == [True, False, True]
-    assert _first_view(A, day=DAY + dt.timedelta(days=1)) is True
-    stats = days.days_get(days=2, today=DAY + dt.timedelta(days=1))
-    assert [(stat.views, stat.uniques) for stat in stats] == [(3, 2), (1, 1)]
-
-
-def test_a_unique_visitor_is_counted_only_in_the_write_of_its_view(table_scan):
-    claim = days.day_visitor_claim(digest=A, day=DAY)
-    assert claim.token is not None
-    items = {item["pk"]["S"]: item for item in table_scan()}
-    assert set(items) == {f"visitor#{DAY.isoformat()}#{A}"}  # a claim counts nothing
-    days.day_view_add(day=DAY, unique=True)
-    items = {item["pk"]["S"]: item for item in table_scan()}
-    assert set(items) == {f"day#{DAY.isoformat()}", f"visitor#{DAY.isoformat()}#{A}"}
-    assert (
-        items[f"day#{DAY.isoformat()}"]["views"],
-        items[f"day#{DAY.isoformat()}"]["uniques"],
-    ) == (
-        {"N": "1"},
-        {"N": "1"},
-    )
-    midnight = dt.datetime.combine(DAY, dt.time(), dt.UTC)
-    expires = int(items[f"visitor#{DAY.isoformat()}#{A}"]["expires"]["N"])
-    assert expires == int((midnight + dt.timedelta(days=2)).timestamp())
-
-
-HELD = days.VisitorClaim(token=None, held=True)  # refused: its holder may not be counted
-SETTLED = days.VisitorClaim(token=None, held=False)  # refused: the visitor is settled
-
-
-def test_a_released_claim_can_be_claimed_again_and_only_by_one(moto_table):
-    claim = days.day_visitor_claim(digest=A, day=DAY).token
-    assert not days.day_visitor_release(digest=A, day=DAY, claim="another")  # not the marker's
-    assert days.day_visitor_claim(digest=A, day=DAY) == HELD
-    assert not days.day_visitor_release(digest=A, day=DAY, claim=claim)
-    again = days.day_visitor_claim(digest=A, day=DAY).token
-    assert again is not None and again != claim
-    assert days.day_visitor_claim(digest=A, day=DAY) == HELD
-    days.day_visitor_release(digest=A, day=DAY, claim=claim)  # an old claim releases nothing
-    assert days.day_visitor_claim(digest=A, day=DAY) == HELD
-    days.day_visitor_release(digest=B, day=DAY, claim=claim)  # no marker: none is made
-    assert days.day_visitor_claim(digest=B, day=DAY).token is not None
-
-
-def test_a_marker_from_before_claims_counts_as_seen(moto_table):
-    boto3.client("dynamodb", region_name="us-east-1").put_item(
-        TableName=moto_table,
-        Item={"pk": {"S": f"visitor#{DAY.isoformat()}#{A}"}, "expires": {"N": "4102444800"}},
-    )
-    assert days.day_visitor_claim(digest=A, day=DAY) == SETTLED
-
-
-# --- Claims handed over: a holder that was not counted, a counted view refused the claim ------
-
-
-def _counted_without_claim(digest: str) -> days.VisitorClaim:
-    """A view of the visitor refused the claim (another view holds it), counted without it."""
-    answer = days.day_visitor_claim(digest=digest, day=DAY)
-    days.day_view_add(day=DAY)
-    return answer
-
-
-def _figures() -> tuple[int, int]:
-    (stats,) = days.days_get(days=1, today=DAY)
-    return stats.views, stats.uniques
-
-
-def test_a_holder_not_counted_counts_the_visitor_for_a_view_that_deferred_to_it(moto_table):
-    claim = days.day_visitor_claim(digest=A, day=DAY).token  # its view is then over a limit
-    assert _counted_without_claim(A) == HELD
-    assert not days.day_visitor_defer(digest=A, day=DAY)  # deferred to the holder
-    assert _figures() == (1, 0)
-    assert days.day_visitor_release(digest=A, day=DAY, claim=claim)  # handed over: counted
-    assert _figures() == (1, 1)
-    assert days.day_visitor_claim(digest=A, day=DAY) == SETTLED  # never claimed again
-    assert _counted_without_claim(A) == SETTLED
-    assert _figures() == (2, 1)
-
-
-def test_a_view_that_defers_after_the_holder_released_counts_the_visitor_itself(moto_table):
-    claim = days.day_visitor_claim(digest=A, day=DAY).token
-    assert _counted_without_claim(A) == HELD
-    assert not days.day_visitor_release(digest=A, day=DAY, claim=claim)  # released
-    assert days.day_visitor_defer(digest=A, day=DAY)  # the claim was free: counted here
-    assert _figures() == (1, 1)
-    assert not days.day_visitor_defer(digest=A, day=DAY)  # a second one counts nothing
-    assert days.day_visitor_claim(digest=A, day=DAY) == SETTLED
-    assert not days.day_visitor_release(digest=A, day=DAY, claim=claim)
-    assert _figures() == (1, 1)
-
-
-def test_a_deferral_to_a_counted_holder_changes_no_figure(moto_table, table_scan):
-    assert _first_view(A)
-    assert _counted_without_claim(A) == HELD  # it cannot tell the holder was counted
-    assert not days.day_visitor_defer(digest=A, day=DAY)
-    assert _figures() == (2, 1)
-    assert _counted_without_claim(A) == SETTLED
-    (marker,) = [item for item in table_scan() if item["pk"]["S"].startswith("visitor#")]
-    assert set(marker) == {"pk", "claim", "expires", "deferred"}  # no more than before; expires
-
-
-def test_a_deferral_never_makes_a_marker(moto_table, table_scan):
-    days.day_view_add(day=DAY)
-    assert not days.day_visitor_defer(digest=A, day=DAY)
-    assert [item["pk"]["S"] for item in table_scan()] == [f"day#{DAY.isoformat()}"]
-
-
-def test_a_handed_over_visitor_is_never_counted_above_the_days_views(moto_table):
-    """The one write of `uniques` that is not a view's own keeps them within the views."""
-    claim = days.day_visitor_claim(digest=A, day=DAY).token
-    days.day_visitor_defer(digest=A, day=DAY)  # as if a view were counted: none was
-    with pytest.raises(days.CounterUnavailable):
-        days.day_visitor_release(digest=A, day=DAY, claim=claim)
-    days.day_view_add(day=DAY, unique=True)  # another visitor's view: the day has 1 and 1
-    claim = days.day_visitor_claim(digest=B, day=DAY).token
-    days.day_visitor_defer(digest=B, day=DAY)
-    with pytest.raises(days.CounterUnavailable):
-        days.day_visitor_release(digest=B, day=DAY, claim=claim)
-    assert _figures() == (1, 1)
-
-
 def test_a_days_uniques_from_before_are_added_to_its_new_ones(moto_table):
     boto3.client("dynamodb", region_name="us-east-1").put_item(
         TableName=moto_table,
         Item={"pk": {"S": f"uniques#{DAY.isoformat()}"}, "uniques": {"N": "3"}},
     )
     days.day_view_add(day=DAY)
-    _first_view(A)
+    days.day_view_add(day=DAY, unique=True)  # a visitor's claimed first view of the day
     assert days.days_get(days=1, today=DAY)[0].uniques == 4
 
 
 def test_days_stats_fills_quiet_days_with_zeros_oldest_first(moto_table):
-    _first_view(A)
+    days.day_view_add(day=DAY, unique=True)
     stats = days.days_get(days=30, today=DAY)
     assert len(stats) == 30
     assert stats[0].day == DAY - dt.timedelta(days=29)
@@ -303,7 +172,9 @@ def test_ten_thousand_distinct_referrers_and_tags_stay_bounded_and_exact(
 
 @pytest.mark.dynamodb_local
 @pytest.mark.slow
-def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(patient_engine):
+def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(
+    patient_engine, at_second_20
+):
     """Through view_count with the limits on, from many client addresses at once: every view
     counted once in the total, the day's views, its labels and its unique visitors."""
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
@@ -329,7 +200,7 @@ def test_counted_views_with_distinct_labels_keep_the_total_and_uniques_exact(pat
 
 @pytest.mark.dynamodb_local
 def test_ten_thousand_distinct_link_labels_store_only_the_pages_links(
-    patient_engine, dynamodb_endpoint, settings
+    patient_engine, dynamodb_endpoint, settings, at_second_20
 ):
     """10,000 clicks from 10,000 client addresses, each naming a label of its own, among them
     the page's seven links: the seven are counted, everything else refused before any write,

@@ -10,6 +10,7 @@ import pytest
 from counter import services
 from counter.services import days, totals
 from tests.conftest import DAY
+from tests.counter.conftest import view_add
 
 ONE = dt.timedelta(days=1)
 
@@ -20,8 +21,8 @@ def _item(table_scan, key: str) -> dict:
 
 
 def test_the_first_view_of_a_day_closes_yesterday_and_carries_its_views(table_scan):
-    assert [services.view_add(today=DAY) for _ in range(3)] == [1, 2, 3]
-    assert services.view_add(today=DAY + ONE) == 4
+    assert [view_add(day=DAY) for _ in range(3)] == [1, 2, 3]
+    assert view_add(day=DAY + ONE) == 4
     total = _item(table_scan, "total")
     assert (total["before"]["N"], total["through"]["S"]) == ("3", DAY.isoformat())
     assert _item(table_scan, f"day#{DAY.isoformat()}")["closed"]["BOOL"] is True
@@ -29,10 +30,10 @@ def test_the_first_view_of_a_day_closes_yesterday_and_carries_its_views(table_sc
 
 
 def test_quiet_days_between_are_summed_too(moto_table):
-    services.view_add(today=DAY)
-    services.view_add(today=DAY + ONE)
+    view_add(day=DAY)
+    view_add(day=DAY + ONE)
     totals._sums.clear()  # a process that starts days later
-    assert services.view_add(today=DAY + 5 * ONE) == 3
+    assert view_add(day=DAY + 5 * ONE) == 3
     assert [stat.views for stat in services.days_get(days=6, today=DAY + 5 * ONE)] == [
         1,
         1,
@@ -44,34 +45,35 @@ def test_quiet_days_between_are_summed_too(moto_table):
 
 
 def test_a_view_on_its_way_at_midnight_counts_on_the_next_day(moto_table):
-    services.view_add(today=DAY)
+    view_add(day=DAY)
     late_process = dict(totals._sums)  # still holds DAY's sum: DAY is open for it
     totals._sums.clear()
-    assert services.view_add(today=DAY + ONE) == 2  # another process closes DAY
+    assert view_add(day=DAY + ONE) == 2  # another process closes DAY
     totals._sums.update(late_process)
-    assert services.view_add(today=DAY) == 3  # DAY is closed: it counts on DAY + 1
+    assert view_add(day=DAY) == 3  # DAY is closed: it counts on DAY + 1
     stats = services.days_get(days=2, today=DAY + ONE)
     assert [stat.views for stat in stats] == [1, 2]
 
 
 def test_a_clock_behind_counts_on_the_open_day(moto_table):
-    services.view_add(today=DAY + ONE)  # DAY is closed
+    view_add(day=DAY + ONE)  # DAY is closed
     totals._sums.clear()
-    assert services.view_add(today=DAY) == 2
+    assert view_add(day=DAY) == 2
     assert [stat.views for stat in services.days_get(days=2, today=DAY + ONE)] == [0, 2]
 
 
-def test_the_running_total_of_the_earlier_design_is_carried_over(moto_table, table_scan):
-    today = dt.datetime.now(dt.UTC).date()
+def test_the_running_total_of_the_earlier_design_is_carried_over(
+    moto_table, table_scan, at_second_20
+):
     engine = boto3.client("dynamodb", region_name="us-east-1")
     engine.put_item(TableName=moto_table, Item={"pk": {"S": "total"}, "count": {"N": "10"}})
     for _ in range(3):  # today's views so far, counted in the running total too
-        days.day_view_add(day=today)
-    assert services.total_get() == 10
-    assert services.view_add() == 11
+        days.day_view_add(day=DAY)
+    assert services.total_get() == 10  # today is DAY (at_second_20)
+    assert view_add(day=DAY) == 11
     total = _item(table_scan, "total")
-    assert (total["before"]["N"], total["through"]["S"]) == ("7", (today - ONE).isoformat())
-    assert _item(table_scan, f"day#{(today - ONE).isoformat()}")["closed"]["BOOL"] is True
+    assert (total["before"]["N"], total["through"]["S"]) == ("7", (DAY - ONE).isoformat())
+    assert _item(table_scan, f"day#{(DAY - ONE).isoformat()}")["closed"]["BOOL"] is True
 
 
 def test_views_before_sends_nothing_once_known(moto_table, settings):
@@ -89,11 +91,11 @@ EARLY = 16
 def test_midnight_under_concurrency_loses_and_repeats_no_view(patient_engine):
     """Views of the old day still on their way while views of the new day close it, 32 threads:
     the totals they return are exactly 1 to N, and the new day's total is N."""
-    before_midnight = [services.view_add(today=DAY) for _ in range(10)]
+    before_midnight = [view_add(day=DAY) for _ in range(10)]
     totals._sums.clear()  # each view below finds the sum not yet known, as a new process would
 
     def view(day: dt.date) -> int:
-        return services.view_add(today=day)
+        return view_add(day=day)
 
     with ThreadPoolExecutor(max_workers=LATE + EARLY) as pool:
         returned = list(pool.map(view, [DAY] * LATE + [DAY + ONE] * EARLY))
