@@ -3,6 +3,10 @@
 Locally everything has a default that works with `make run`. With DJANGO_ENV=production the
 settings refuse to load unless the variables production needs are set, and name the one missing.
 Nothing here touches the network: the DynamoDB models read these values when first used.
+
+Over 400 lines because the project keeps one env-driven settings file:
+every variable the site reads, its default and its production check in one place a newcomer
+opens first; splitting it by topic would scatter what `DJANGO_ENV=production` requires.
 """
 
 import os

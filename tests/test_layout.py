@@ -63,9 +63,11 @@ FUNCTION_LINES = 60
 # A longer function says why at its top, in its docstring or in the comment right above it:
 # "(Over 60 lines: the nine steps read best in one place, ...)".
 LONG_FUNCTION_MARKER = "Over 60 lines"
+# A longer module says why in its docstring: "Over 400 lines because ...".
+LONG_MODULE_MARKER = "Over 400 lines"
 # Modules over the limit that nobody has split yet (issue 31): each must still be over it, so
 # the entry goes when the module is split.
-NOT_YET_SPLIT = {"resume/resume.py", "resume_site/settings.py"}
+NOT_YET_SPLIT = {"resume/resume.py"}
 
 
 def _modules(package: str) -> list[Path]:
@@ -106,6 +108,7 @@ def test_no_module_is_over_400_lines(package):
         str(path.relative_to(ROOT)): len(path.read_text().splitlines())
         for path in _modules(package)
         if len(path.read_text().splitlines()) > MODULE_LINES
+        and LONG_MODULE_MARKER not in (ast.get_docstring(ast.parse(path.read_text())) or "")
     }
     pending = {name for name in NOT_YET_SPLIT if name.startswith(f"{package}/")}
     assert set(over) >= pending, "split: take it off NOT_YET_SPLIT"
