@@ -65,7 +65,7 @@ FUNCTION_LINES = 60
 LONG_FUNCTION_MARKER = "Over 60 lines"
 # Modules over the limit that nobody has split yet (issue 31): each must still be over it, so
 # the entry goes when the module is split.
-NOT_YET_SPLIT = {"resume/resume.py", "resume_site/settings.py"}
+NOT_YET_SPLIT = {"resume_site/settings.py"}
 
 
 def _modules(package: str) -> list[Path]:
