@@ -1,2 +1,3 @@
-"""The resume page: resume.json loaded and validated (resume.py), the page and what crawlers ask
-for (views.py, urls.py), its SEO (seo.py) and template tags."""
+"""The resume page: resume.json's structure (model.py), validated (parse.py) and loaded
+(resume.py), the page and what crawlers ask for (views.py, urls.py), its SEO (seo.py) and
+template tags."""

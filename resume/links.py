@@ -17,7 +17,8 @@ can hold is bounded by the resume itself, whatever visitors send.
 import re
 
 from resume import pdf
-from resume.resume import Resume, get_resume
+from resume.model import Resume
+from resume.resume import get_resume
 
 EMAIL = "email"
 PHONE = "phone"

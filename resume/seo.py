@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
 from django.utils.text import Truncator
 
-from resume.resume import Resume
+from resume.model import Resume
 
 DESCRIPTION_SUMMARY_CHARS = 140  # search engines show about 155 characters of a description
 

@@ -13,7 +13,8 @@ from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from resume import seo
-from resume.resume import Resume, get_resume
+from resume.model import Resume
+from resume.resume import get_resume
 
 TEMPLATE = "resume/resume.html"
 # The page as last rendered: the resume and the URLs it was rendered for, and its HTML.

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from resume import links, pdf
-from resume.resume import PartialDate
+from resume.model import PartialDate
 
 register = template.Library()
 

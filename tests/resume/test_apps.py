@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from resume.resume import ResumeError, get_resume
+from resume.model import ResumeError
+from resume.resume import get_resume
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from resume import links
-from resume.resume import get_resume, parse_resume
+from resume.parse import parse_resume
+from resume.resume import get_resume
 
 UseResume = Callable[[object], Path]
 

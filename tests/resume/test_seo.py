@@ -14,7 +14,8 @@ from django.urls import reverse, set_script_prefix
 
 import resume
 from resume import seo
-from resume.resume import get_resume, load_resume, parse_resume
+from resume.parse import parse_resume
+from resume.resume import get_resume, load_resume
 
 EXAMPLE = Path(resume.__file__).resolve().parent / "data" / "resume.json"
 PAGE = "https://resume.example.com/"
