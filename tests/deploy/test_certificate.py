@@ -17,13 +17,8 @@ DOMAIN = "resume.example.com"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": certificate.REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws() -> Iterator[SimpleNamespace]:
+    # Fake credentials and us-east-1 are the whole suite's (tests/conftest.py).
     with mock_aws(), mock.patch.object(moto.settings, "ACM_VALIDATION_WAIT", 1):
         yield SimpleNamespace(acm=boto3.client("acm"), route53=boto3.client("route53"))
 

@@ -19,13 +19,8 @@ FUNCTION = "resume-site-prod"
 
 
 @pytest.fixture
-def lambda_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def lambda_client() -> Iterator[Any]:
+    # Fake credentials and us-east-1 are the whole suite's (tests/conftest.py).
     with mock_aws(), moto_harness.zappa_patches():
         client = boto3.client("lambda")
         role = boto3.client("iam").create_role(

@@ -24,13 +24,8 @@ CACHED = ["/", "/robots.txt", "/favicon.ico"]
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws() -> Iterator[SimpleNamespace]:
+    # Fake credentials and us-east-1 are the whole suite's (tests/conftest.py).
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         yield SimpleNamespace(

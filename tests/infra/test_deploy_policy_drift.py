@@ -23,14 +23,9 @@ IAM_PREFIX = {"cloudformation": "cloudformation", "cloudfront": "cloudfront"}
 
 
 @pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, list[tuple[str, dict]]]]:
+def recorded() -> Iterator[tuple[Any, list[tuple[str, dict]]]]:
     """A moto session whose clients record each request as (IAM action, parameters)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    # Fake credentials and us-east-1 are the whole suite's (tests/conftest.py).
     calls: list[tuple[str, dict]] = []
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")

@@ -138,14 +138,12 @@ def test_a_bad_allowed_origin_stops_start_up_naming_it():
     assert "'https://*.example'" in result.stderr
 
 
-def _endpoint(env: dict[str, str]) -> str:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "DJANGO_ENV"))}
+def _setting(name: str, env: dict[str, str], *, unset: tuple[str, ...]) -> str:
+    """settings.`name` as a fresh process prints it, with `env` over this process's environment
+    less the variables starting with `unset`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from resume_site import settings; print(settings.DYNAMODB_ENDPOINT_URL)",
-        ],
+        [sys.executable, "-c", f"from resume_site import settings; print(settings.{name})"],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,
@@ -154,6 +152,10 @@ def _endpoint(env: dict[str, str]) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def _endpoint(env: dict[str, str]) -> str:
+    return _setting("DYNAMODB_ENDPOINT_URL", env, unset=("DYNAMODB_", "DJANGO_ENV"))
 
 
 def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
@@ -169,17 +171,7 @@ def test_locally_the_endpoint_is_the_engine_make_run_recorded(tmp_path: Path):
 
 
 def _debug(env: dict[str, str]) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_ENV"}}
-    result = subprocess.run(
-        [sys.executable, "-c", "from resume_site import settings; print(settings.DEBUG)"],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return _setting("DEBUG", env, unset=("DJANGO_DEBUG", "DJANGO_ENV"))
 
 
 def test_debug_is_off_locally_unless_asked_for_and_always_off_in_production():
