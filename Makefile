@@ -54,10 +54,13 @@ docs: prereqs $(VENV)/.installed node_modules/.installed
 	DOCS_REWRITE=1 PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q tests/test_docs.py
 
 # A few minutes: builds the package, measures it against the bare handler, runs the contention
-# bench, and rewrites their tables in bench/README.md.
+# bench, and rewrites their tables in bench/README.md. Every figure is the median of at least
+# three runs: PAIRS=9 runs more cold pairs (default 7), RUNS=5 more warm and contention runs
+# (default 3).
+BENCH_RUNS = $(if $(RUNS),--runs $(RUNS))
 bench: prereqs $(VENV)/.installed node_modules/.installed
-	$(BIN)/python bench/lambda_cold.py --readme
-	$(BIN)/python bench/counter_contention.py --readme
+	$(BIN)/python bench/lambda_cold.py --readme $(if $(PAIRS),--pairs $(PAIRS)) $(BENCH_RUNS)
+	$(BIN)/python bench/counter_contention.py --readme $(BENCH_RUNS)
 
 # Lighthouse's four scores, mobile and desktop, into bench/README.md (needs Chromium; not a test).
 lighthouse: prereqs $(VENV)/.installed node_modules/.installed

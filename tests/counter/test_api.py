@@ -158,6 +158,94 @@ def test_every_window_is_matched_and_the_windows_overlap_by_half(monkeypatch):
     assert starts == list(range(0, len(starts) * api.DETECTOR_STRIDE, api.DETECTOR_STRIDE))
 
 
+def _crawlerdetect_verdicts(texts):
+    from crawlerdetect import CrawlerDetect
+
+    library = CrawlerDetect()
+    return [library.is_crawler(text) for text in texts]
+
+
+def _texts_beside_every_pattern():
+    """Every pattern of the list that looks for a text, that text inside a browser's
+    User-Agent, at its start and between browser tokens, with its letters' case changed, and
+    all but its last letter; and the browser alone."""
+    from crawlerdetect.providers.crawlers import data as crawlers
+
+    browser = PEOPLE[0]
+    texts = [browser]
+    for pattern in crawlers:
+        if (plain := api.plain_text(pattern)) is None:
+            continue
+        text = plain[1]
+        texts += [
+            f"{text.upper()} {browser}",
+            f"{browser[:40]}{text.swapcase()}{browser[40:]}",
+            f"{text[:-1]} {browser}",
+        ]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plain"),
+    [
+        ("Googlebot", (False, "Googlebot")),
+        ("^Java\\/", (True, "Java/")),
+        ("Drupal \\(\\+http:\\/\\/drupal\\.org\\/\\)", (False, "Drupal (+http://drupal.org/)")),
+        ("PTST\\/[0-9]+", None),
+        ("DebugBear$", None),
+        ("Go [\\d\\.]* package http", None),
+        ("^Ruby|Ruby\\/[0-9]", None),
+        ("centuryb.o.t9", None),
+        ("\\d", None),
+        ("^", None),
+    ],
+)
+def test_a_pattern_that_only_looks_for_a_text_is_read_as_that_text(pattern, plain):
+    assert api.plain_text(pattern) == plain
+
+
+def test_the_crawler_list_answers_as_crawlerdetect_for_every_pattern():
+    texts = _texts_beside_every_pattern()
+    crawlers = api.CrawlerList()
+
+    assert [crawlers.is_crawler(text) for text in texts] == _crawlerdetect_verdicts(texts)
+
+
+def test_the_crawler_list_answers_as_crawlerdetect_for_people_machines_and_odd_text():
+    texts = [
+        *PEOPLE,
+        *MACHINES,
+        "   ",
+        "Safari/537.36",  # nothing left once the exclusions are removed
+        "Mozilla/5.0 (X11) Gecko/20100101 AhrefsBot/7.0",
+        "Mozilla/5.0 (X11) Gecko/20100101 Firefox/133.0 java/17",
+        "Java/17.0.2",  # a pattern anchored at the start
+        "Mozilla/5.0 (X11) Gecko/20100101 Googleb\u03bft/2.1",  # a Greek omicron: not ASCII
+        "Mozilla/5.0 (X11) Gecko/20100101 \u017fpider",  # long s, which the library folds to s
+        "Mozilla/5.0 (X11) Gecko/20100101 Firefox/133.0 é",
+        "a" * 300,
+    ]
+    crawlers = api.CrawlerList()
+
+    assert [crawlers.is_crawler(text) for text in texts] == _crawlerdetect_verdicts(texts)
+
+
+def test_no_pattern_of_the_crawler_list_matches_an_empty_text():
+    """What lets the plain patterns be looked for apart from the others (api.CrawlerList):
+    with one that matches an empty text, crawlerdetect's first match could be that one."""
+    import re
+
+    from crawlerdetect.providers.crawlers import data as crawlers
+
+    texts = ["", " ", "a", PEOPLE[0]]
+    assert not [
+        pattern
+        for pattern in crawlers
+        for text in texts
+        if (match := re.search(pattern, text, re.IGNORECASE)) and not match.group(0)
+    ]
+
+
 def test_the_crawler_list_is_loaded_on_first_use_not_at_import():
     import subprocess
 
