@@ -1,10 +1,10 @@
 """The two ways bench/counter_contention.py adds a view, and the threads that share them.
 
 `ours()` is what the site does (`days.day_view_add()`, the update a counted view sends: one
-DynamoDB ADD of the day's item per view); `naive()` is the classic Cloud Resume Challenge code (get the item, add 1 in
-Python, save it back). `hammer()` lets N threads share a number of increments along one path and
-records what was attempted, what failed and how long it took; the reset and read-back around it
-are retried (`steady`), the increments never are.
+DynamoDB ADD of the day's item per view); `naive()` is the classic Cloud Resume Challenge code
+(get the item, add 1 in Python, save it back). `hammer()` lets N threads share a number of
+increments along one path and records what was attempted, what failed and how long it took; the
+reset and read-back around it are retried (`steady`), the increments never are.
 """
 
 import os
