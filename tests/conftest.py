@@ -8,6 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,17 @@ from scripts import dynamodb_local, local_server  # noqa: E402
 # (pytest-xdist, --dist loadfile), each module on one worker, handed out in collection order, so
 # these start first and the short ones fill in around them: the workers finish together.
 LONGEST_FIRST = (
-    "deploy/test_package_faults.py",
-    "scripts/test_run_local.py",
     "deploy/test_zappa_lifecycle.py",
-    "browser/test_admin.py",
-    "deploy/test_live.py",
+    # It makes the first deploys tests/deploy/test_live.py reads too (first_deploys there),
+    # which meanwhile runs its other tests.
     "infra/test_deploy_role_drift.py",
+    "browser/test_admin.py",
     "browser/test_page.py",
-    "deploy/test_package_signin.py",
+    "deploy/test_package_faults.py",
     "counter/services/test_days.py",
+    "scripts/test_run_local.py",
+    "deploy/test_live.py",
+    "deploy/test_package_signin.py",
     "deploy/test_package_api.py",
     "counter/test_faults.py",
     "counter/services/test_counting.py",
@@ -276,13 +279,33 @@ def _isolated_table(settings) -> Iterator[None]:
 @pytest.fixture
 def live_site(dynamodb_endpoint: str, ddb_table: str) -> Iterator[str]:
     """The site served by Django's threaded server in its own process, on DynamoDB Local."""
+    with _served(dynamodb_endpoint=dynamodb_endpoint, table=ddb_table) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_live_site(dynamodb_endpoint: str, _engine_table: str) -> Iterator[str]:
+    """live_site for all of a module's tests: one server (a second or so of CPU to start), on
+    the session's table emptied once, as the module starts; its tests share what they store."""
+    from counter.services import days
+
+    days._full.clear()
+    table_empty(dynamodb_endpoint, _engine_table)
+    with _served(dynamodb_endpoint=dynamodb_endpoint, table=_engine_table) as url:
+        yield url
+
+
+@contextmanager
+def _served(*, dynamodb_endpoint: str, table: str) -> Iterator[str]:
     env = {
         **os.environ,
         "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
-        "DYNAMODB_TABLE": ddb_table,
+        "DYNAMODB_TABLE": table,
         "DJANGO_DEBUG": "false",
     }
     server, url = local_server.runserver_start(env=env, probe="/api/count")
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,6 +1,7 @@
 """Fixtures for driving the built Lambda package: the zip, unzipped; the boto3 the Lambda runtime
 supplies; the environment Lambda gives the function (SECRET_KEY included, as the deploy sets
-it); a warm `handler` process on DynamoDB Local."""
+it); a warm `handler` process on DynamoDB Local, reached straight through API Gateway or through
+the distribution (`site`); the owner's password hash; the limits' buckets of the stage's table."""
 
 import fcntl
 import hashlib
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,17 @@ PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
 SCRATCH_FREE_BYTES = 2**30
 # Tracked paths that neither ship nor are read by the build: editing them keeps the built zip.
 NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", ".github/", "README.md")
+# A visitor's count within its client's bucket (counter/services/limits.py).
+VISITOR_PREFIX = "visitor:"
+
+# The two ways of reaching the function (`site`). A test whose rule depends on the way (who the
+# client is, the headers and cookies each way carries, the sign-in, the edge's own rules) takes
+# `site` and runs once each way. A rule that holds whichever way the request came (a route's
+# smoke test, a rule proven at the layer where it lives) runs once, through the distribution, as
+# visitors reach the site: `@through_the_distribution`. A rule of a stage that API Gateway alone
+# serves (no origin secret; HTTP API events) runs once straight: `@straight_through_api_gateway`.
+through_the_distribution = pytest.mark.parametrize("site", ["cloudfront"], indirect=True)
+straight_through_api_gateway = pytest.mark.parametrize("site", ["api-gateway"], indirect=True)
 
 
 def package_inputs_digest() -> str:
@@ -104,6 +116,17 @@ def task_dir(package_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def runtime_sdk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding only the boto3 the Lambda runtime supplies, linked from the dev venv."""
     return runtime_sdk_link(tmp_path_factory.mktemp("var-runtime"))
+
+
+@pytest.fixture(scope="session")
+def owner_password_hash() -> str:
+    """The hash of tests/owners/conftest.py's PASSWORD with the hasher the package ships with
+    (PBKDF2, over a second of CPU a hash): made once for every owner account of the session."""
+    from django.contrib.auth.hashers import make_password
+
+    from tests.owners.conftest import PASSWORD
+
+    return make_password(PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -206,7 +229,9 @@ def site(
     """A fresh process of the package on a fresh stage table, reached one of two ways (see
     lambda_host.Site): every test that takes it runs once straight through API Gateway and once
     through the distribution, the latter with EDGE_ORIGIN_SECRET in the function's environment
-    as the deploy sets it. Pytest finishes one way (and drops its table) before the other."""
+    as the deploy sets it, unless it names one way (`through_the_distribution`,
+    `straight_through_api_gateway`). Pytest finishes one way (and drops its table) before the
+    other, each way's tests together, so each module starts two processes at most."""
     environment = lambda_environment(dynamodb_endpoint)
     if request.param == "cloudfront":
         environment["EDGE_ORIGIN_SECRET"] = edge_secret
@@ -222,3 +247,55 @@ def site(
             )
         finally:
             runtime.close()
+
+
+def limit_buckets(*, dynamodb_endpoint: str, table: str) -> dict[str, dict[str, int]]:
+    """The limits' buckets of the table (`rate#<subject>#<minute>`, docs/architecture.md, Data
+    model: Limits), read straight from the engine: each one's `attempts` (the client's) and its
+    visitors' counts (`visitor:<hash>`)."""
+    import boto3
+
+    engine = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    pages = engine.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    return {
+        item["pk"]["S"]: {
+            name: int(value["N"])
+            for name, value in item.items()
+            if name == "attempts" or name.startswith(VISITOR_PREFIX)
+        }
+        for page in pages
+        for item in page["Items"]
+        if item["pk"]["S"].startswith("rate#")
+    }
+
+
+def minutes_of_burst(
+    before: Mapping[str, Mapping[str, int]], after: Mapping[str, Mapping[str, int]]
+) -> list[dict[str, int]]:
+    """What a burst of requests added to the limits' buckets: one entry per bucket it grew (one
+    per client and minute; a burst of one client, one per minute it fell in), its counts' growth.
+
+    A limit counts the attempts of a wall-clock minute, and a burst may straddle two: the tests
+    of the limits derive what each answer must have been from the minutes the package itself
+    recorded, so their every check holds exactly either way. An attempt refused (past ten
+    times a limit) writes nothing, so a bucket holds the attempts up to that point."""
+    grown = []
+    for key, counts in after.items():
+        old = before.get(key, {})
+        added = {name: value - old.get(name, 0) for name, value in counts.items()}
+        if any(added.values()):
+            grown.append({name: value for name, value in added.items() if value})
+    return grown
+
+
+def visitor_attempts(minute: Mapping[str, int]) -> int:
+    """The one visitor's attempts a bucket recorded (a burst of one visitor, one client)."""
+    (count,) = [value for name, value in minute.items() if name.startswith(VISITOR_PREFIX)]
+    return count
+
+
+@pytest.fixture
+def buckets_read(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callable[[], dict]:
+    """Reads the limits' buckets of the stage's table (limit_buckets)."""
+    table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
+    return lambda: limit_buckets(dynamodb_endpoint=dynamodb_endpoint, table=table)

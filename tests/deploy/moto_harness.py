@@ -16,13 +16,17 @@ make, except three:
    default), less what the functions reserve, as moto's PutFunctionConcurrency counts it.
 
 All patches are applied only while `running()` is active and are undone afterwards, so other
-tests that use moto in the same session see moto unchanged.
+tests that use moto in the same session see moto unchanged. One more only saves time: the server
+looks up the name of each request's host among moto's modules by listing moto's folder and
+testing each entry (some 200 `stat` calls a request, a deploy's static files making a thousand
+requests); while `running()` is active, the list is read once.
 
 `function_code` reads a function's zip from moto's backend: Lambda's GetFunction answers with a
 download URL that moto does not serve, and Zappa deletes its uploaded copy once registered.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -30,8 +34,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote
 
+from moto import backends as moto_backends
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.models import lambda_backends
@@ -132,7 +138,9 @@ def running() -> Iterator[str]:
     access_log = logging.getLogger("werkzeug")  # one line per request: hundreds per deploy
     level = access_log.level
     access_log.setLevel(logging.WARNING)
-    with zappa_patches():
+    listed = moto_backends.list_of_moto_modules
+    modules = functools.cache(lambda: tuple(listed()))
+    with zappa_patches(), mock.patch.object(moto_backends, "list_of_moto_modules", modules):
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

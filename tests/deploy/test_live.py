@@ -9,24 +9,35 @@ validation (pending, then issued after MOTO's ACM_VALIDATION_WAIT) and the distr
 deployment (InProgress, then Deployed), so no Stubber is needed for those waits. The live checks
 meet a fake site (tests/deploy/fake_site.py); deploy/checks.py's own tests cover them.
 
+The first deploy, and the run after it that changes nothing, are made once a session and shared
+with tests/infra/test_deploy_role_drift.py, whose routine deploy (a new SECRET_KEY, so `zappa
+update` runs) follows them, recorded: the first test process that asks makes all three runs, and
+the others read what they left (`first_deploys`). The first deploy is an administrator's, with
+a GitHub repository for the deploy role, as the routine one needs.
+
 The failure matrix then injects a failure at each step and checks that the next run completes;
 it drives a stand-in for the Zappa CLI (`FakeZappa`: what `zappa deploy`/`update` leave in the
 account), since the real CLI is proven by the first deploy here and by test_zappa_lifecycle.py.
 """
 
+import contextlib
 import datetime as dt
+import fcntl
 import io
 import json
 import os
+import pickle
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
 import moto.settings
 import pytest
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from deploy import live, package, post_deploy, runs, stack
@@ -34,6 +45,7 @@ from deploy.inputs import Inputs
 from tests.deploy import moto_harness
 from tests.deploy.conftest import zappa_scratch
 from tests.deploy.fake_site import FakeSite
+from tests.infra.aws_calls import sitecustomize as recorder
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +53,7 @@ STAGE = "prod"
 REGION = "us-east-1"
 FUNCTION = f"resume-site-{STAGE}"
 DOMAIN = "resume.example.com"
+REPOSITORY = "octo-owner/resume-site"  # the first deploys' GitHub repository (the deploy role)
 # Calls that only read; every other call a second run makes would be a change.
 READING = ("Get", "List", "Describe", "Head")
 
@@ -117,9 +130,15 @@ def hosted_zone(account: MotoAccount) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server for this module's tests (moto_server)."""
+    with moto_server(home=tmp_path_factory.mktemp("live")) as endpoint:
+        yield endpoint
+
+
+@contextlib.contextmanager
+def moto_server(*, home: Path) -> Iterator[str]:
     """A moto server, with this process's environment pointing every AWS client (and the Zappa
     CLI the deploy starts) at it, the build venv active, ACM's validation quick."""
-    home = tmp_path_factory.mktemp("live")
     with moto_harness.running() as endpoint, zappa_scratch() as scratch:
         environment = moto_harness.aws_environment(
             endpoint=endpoint,
@@ -137,6 +156,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def inputs(zone: str, *, domain: str = DOMAIN) -> Inputs:
     return Inputs(
         domain=domain, alert_email="owner@example.com", certificate="request", hosted_zone=zone
+    )
+
+
+def first_inputs(zone: str, *, certificate: str = "request") -> Inputs:
+    """The first deploys' inputs: an administrator's, with the repository whose workflow the
+    deploy role trusts (a provider made for it); the routine run names the certificate by its
+    ARN, as the workflow's variables name it."""
+    return Inputs(
+        domain=DOMAIN,
+        alert_email="owner@example.com",
+        certificate=certificate,
+        hosted_zone=zone,
+        github_repository=REPOSITORY,
+        github_oidc_provider="",
     )
 
 
@@ -180,162 +213,190 @@ def state(account: MotoAccount) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def deployed(server: str) -> Iterator[Deployed]:
-    """`make deploy` twice from an empty account: with the real Zappa CLI, then unchanged."""
-    account = moto_account(endpoint=server)
-    runs: list[list[str]] = []
+@dataclass
+class RoutineRun:
+    """The routine `make deploy` after the first two, for tests/infra/test_deploy_role_drift.py:
+    every AWS call it made, in this process and in those it started (as
+    tests/infra/aws_calls/sitecustomize.py records them), and what the account held before and
+    after."""
 
+    calls: list[dict[str, Any]]  # {"service", "operation", "params"}, in order
+    zappa_runs: list[list[str]]
+    report: Any
+    lines: list[str]
+    first: dict[str, Any]  # state() after the first deploys
+    after: dict[str, Any]  # state() after the routine one
+    stacks: dict[str, str]  # the infra stack's and Zappa's: name -> StackId
+    zappa_template_before: Any
+    zappa_template_after: Any
+
+
+@dataclass
+class FirstDeploys:
+    deployed: Deployed
+    routine: RoutineRun
+
+
+_made: list[FirstDeploys] = []  # this process's copy
+
+
+def first_deploys(tmp_path_factory: pytest.TempPathFactory) -> FirstDeploys:
+    """`make deploy` three times from an empty account, with the real Zappa CLI: the first
+    deploy, the same run again (which changes nothing), and a routine one after a new
+    SECRET_KEY, recorded. Made once a session: the first test process that asks makes them
+    (under a lock, in the session's temporary folder, which pytest-xdist's processes share) and
+    leaves them in a file, which the others read."""
+    if _made:
+        return _made[0]
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    made = shared / "first-deploys.pickle"
+    with (shared / "first-deploys.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            home = tmp_path_factory.mktemp("first-deploys")
+            with moto_server(home=home) as endpoint:
+                account = moto_account(endpoint=endpoint)
+                try:
+                    deploys = FirstDeploys(
+                        deployed=deploy_twice(account),
+                        routine=routine_recorded(account, folder=home / "aws-calls"),
+                    )
+                finally:
+                    remove_everything(account)
+            made.write_bytes(pickle.dumps(deploys))
+        # Written just now, or by a process of this session, in pytest's own folder (0700).
+        _made.append(pickle.loads(made.read_bytes()))  # noqa: S301
+    return _made[0]
+
+
+def first_zappa(runs: list[list[str]]) -> Callable[..., None]:
     def zappa(*, args: list[str]) -> None:
         runs.append(args)
         live.zappa_deferring(args=args)
 
+    return zappa
+
+
+def deploy_twice(account: MotoAccount) -> Deployed:
+    """`make deploy` from an empty account with the real Zappa CLI, then again unchanged."""
+    runs: list[list[str]] = []
     zone = hosted_zone(account)
     site = FakeSite(DOMAIN)
     first_lines: list[str] = []
-    try:
-        first = live.deploy(
-            stage=STAGE,
-            inputs=inputs(zone),
-            account=account,
-            echo=first_lines.append,
-            zappa=zappa,
-            fetch=site,
-            sleep=0.2,
-        )
-        after_first = state(account)
-        template = account.infra.cloudformation.get_template(StackName=FUNCTION)
-        after_first["zappa_template"] = template["TemplateBody"]
-        first_runs = list(runs)
-        account.calls.clear()
-        second_lines: list[str] = []
-        second = live.deploy(
-            stage=STAGE,
-            inputs=inputs(zone),
-            account=account,
-            echo=second_lines.append,
-            zappa=zappa,
-            fetch=site,
-            sleep=0.2,
-        )
-        yield Deployed(
-            first=first,
-            first_lines=first_lines,
-            zappa_runs=first_runs,
-            after_first=after_first,
-            second=second,
-            second_lines=second_lines,
-            second_changes=account.changing(),
-            zappa_runs_second=runs[len(first_runs) :],
-            site=site,
-            infra_applied=list(account.infra.applied),
-        )
-    finally:
-        remove_everything(account)
-
-
-def test_the_first_deploy_goes_from_an_empty_account_to_a_checked_site(
-    deployed: Deployed,
-) -> None:
-    assert deployed.zappa_runs == [["deploy", STAGE]]
-    assert deployed.first.failed == []
-    assert len(deployed.first.results) == 6
-    assert [line for line in deployed.first_lines if line.startswith("[")] == [
-        f"[{step}/9] {name}"
-        for step, name in enumerate(
-            (
-                "The deploy bucket",
-                "The secrets",
-                "The certificate",
-                "The infra stack",
-                "The function and its API (Zappa)",
-                "The infra stack, pointed at the API",
-                "The distribution",
-                "The edge's cached pages",
-                "The live checks",
-            ),
-            start=1,
-        )
-    ]
-
-
-def test_the_stack_ends_pointed_at_zappas_api_with_the_issued_certificate(
-    deployed: Deployed,
-) -> None:
-    after = deployed.after_first
-    assert after["api_id"]
-    assert after["parameters"]["ApiId"] == after["api_id"]
-    (certificate,) = after["certificates"]
-    assert certificate["DomainName"] == DOMAIN
-    assert after["parameters"]["CertificateArn"] == certificate["CertificateArn"]
-    assert after["parameters"]["DomainName"] == DOMAIN
-
-
-def test_the_api_is_regional_so_the_distribution_is_the_one_cloudfront_hop(
-    deployed: Deployed,
-) -> None:
-    """Checked in the template Zappa gave CloudFormation: moto keeps the RestApi's
-    EndpointConfiguration in CloudFormation's spelling, which its GetRestApi answer drops."""
-    api = json.loads(json.dumps(deployed.after_first["zappa_template"]))["Resources"]["Api"]
-    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
-
-
-def test_the_secrets_object_is_made_and_the_distribution_sends_its_origin_secret(
-    deployed: Deployed,
-) -> None:
-    after = deployed.after_first
-    assert set(after["secrets"]) == {"SECRET_KEY", "EDGE_ORIGIN_SECRET"}
-    assert after["deploy_bucket"] == "resume-site-prod-deploys-123456789012"
-    # What the stand-in was given (DescribeStacks shows a NoEcho parameter masked).
-    assert deployed.infra_applied[-1]["OriginSecret"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
-    assert len(deployed.infra_applied) == 2  # created, then pointed at the API; not again
-
-
-def test_the_function_gets_the_stacks_values_and_secrets_in_its_configuration(
-    deployed: Deployed,
-) -> None:
-    after = deployed.after_first
-    variables = after["function"]["Configuration"]["Environment"]["Variables"]
-    outputs = after["outputs"]
-    assert variables["DYNAMODB_TABLE"] == outputs["TableName"] == "resume-site-prod"
-    assert variables["SITE_URL"] == f"https://{DOMAIN}"
-    assert variables["STATIC_BUCKET"] == outputs["StaticBucketName"]
-    assert variables["STATIC_BUCKET"] == "resume-site-prod-static-123456789012"
-    assert variables["STATIC_DOMAIN"] == DOMAIN
-    assert variables["SECRET_KEY"] == after["secrets"]["SECRET_KEY"]
-    assert variables["EDGE_ORIGIN_SECRET"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
-    assert after["function"]["Concurrency"]["ReservedConcurrentExecutions"] == 10
-
-
-def test_static_files_are_published_before_the_function_that_names_them(
-    deployed: Deployed,
-) -> None:
-    """A new container never names a hashed file the bucket does not hold yet."""
-    after = deployed.after_first
-    published = [item for item in after["static_objects"] if item["Key"].startswith("static/")]
-    assert any(item["Key"].startswith("static/css/") for item in published)
-    made = dt.datetime.fromisoformat(after["function"]["Configuration"]["LastModified"])
-    assert max(item["LastModified"] for item in published) <= made
-
-
-def test_the_edge_is_invalidated_once_and_the_pdfs_once(deployed: Deployed) -> None:
-    """The page's paths at the end of the run; the resume's PDFs when Zappa's callback
-    published them (deploy/pdf.py)."""
-    assert sorted(deployed.after_first["invalidations"]) == sorted(
-        [["/", "/robots.txt", "/favicon.ico"], ["/resume.pdf", "/resume-letter.pdf"]]
+    first = live.deploy(
+        stage=STAGE,
+        inputs=first_inputs(zone),
+        account=account,
+        echo=first_lines.append,
+        zappa=first_zappa(runs),
+        fetch=site,
+        sleep=0.2,
+    )
+    after_first = state(account)
+    template = account.infra.cloudformation.get_template(StackName=FUNCTION)
+    after_first["zappa_template"] = template["TemplateBody"]
+    first_runs = list(runs)
+    account.calls.clear()
+    second_lines: list[str] = []
+    second = live.deploy(
+        stage=STAGE,
+        inputs=first_inputs(zone),
+        account=account,
+        echo=second_lines.append,
+        zappa=first_zappa(runs),
+        fetch=site,
+        sleep=0.2,
+    )
+    return Deployed(
+        first=first,
+        first_lines=first_lines,
+        zappa_runs=first_runs,
+        after_first=after_first,
+        second=second,
+        second_lines=second_lines,
+        second_changes=account.changing(),
+        zappa_runs_second=runs[len(first_runs) :],
+        site=site,
+        infra_applied=list(account.infra.applied),
     )
 
 
-def test_the_function_records_what_it_was_deployed_from(deployed: Deployed) -> None:
-    assert len(deployed.after_first["tags"][live.DEPLOYED_TAG]) == 64
+def record_get_template(infra: Any, folder: Path) -> Any:
+    """The stand-in answers GetTemplate of the infra stack itself; recorded here as
+    CloudFormation's, as the calls it passes on to moto are."""
+    get_template = infra.get_template
+
+    def recorded(**kwargs: Any) -> dict[str, Any]:
+        call = {"service": "cloudformation", "operation": "GetTemplate", "params": kwargs}
+        with (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as file:
+            file.write(json.dumps(call) + "\n")
+        return get_template(**kwargs)
+
+    return recorded
 
 
-def test_a_second_run_changes_nothing_and_says_so(deployed: Deployed) -> None:
-    assert deployed.zappa_runs_second == []
-    assert deployed.second_changes == []
-    assert deployed.second.failed == []
-    assert any("Nothing changed" in line for line in deployed.second_lines)
-    assert any("is up to date" in line for line in deployed.second_lines)
+def routine_recorded(account: MotoAccount, *, folder: Path) -> RoutineRun:
+    """After the first deploys, a new SECRET_KEY in the secrets object (so the function must be
+    updated), then a routine `make deploy`, recorded: in this process through botocore, and in
+    the processes it starts (the Zappa CLI, the collectstatic child of its callback) through
+    tests/infra/aws_calls/sitecustomize.py, which PYTHONPATH makes them import."""
+    folder.mkdir()
+    first = state(account)
+    (certificate,) = first["certificates"]
+    rotated = {**first["secrets"], "SECRET_KEY": "rotated-" * 10}
+    account.client("s3").put_object(
+        Bucket=first["deploy_bucket"],
+        Key=stack.SECRETS_KEY,
+        Body=json.dumps(rotated).encode(),
+        ServerSideEncryption="AES256",
+    )
+    zappa_stack = stack.zappa_stack_name(stage=STAGE)
+    before = account.infra.cloudformation.get_template(StackName=zappa_stack)
+    routine = first_inputs(hosted_zone(account), certificate=certificate["CertificateArn"])
+    runs: list[list[str]] = []
+    lines: list[str] = []
+    recorder_path = str(Path(recorder.__file__).parent)
+    python_path = os.pathsep.join(filter(None, [recorder_path, os.environ.get("PYTHONPATH")]))
+    with (
+        mock.patch.object(
+            BaseClient, "_make_api_call", recorder.recording(BaseClient._make_api_call, folder)
+        ),
+        mock.patch.object(
+            account.infra, "get_template", record_get_template(account.infra, folder)
+        ),
+        mock.patch.dict(os.environ, {recorder.FOLDER: str(folder), "PYTHONPATH": python_path}),
+    ):
+        report = live.deploy(
+            stage=STAGE,
+            inputs=routine,
+            account=account,
+            echo=lines.append,
+            zappa=first_zappa(runs),
+            fetch=FakeSite(DOMAIN),
+            sleep=0.2,
+        )
+    stacks = {
+        name: account.infra.cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
+        for name in (stack.stack_name(stage=STAGE), zappa_stack)
+    }
+    return RoutineRun(
+        calls=[
+            json.loads(line)
+            for path in sorted(folder.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ],
+        zappa_runs=runs,
+        report=report,
+        lines=lines,
+        first=first,
+        after=state(account),
+        stacks=stacks,
+        zappa_template_before=before["TemplateBody"],
+        zappa_template_after=account.infra.cloudformation.get_template(StackName=zappa_stack)[
+            "TemplateBody"
+        ],
+    )
 
 
 def small_zip() -> bytes:
@@ -450,6 +511,20 @@ class Resumed:
     domain: str
 
 
+def certificates_wait(seconds: int) -> Any:
+    """moto's ACM issues a requested certificate once it is this many seconds old (the server
+    fixture's: 1). The first deploys and the failure of the validation record's step wait for
+    it; the rest of the failure matrix, whose steps are not the certificate's, has it at once
+    (a second saved a run)."""
+    return mock.patch.object(moto.settings, "ACM_VALIDATION_WAIT", seconds)
+
+
+@pytest.fixture
+def certificates_at_once() -> Iterator[None]:
+    with certificates_wait(0):
+        yield
+
+
 @pytest.fixture(scope="module", params=sorted(FAILURES))
 def resumed(request: pytest.FixtureRequest, server: str) -> Iterator[Resumed]:
     """A deploy that fails at one step, then the next run."""
@@ -460,10 +535,12 @@ def resumed(request: pytest.FixtureRequest, server: str) -> Iterator[Resumed]:
         fail_once(account, service=service, operation=operation)
     domain = f"case{sorted(FAILURES).index(request.param)}.example.com"
     run = fake_deploys(account, domain=domain, echo=lambda line: None, zappa=zappa)
+    pending = service == "route53"  # the validation record is made for a pending certificate
     try:
-        with pytest.raises((ClientError, live.DeployError)) as failed:
-            run()
-        second = run()
+        with certificates_wait(1 if pending else 0):
+            with pytest.raises((ClientError, live.DeployError)) as failed:
+                run()
+            second = run()
         requested = sum(1 for call in account.calls if call == ("acm", "RequestCertificate"))
         yield Resumed(failed.value, second, zappa, state(account), requested, domain)
     finally:
@@ -491,7 +568,7 @@ def test_the_next_run_deploys_or_updates_never_refused_as_already_deployed(
 
 
 def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
-    server: str,
+    server: str, certificates_at_once: None
 ) -> None:
     """The edge's copy is all visitors get while the API is off; `make api-on` invalidates."""
     account = moto_account(endpoint=server)
@@ -527,7 +604,9 @@ def test_a_deploy_while_the_kill_switch_has_the_api_off_keeps_the_edges_pages(
     assert after_second["tags"][live.DEPLOYED_TAG] != after_first["tags"][live.DEPLOYED_TAG]
 
 
-def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(server: str) -> None:
+def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(
+    server: str, certificates_at_once: None
+) -> None:
     """After an undeploy and a redeploy Zappa's API has a new id: the stack follows it."""
     account = moto_account(endpoint=server)
     lines: list[str] = []
@@ -550,3 +629,117 @@ def test_a_stack_naming_an_api_zappa_no_longer_has_is_mended(server: str) -> Non
     assert after["parameters"]["ApiId"] == after["api_id"]
     assert not any("mending" in line for line in lines)  # the stack was pointed at it anew
     assert len(after["invalidations"]) == 2
+
+
+# --- The first deploys (first_deploys): last, so that this module's other tests run while the
+# test process that makes them (this one or tests/infra/test_deploy_role_drift.py's) does.
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    """`make deploy` twice from an empty account: with the real Zappa CLI, then unchanged."""
+    return first_deploys(tmp_path_factory).deployed
+
+
+def test_the_first_deploy_goes_from_an_empty_account_to_a_checked_site(
+    deployed: Deployed,
+) -> None:
+    assert deployed.zappa_runs == [["deploy", STAGE]]
+    assert deployed.first.failed == []
+    assert len(deployed.first.results) == 6
+    assert [line for line in deployed.first_lines if line.startswith("[")] == [
+        f"[{step}/9] {name}"
+        for step, name in enumerate(
+            (
+                "The deploy bucket",
+                "The secrets",
+                "The certificate",
+                "The infra stack",
+                "The function and its API (Zappa)",
+                "The infra stack, pointed at the API",
+                "The distribution",
+                "The edge's cached pages",
+                "The live checks",
+            ),
+            start=1,
+        )
+    ]
+
+
+def test_the_stack_ends_pointed_at_zappas_api_with_the_issued_certificate(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    assert after["api_id"]
+    assert after["parameters"]["ApiId"] == after["api_id"]
+    (certificate,) = after["certificates"]
+    assert certificate["DomainName"] == DOMAIN
+    assert after["parameters"]["CertificateArn"] == certificate["CertificateArn"]
+    assert after["parameters"]["DomainName"] == DOMAIN
+
+
+def test_the_api_is_regional_so_the_distribution_is_the_one_cloudfront_hop(
+    deployed: Deployed,
+) -> None:
+    """Checked in the template Zappa gave CloudFormation: moto keeps the RestApi's
+    EndpointConfiguration in CloudFormation's spelling, which its GetRestApi answer drops."""
+    api = json.loads(json.dumps(deployed.after_first["zappa_template"]))["Resources"]["Api"]
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_the_secrets_object_is_made_and_the_distribution_sends_its_origin_secret(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    assert set(after["secrets"]) == {"SECRET_KEY", "EDGE_ORIGIN_SECRET"}
+    assert after["deploy_bucket"] == "resume-site-prod-deploys-123456789012"
+    # What the stand-in was given (DescribeStacks shows a NoEcho parameter masked).
+    assert deployed.infra_applied[-1]["OriginSecret"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
+    assert len(deployed.infra_applied) == 2  # created, then pointed at the API; not again
+
+
+def test_the_function_gets_the_stacks_values_and_secrets_in_its_configuration(
+    deployed: Deployed,
+) -> None:
+    after = deployed.after_first
+    variables = after["function"]["Configuration"]["Environment"]["Variables"]
+    outputs = after["outputs"]
+    assert variables["DYNAMODB_TABLE"] == outputs["TableName"] == "resume-site-prod"
+    assert variables["SITE_URL"] == f"https://{DOMAIN}"
+    assert variables["STATIC_BUCKET"] == outputs["StaticBucketName"]
+    assert variables["STATIC_BUCKET"] == "resume-site-prod-static-123456789012"
+    assert variables["STATIC_DOMAIN"] == DOMAIN
+    assert variables["SECRET_KEY"] == after["secrets"]["SECRET_KEY"]
+    assert variables["EDGE_ORIGIN_SECRET"] == after["secrets"]["EDGE_ORIGIN_SECRET"]
+    assert after["function"]["Concurrency"]["ReservedConcurrentExecutions"] == 10
+
+
+def test_static_files_are_published_before_the_function_that_names_them(
+    deployed: Deployed,
+) -> None:
+    """A new container never names a hashed file the bucket does not hold yet."""
+    after = deployed.after_first
+    published = [item for item in after["static_objects"] if item["Key"].startswith("static/")]
+    assert any(item["Key"].startswith("static/css/") for item in published)
+    made = dt.datetime.fromisoformat(after["function"]["Configuration"]["LastModified"])
+    assert max(item["LastModified"] for item in published) <= made
+
+
+def test_the_edge_is_invalidated_once_and_the_pdfs_once(deployed: Deployed) -> None:
+    """The page's paths at the end of the run; the resume's PDFs when Zappa's callback
+    published them (deploy/pdf.py)."""
+    assert sorted(deployed.after_first["invalidations"]) == sorted(
+        [["/", "/robots.txt", "/favicon.ico"], ["/resume.pdf", "/resume-letter.pdf"]]
+    )
+
+
+def test_the_function_records_what_it_was_deployed_from(deployed: Deployed) -> None:
+    assert len(deployed.after_first["tags"][live.DEPLOYED_TAG]) == 64
+
+
+def test_a_second_run_changes_nothing_and_says_so(deployed: Deployed) -> None:
+    assert deployed.zappa_runs_second == []
+    assert deployed.second_changes == []
+    assert deployed.second.failed == []
+    assert any("Nothing changed" in line for line in deployed.second_lines)
+    assert any("is up to date" in line for line in deployed.second_lines)

@@ -3,52 +3,31 @@
 A routine deploy is the one GitHub Actions runs on a push (.github/workflows/deploy.yml): an
 administrator's first `make deploy` made the stack, the certificate and the deploy bucket, and
 this run updates the function. Here `make deploy` (deploy/live.py) runs against a moto server
-from an empty account with the real Zappa CLI, as tests/deploy/test_live.py drives it; then the
-stage's secrets object changes (a new SECRET_KEY), so the second run really runs `zappa update`,
-and that run is recorded: in this process through botocore, and in the processes it starts
-(the Zappa CLI, the collectstatic child of its callback) through
-tests/infra/aws_calls/sitecustomize.py, which PYTHONPATH makes them import. Each recorded call
-is mapped to the IAM actions it needs and the resource it touches: the role's actions must
-equal those actions, and each call must be allowed by a statement naming its action on a
-resource that matches what it touched.
+from an empty account with the real Zappa CLI: the first deploys of tests/deploy/test_live.py,
+made once a session for both modules (`first_deploys` there); then the stage's secrets object
+changes (a new SECRET_KEY), so the next run really runs `zappa update`, and that run is
+recorded: in its test process through botocore, and in the processes it starts (the Zappa CLI,
+the collectstatic child of its callback) through tests/infra/aws_calls/sitecustomize.py, which
+PYTHONPATH makes them import. Each recorded call is mapped to the IAM actions it needs and the
+resource it touches: the role's actions must equal those actions, and each call must be allowed
+by a statement naming its action on a resource that matches what it touched.
 """
 
 import fnmatch
-import json
-import os
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import botocore.session
 import pytest
-from botocore.client import BaseClient
 from cfnlint.decode import cfn_yaml
 
-from deploy import live, stack
-from deploy.inputs import Inputs
-from tests.deploy.fake_site import FakeSite
-from tests.deploy.test_live import (
-    REGION,
-    STAGE,
-    hosted_zone,
-    moto_account,
-    remove_everything,
-    server,  # noqa: F401 (the moto server, this module's too)
-    state,
-)
-from tests.infra.aws_calls import sitecustomize as recorder
+from deploy import stack
+from tests.deploy.test_live import REGION, STAGE, first_deploys
 from tests.infra.test_role_drift import TEMPLATE
 
-RECORDER = Path(recorder.__file__).parent
-REPOSITORY = "octo-owner/resume-site"
-# A domain of its own: moto remembers a deleted certificate's idempotency token, and
-# tests/deploy/test_live.py may run in this process before, with its own.
-DOMAIN = "routine.example.com"
 PROJECT = "resume-site"
 # S3's operations are authorized as these actions (S3's "Actions, resources, and condition
 # keys"): a HEAD needs what its GET needs, each part of an upload what PutObject needs.
@@ -85,14 +64,6 @@ class Account:
 
     id: str
     stacks: Mapping[str, str]  # stack name -> its ARN (StackId)
-
-
-def read_calls(folder: Path) -> list[Call]:
-    return [
-        Call(**json.loads(line))
-        for path in sorted(folder.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
 
 
 def apigateway_path(call: Call) -> tuple[str, str]:
@@ -166,117 +137,38 @@ class Routine:
     zappa_template_after: Any
 
 
-def record_get_template(infra: Any, folder: Path) -> Any:
-    """The stand-in answers GetTemplate of the infra stack itself; recorded here as
-    CloudFormation's, as the calls it passes on to moto are."""
-    get_template = infra.get_template
-
-    def recorded(**kwargs: Any) -> dict[str, Any]:
-        call = {"service": "cloudformation", "operation": "GetTemplate", "params": kwargs}
-        with (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as file:
-            file.write(json.dumps(call) + "\n")
-        return get_template(**kwargs)
-
-    return recorded
-
-
 @pytest.fixture(scope="module")
-def routine(
-    server: str,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Routine]:
+def routine(tmp_path_factory: pytest.TempPathFactory) -> Routine:
     """The first `make deploy` (an administrator's, with GitHubRepository), then a routine one
-    recorded: with the certificate named by its ARN, as the workflow's variables name it."""
-    account = moto_account(endpoint=server)
-    runs: list[list[str]] = []
-
-    def zappa(*, args: list[str]) -> None:
-        runs.append(args)
-        live.zappa_deferring(args=args)
-
-    zone = hosted_zone(account)
-    site = FakeSite(DOMAIN)
-    folder = tmp_path_factory.mktemp("aws-calls")
-
-    def run(certificate: str, echo: Any) -> Any:
-        inputs = Inputs(
-            domain=DOMAIN,
-            alert_email="owner@example.com",
-            certificate=certificate,
-            hosted_zone=zone,
-            github_repository=REPOSITORY,
-            github_oidc_provider="",
-        )
-        return live.deploy(
-            stage=STAGE,
-            inputs=inputs,
-            account=account,
-            echo=echo,
-            zappa=zappa,
-            fetch=site,
-            sleep=0.2,
-        )
-
-    try:
-        run("request", lambda line: None)
-        first = state(account)
-        (certificate,) = first["certificates"]
-        rotated = {**first["secrets"], "SECRET_KEY": "rotated-" * 10}
-        account.client("s3").put_object(
-            Bucket=first["deploy_bucket"],
-            Key=stack.SECRETS_KEY,
-            Body=json.dumps(rotated).encode(),
-            ServerSideEncryption="AES256",
-        )
-        zappa_stack = stack.zappa_stack_name(stage=STAGE)
-        before = account.infra.cloudformation.get_template(StackName=zappa_stack)
-        ran_before, lines = len(runs), []
-        python_path = os.pathsep.join(filter(None, [str(RECORDER), os.environ.get("PYTHONPATH")]))
-        with (
-            mock.patch.object(
-                BaseClient, "_make_api_call", recorder.recording(BaseClient._make_api_call, folder)
-            ),
-            mock.patch.object(
-                account.infra, "get_template", record_get_template(account.infra, folder)
-            ),
-            mock.patch.dict(os.environ, {recorder.FOLDER: str(folder), "PYTHONPATH": python_path}),
-        ):
-            report = run(certificate["CertificateArn"], lines.append)
-        after = state(account)
-        stacks = {
-            name: account.infra.cloudformation.describe_stacks(StackName=name)["Stacks"][0][
-                "StackId"
-            ]
-            for name in (stack.stack_name(stage=STAGE), zappa_stack)
-        }
-        owner = Account(id=first["deploy_bucket"].rsplit("-", 1)[-1], stacks=stacks)
-        values = {
-            "AWS::Partition": "aws",
-            "AWS::Region": REGION,
-            "AWS::AccountId": owner.id,
-            "AWS::StackId": stacks[stack.stack_name(stage=STAGE)],
-            "ProjectName": PROJECT,
-            "Stage": STAGE,
-            "ApiId": after["api_id"],
-            "Distribution": after["outputs"]["DistributionId"],
-            "CertificateArn": certificate["CertificateArn"],
-            "StaticBucket.Arn": f"arn:aws:s3:::{after['outputs']['StaticBucketName']}",
-            "LambdaRole.Arn": f"arn:aws:iam::{owner.id}:role/{PROJECT}-{STAGE}-lambda",
-        }
-        yield Routine(
-            calls=read_calls(folder),
-            account=owner,
-            zappa_runs=runs[ran_before:],
-            report=report,
-            lines=lines,
-            values=values,
-            zappa_template_before=before["TemplateBody"],
-            zappa_template_after=account.infra.cloudformation.get_template(StackName=zappa_stack)[
-                "TemplateBody"
-            ],
-        )
-    finally:
-        remove_everything(account)
+    recorded: with the certificate named by its ARN, as the workflow's variables name it
+    (tests/deploy/test_live.py, first_deploys)."""
+    made = first_deploys(tmp_path_factory).routine
+    after, stacks = made.after, made.stacks
+    (certificate,) = made.first["certificates"]
+    owner = Account(id=made.first["deploy_bucket"].rsplit("-", 1)[-1], stacks=stacks)
+    values = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": owner.id,
+        "AWS::StackId": stacks[stack.stack_name(stage=STAGE)],
+        "ProjectName": PROJECT,
+        "Stage": STAGE,
+        "ApiId": after["api_id"],
+        "Distribution": after["outputs"]["DistributionId"],
+        "CertificateArn": certificate["CertificateArn"],
+        "StaticBucket.Arn": f"arn:aws:s3:::{after['outputs']['StaticBucketName']}",
+        "LambdaRole.Arn": f"arn:aws:iam::{owner.id}:role/{PROJECT}-{STAGE}-lambda",
+    }
+    return Routine(
+        calls=[Call(**call) for call in made.calls],
+        account=owner,
+        zappa_runs=made.zappa_runs,
+        report=made.report,
+        lines=made.lines,
+        values=values,
+        zappa_template_before=made.zappa_template_before,
+        zappa_template_after=made.zappa_template_after,
+    )
 
 
 def template() -> dict[str, Any]:
