@@ -30,7 +30,16 @@ STAGE = "prod"
 PACKAGE = ROOT / "build" / f"resume-site-{STAGE}.zip"
 SCRATCH_FREE_BYTES = 2**30
 # Tracked paths that neither ship nor are read by the build: editing them keeps the built zip.
-NOT_PACKAGE_INPUTS = ("tests/", "docs/", "bench/", "infra/", ".ci/", ".github/", "README.md")
+NOT_PACKAGE_INPUTS = (
+    "tests/",
+    "docs/",
+    "bench/",
+    "harness/",
+    "infra/",
+    ".ci/",
+    ".github/",
+    "README.md",
+)
 # A visitor's count within its client's bucket (counter/services/limits.py).
 VISITOR_PREFIX = "visitor:"
 
