@@ -5,6 +5,8 @@ import datetime as dt
 import functools
 import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,20 +57,60 @@ LONGEST_FIRST = (
     # which meanwhile runs its other tests.
     "infra/test_deploy_role_drift.py",
     "browser/test_admin.py",
-    "browser/test_page.py",
     "deploy/test_package_faults.py",
     "counter/services/test_days.py",
     "scripts/test_run_local.py",
+    "browser/test_page.py",
     "deploy/test_live.py",
-    "deploy/test_package_signin.py",
-    "deploy/test_package_api.py",
     "counter/test_faults.py",
+    "deploy/test_package_signin.py",
     "counter/services/test_counting.py",
+    "deploy/test_package_api.py",
     "owners/test_admin.py",
     "deploy/test_static_files.py",
     "deploy/test_package.py",
 )
 TESTS = Path(__file__).resolve().parent
+# The tests that drive the built Lambda package (tests/deploy/conftest.py, package_built) or make
+# the build venv it packages (Zappa's lifecycle, `make deploy` on moto).
+PACKAGE_TESTS = (TESTS / "deploy", TESTS / "infra")
+_prebuilt: list[subprocess.Popen] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In a parallel run (pytest-xdist) that holds tests of the package: build it, and the build
+    venv it packages (tens of seconds in a fresh clone), in a process of its own from the start,
+    while the workers start and collect, rather than in the first test module that needs it
+    while the others that need it wait. It builds under the lock the workers take too
+    (package_built), so they wait for it only if they need it before it is done; if it fails,
+    the first of them to need the package builds it again and reports why."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", 0):
+        return
+    given = [Path(arg.split("::")[0]).resolve() for arg in config.args] or [TESTS]
+    if not any(
+        path == wanted or wanted in path.parents or path in wanted.parents
+        for path in given
+        for wanted in PACKAGE_TESTS
+    ):
+        return
+    build = "from tests.deploy.conftest import package_built; package_built()"
+    log = TESTS.parent / "build" / "package-prebuild.log"  # what it printed, for a look
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as output:
+        _prebuilt.append(
+            subprocess.Popen(
+                [sys.executable, "-c", build],
+                cwd=TESTS.parent,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for process in _prebuilt:
+        process.wait()
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hook: a run without xdist (-p no:xdist) knows none

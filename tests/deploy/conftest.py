@@ -96,9 +96,15 @@ def stage_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def package_zip() -> Path:
+    """The prod package (package_built)."""
+    return package_built()
+
+
+def package_built() -> Path:
     """The prod package, built by deploy/package.py as `make package` builds it; reused while
     nothing that goes into it changed (the hash of its inputs is kept beside it), and built once
-    when test processes run side by side."""
+    when test processes run side by side. A parallel run starts it as it starts
+    (tests/conftest.py, pytest_sessionstart)."""
     stamp = PACKAGE.with_name(PACKAGE.name + ".inputs.sha256")
     PACKAGE.parent.mkdir(exist_ok=True)
     with (PACKAGE.parent / ".package.lock").open("w") as lock:
@@ -130,7 +136,8 @@ def runtime_sdk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def owner_password_hash() -> str:
     """The hash of tests/owners/conftest.py's PASSWORD with the hasher the package ships with
-    (PBKDF2, over a second of CPU a hash): made once for every owner account of the session."""
+    (PBKDF2, a third of a second of CPU a hash, more on a busy machine): made once for every
+    owner account of the session."""
     from django.contrib.auth.hashers import make_password
 
     from tests.owners.conftest import PASSWORD

@@ -386,7 +386,7 @@ def owner_sessions() -> dict[str, str]:
 def owner_session(warm: LambdaProcess, sessions: dict[str, str], *, ip: str) -> str:
     """A session of OWNER for the warm run, with the engine healthy: the last fault's, if its
     sign-out never reached the engine (then every session of the account still holds, and the
-    dashboard shows it), else a new sign-in (over a second of CPU: the password's hash)."""
+    dashboard shows it), else a new sign-in (a third of a second of CPU: the password's hash)."""
     last = sessions.get(OWNER, "")
     if last and dashboard(warm, ip=ip, session=last).status == 200:
         return last
@@ -524,6 +524,8 @@ def test_every_path_keeps_its_promise_under_the_fault(
     assert ledger.acknowledged <= added <= ledger.acknowledged + ledger.ambiguous
     if fault in NOTHING_APPLIED:
         assert added == ledger.acknowledged
+    # The right password, signing in or not, is never counted as a failure.
+    assert failures_stored(dynamodb_endpoint, owner_table) == []
 
 
 # --- The owner's sign-in under faults -----------------------------------------------------------
@@ -537,7 +539,10 @@ def test_every_path_keeps_its_promise_under_the_fault(
 # counted there would pause it after five).
 
 SIGN_IN_RUNS = {"fresh": FRESH_OWNER, "warm": OWNER}
-SIGN_IN_CELLS = ["late-0.5", "late-1.0", "hung", "stalled"]
+SIGN_IN_CELLS = ["late-1.0", "hung", "stalled"]
+# Answers late by the whole read timeout; half a second late is the matrix's "late-short", whose
+# sign-ins (warm, and in a fresh process) get in and store no failure.
+LATE_SIGN_IN = 1.0
 
 
 def failures_stored(endpoint: str, table: str) -> list[str]:
@@ -575,11 +580,10 @@ def together[T](runs: dict[str, SignInRun], call: Callable[[SignInRun], T]) -> d
         return dict(zip(runs, pool.map(call, runs.values()), strict=True))
 
 
-@pytest.mark.parametrize("late", [LATE_SHORT, 1.0])
 def test_the_right_password_signs_in_while_every_answer_comes_late(
-    late, proxy, warm, start_process, healthy_seconds, dynamodb_endpoint, owner_table
+    proxy, warm, start_process, healthy_seconds, dynamodb_endpoint, owner_table
 ):
-    proxy.delay = late
+    late = proxy.delay = LATE_SIGN_IN
     contended = contention()
     proxy.fault = "late"
     try:
