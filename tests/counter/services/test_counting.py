@@ -150,13 +150,14 @@ def test_a_failure_of_the_visitors_claim_still_counts_the_view_without_it(
     def fail(**_):
         raise services.CounterUnavailable()
 
+    claim_send = uniques.day_visitor_claim
     monkeypatch.setattr(uniques, "day_visitor_claim", fail)
     outcome = services.view_count(visitor=ALICE)
     assert (outcome.count, outcome.counted) == (1, True)
     assert "left out of the day's visitors" in caplog.text
-    monkeypatch.undo()
+    monkeypatch.setattr(uniques, "day_visitor_claim", claim_send)  # the clocks stay stopped
     services.view_count(visitor=ALICE)  # not remembered as counted: the next view sends it
-    assert services.days_get(days=1)[0].uniques == 1
+    assert services.days_get(days=1, today=DAY)[0].uniques == 1
 
 
 def test_a_new_visitor_over_the_client_limit_is_counted_with_its_first_counted_view(
@@ -180,10 +181,11 @@ def test_a_view_refused_by_dynamodb_releases_its_claim(moto_table, monkeypatch, 
         error = ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
         raise services.CounterUnavailable() from UpdateError("Failed", error)
 
+    view_write = days.day_view_add
     monkeypatch.setattr(days, "day_view_add", throttled)
     with pytest.raises(services.CounterUnavailable):
         services.view_count(visitor=ALICE)
-    monkeypatch.undo()
+    monkeypatch.setattr(days, "day_view_add", view_write)  # the clocks stay stopped
     assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=0, uniques=0)]
     services.view_count(visitor=ALICE)  # sent again by the visitor: counted, and unique once
     services.view_count(visitor=ALICE)
@@ -291,7 +293,11 @@ def test_a_claim_won_by_a_view_over_the_limit_still_counts_the_counted_view_once
     assert (outcomes["A"].counted, outcomes["B"].counted) == (False, True)
     assert gates["a released"].is_set()
     assert services.days_get(days=1, today=DAY) == [services.DayStats(day=DAY, views=1, uniques=1)]
-    monkeypatch.undo()
+    # The race's gates off again; the clocks stay stopped (the same minute's limit).
+    monkeypatch.setattr(uniques, "day_visitor_claim", claim_send)
+    monkeypatch.setattr(limits, "limit_check", limit_check)
+    monkeypatch.setattr(uniques, "day_visitor_release", release_send)
+    monkeypatch.setattr(days, "day_view_add", view_write)
     assert services.view_count(visitor=ALICE).counted is False  # over the limit: changes nothing
     settings.COUNTER_VISITOR_LIMIT = 5
     assert services.view_count(visitor=ALICE).counted  # counted once, never twice
