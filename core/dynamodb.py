@@ -29,6 +29,7 @@ from pynamodb.models import Model
 
 from core.budget import budget_apply, budget_charge
 from core.failures import TableUnavailable, answer_check, failures_raise, resend_delay
+from core.lifetime import kept_for_life
 
 # The settings a connection is opened with; changing one of them drops the open connections.
 CONNECTION_SETTINGS = frozenset(
@@ -118,7 +119,8 @@ class TableModel(Model):
                 # The client is made here, on first use, never at import. PynamoDB replaces it
                 # only if it lost its credentials; the new one has no hook, so it sends nothing
                 # again.
-                events = connection.connection.client.meta.events
+                with kept_for_life("the DynamoDB client"):
+                    events = connection.connection.client.meta.events
                 events.register(
                     "needs-retry.dynamodb", resend_delay, unique_id="resend-if-not-applied"
                 )

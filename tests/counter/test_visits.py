@@ -1,6 +1,9 @@
 """counter/visits.py: the labels of a view (source, campaign, country, device)."""
 
+from pathlib import Path
+
 import pytest
+from publicsuffixlist import PSLFILE, PublicSuffixList
 
 from core.clients import Client
 from counter import visits
@@ -40,6 +43,42 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 )
 def test_the_source_is_the_referring_sites_registrable_domain(referrer, source):
     assert visits.source_of(referrer=referrer, site_host=SITE) == source
+
+
+def _hosts_under_every_rule() -> list[str]:
+    """A host at, one label under and two labels under every rule of the shipped list, in the
+    ASCII form a referrer's host has (punycode for the rules written in Unicode)."""
+    hosts = []
+    for line in Path(PSLFILE).read_text(encoding="utf-8").splitlines():
+        rule = line.strip().split(" ")[0].lower()
+        if not rule or rule.startswith("//"):
+            continue
+        rule = rule.lstrip("!").replace("*", "wild")
+        ascii_rule = rule.encode("idna").decode("ascii")
+        hosts += [ascii_rule, f"b.{ascii_rule}", f"a.b.{ascii_rule}"]
+    return hosts
+
+
+def test_the_registrable_domain_is_the_librarys_for_a_host_under_every_rule():
+    """The list is parsed without its punycode forms unless the host has a punycode label
+    (counter/visits.py, `_suffixes`): the answer is what the library's full list gives."""
+    library = PublicSuffixList()
+    hosts = _hosts_under_every_rule()
+    assert len(hosts) > 20_000
+    assert sum("xn--" in host for host in hosts) > 1_000  # the Unicode rules are covered too
+    for host in hosts:
+        assert visits.registrable_domain(host) == library.privatesuffix(host), host
+
+
+def test_only_a_host_with_a_punycode_label_parses_the_list_with_its_punycode_forms():
+    visits._suffixes.cache_clear()
+    assert visits.source_of(referrer="https://www.linkedin.com/", site_host=SITE) == "linkedin.com"
+    assert visits._suffixes.cache_info().currsize == 1
+    # Under the rule 公司.cn (xn--55qx5d.cn): without its punycode form, the list would take
+    # xn--55qx5d.cn for the site's own name.
+    referrer = "https://www.example.xn--55qx5d.cn/"
+    assert visits.source_of(referrer=referrer, site_host=SITE) == "example.xn--55qx5d.cn"
+    assert visits._suffixes.cache_info().currsize == 2
 
 
 @pytest.mark.parametrize(
