@@ -5,12 +5,14 @@ JSON-LD, and the counter's: ``settings.SITE_URL``'s, or locally the address the 
 to) and a schema.org ``Person`` for its JSON-LD block.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils.text import Truncator
 
 from resume.model import Resume
@@ -33,6 +35,23 @@ def site_path_get(*, name: str) -> str:
     path = reverse(name)
     prefix = get_script_prefix()
     return "/" + path.removeprefix(prefix) if path.startswith(prefix) else path
+
+
+@contextmanager
+def site_paths() -> Iterator[None]:
+    """Within the block, ``reverse()`` and ``{% url %}`` give the site's own paths when SITE_URL
+    is set, whatever request is being answered: the script prefix is the site's root, not a
+    stage (``/prod/``) that a request straight from API Gateway brought. For what is rendered
+    once and shared by every request (the page: resume.views.page_html)."""
+    if not settings.SITE_URL:
+        yield
+        return
+    prefix = get_script_prefix()
+    set_script_prefix("/")
+    try:
+        yield
+    finally:
+        set_script_prefix(prefix)
 
 
 def site_url_get(*, name: str) -> str | None:

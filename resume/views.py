@@ -40,7 +40,8 @@ def page_html(*, url: str, count_url: str) -> str:
     if _rendered is None or _rendered[0] is not resume or _rendered[1] != urls:
         meta = seo.page_meta_build(resume=resume, url=url)
         context = {"resume": resume, "meta": meta, "count_url": count_url}
-        _rendered = (resume, urls, render_to_string(TEMPLATE, context))
+        with seo.site_paths():  # the page's own links, not the first request's stage
+            _rendered = (resume, urls, render_to_string(TEMPLATE, context))
     return _rendered[2]
 
 

@@ -249,3 +249,25 @@ def test_the_page_for_another_address_is_rendered_for_that_address(client, setti
     assert 'data-count-url="http://one.example/api/count"' in first
     assert '<link rel="canonical" href="http://two.example/">' in second
     assert 'data-count-url="http://two.example/api/count"' in second
+
+
+def test_the_page_first_asked_for_under_a_stage_links_the_sites_own_paths(settings):
+    """With SITE_URL set the page is shared by every request, so the first one to render it
+    must not lend it its script prefix: a request straight from API Gateway has its stage
+    (`/prod/`) as one (Zappa gives it so)."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from resume import views
+
+    settings.SITE_URL = "https://resume.example.com"
+    views._forget_page()
+    set_script_prefix("/prod/")  # as Django's handler sets it for such a request
+    try:
+        page = views.page_html(url=settings.SITE_URL + "/", count_url="unused")
+        assert get_script_prefix() == "/prod/"  # the request's own, given back
+    finally:
+        set_script_prefix("/")
+
+    assert 'href="/resume.pdf"' in page
+    assert 'data-click-url="/api/click"' in page
+    assert "/prod/" not in page
