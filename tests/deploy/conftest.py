@@ -315,3 +315,14 @@ def buckets_read(dynamodb_endpoint: str, stage_config: dict[str, Any]) -> Callab
     """Reads the limits' buckets of the stage's table (limit_buckets)."""
     table = stage_config["environment_variables"]["DYNAMODB_TABLE"]
     return lambda: limit_buckets(dynamodb_endpoint=dynamodb_endpoint, table=table)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's AWS with the stage's deploy bucket, and clients of its own
+    (tests/deploy/deployed_stage.py, `aws_mocked`): the operations' and rotations' account. A
+    module that needs another account defines its own `aws`."""
+    from tests.deploy.deployed_stage import aws_mocked
+
+    with aws_mocked(monkeypatch) as clients:
+        yield clients

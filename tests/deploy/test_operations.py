@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +23,6 @@ from tests.deploy.deployed_stage import (
     STACK,
     STAGE,
     TEMPLATE,
-    aws_mocked,
     held_secrets,
     origin_stack,
     put_secrets,
@@ -36,12 +34,6 @@ from tests.deploy.moto_harness import (
     invalidated_paths,
     stage_throttling,
 )
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
-    with aws_mocked(monkeypatch) as clients:
-        yield clients
 
 
 # --- rollback ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ each checked at every step to refuse no request the distribution sends. Every `z
 recorded instead of run."""
 
 import json
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,19 +21,12 @@ from tests.deploy.deployed_stage import (
     STAGE,
     STRANGER,
     TEMPLATE,
-    aws_mocked,
     held_secrets,
     origin_stack,
     put_secrets,
     stack_parameters,
 )
 from tests.deploy.moto_harness import infra_stack_create
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
-    with aws_mocked(monkeypatch) as clients:
-        yield clients
 
 
 def sent(aws: SimpleNamespace, distribution_id: str) -> str | None:
