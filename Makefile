@@ -53,13 +53,16 @@ format: $(VENV)/.installed
 docs: prereqs $(VENV)/.installed node_modules/.installed
 	DOCS_REWRITE=1 PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q tests/test_docs.py
 
-# A few minutes: builds the package, measures it against the bare handler, runs the contention
-# bench, and rewrites their tables in bench/README.md. Every figure is the median of at least
-# three runs: PAIRS=9 runs more cold pairs (default 7), RUNS=5 more warm and contention runs
-# (default 3).
+# A few minutes: builds the package, measures it against the bare handler (times, and with
+# valgrind installed the instructions of a cold start), runs the contention bench, and rewrites
+# their tables in bench/README.md. Every figure is the median of at least three runs: PAIRS=9
+# runs more cold pairs (default 7), RUNS=5 more warm, instruction and contention runs (default 3).
 BENCH_RUNS = $(if $(RUNS),--runs $(RUNS))
 bench: prereqs $(VENV)/.installed node_modules/.installed
 	$(BIN)/python bench/lambda_cold.py --readme $(if $(PAIRS),--pairs $(PAIRS)) $(BENCH_RUNS)
+	@if command -v valgrind >/dev/null; then \
+	  $(BIN)/python bench/cold_instructions.py --readme --zip build/resume-site-prod.zip $(BENCH_RUNS); \
+	else echo "valgrind is not installed (Debian: apt-get install valgrind): no instruction counts"; fi
 	$(BIN)/python bench/counter_contention.py --readme $(BENCH_RUNS)
 
 # Lighthouse's four scores, mobile and desktop, into bench/README.md (needs Chromium; not a test).

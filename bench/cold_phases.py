@@ -32,19 +32,25 @@ def instantiate_with_marks(handler: types.ModuleType) -> None:
     def import_app(name: str) -> types.ModuleType:
         if name != "resume_site.wsgi":
             return importlib.import_module(name)
-        import django.core.wsgi
+        from core.lifetime import kept_for_life
 
-        mark("Django's WSGI handler module")
-        get_application = django.core.wsgi.get_wsgi_application
+        # Django's WSGI module is imported here, before the app module that imports it, to
+        # mark its end: with the collector paused as the app module pauses it around it (the
+        # app module's own pause then nests, and the set-up is frozen once, as in a real start).
+        with kept_for_life("Django's set-up"):
+            import django.core.wsgi
 
-        def timed_application():
-            application = get_application()
-            mark("Django set-up: settings, apps, middleware")
-            return application
+            mark("Django's WSGI handler module")
+            get_application = django.core.wsgi.get_wsgi_application
 
-        django.core.wsgi.get_wsgi_application = timed_application
-        module = importlib.import_module(name)
-        mark("warm-up: URL resolver, views, page (resume_site/warmup.py)")
+            def timed_application():
+                application = get_application()
+                mark("Django set-up: settings, apps, middleware")
+                return application
+
+            django.core.wsgi.get_wsgi_application = timed_application
+            module = importlib.import_module(name)
+            mark("warm-up: URL resolver, views (resume_site/warmup.py)")
         return module
 
     handler.importlib = types.SimpleNamespace(import_module=import_app)
