@@ -18,7 +18,6 @@ bench/README.md. The zip is built as bench/lambda_cold.py builds it, unless --zi
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -30,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
-from bench.lambda_cold import PACKAGE, at_least_runs, stage_config  # noqa: E402
+from bench.lambda_cold import at_least_runs, package_ready, stage_config  # noqa: E402
 from bench.lambda_runs import progress  # noqa: E402
-from bench.lambda_setup import BARE, OURS, REFERRED, STAGE, Setup, counted, prepared  # noqa: E402
+from bench.lambda_setup import BARE, OURS, REFERRED, Setup, counted, prepared  # noqa: E402
 
 KINDS = (OURS, REFERRED, BARE)
 # What runs in each counted process: Lambda's init, the first invoke, then an exit that is not
@@ -112,14 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         sys.exit("error: valgrind is not installed (Debian: apt-get install valgrind)")
     run = report.run_start("bench/cold_instructions.py", argv)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        os.environ.pop(name, None)
-    if args.zip is None:
-        progress("building the package: python -m deploy.package ...")
-        build = [sys.executable, "-m", "deploy.package", STAGE]
-        subprocess.run(build, cwd=ROOT, stdout=sys.stderr, check=True)
-    zip_path = args.zip.resolve() if args.zip else PACKAGE
+    zip_path = package_ready(args.zip)
     counts: dict[str, list[int]] = {kind: [] for kind in KINDS}
     with prepared(zip_path, stage_config(None)) as setup:
         for number in range(args.runs):

@@ -138,22 +138,29 @@ def measure(args: argparse.Namespace, zip_path: Path, config: dict) -> Results:
     )
 
 
+def package_ready(given: Path | None) -> Path:
+    """The zip to measure: `given`, or the prod package built now. Also takes any AWS
+    credentials of the environment away: local engines take any, and no real key or profile may
+    come near a bench."""
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    if given is not None:
+        return given.resolve()
+    # `make package`'s command, without make: `make bench` has installed the venv already, and a
+    # bench script run by hand must not install into it.
+    progress("building the package: python -m deploy.package ...")
+    build = [sys.executable, "-m", "deploy.package", STAGE]
+    subprocess.run(build, cwd=ROOT, stdout=sys.stderr, check=True)  # stdout: the report only
+    return PACKAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     run = report.run_start("bench/lambda_cold.py", argv)
     started = time.monotonic()
-    # Local engines take any credentials; never let a real key or profile near the bench.
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        os.environ.pop(name, None)
-    if args.zip is None:
-        # `make package`'s command, without make: `make bench` has installed the venv already,
-        # and this script run by hand must not install into it.
-        progress("building the package: python -m deploy.package ...")
-        build = [sys.executable, "-m", "deploy.package", STAGE]
-        subprocess.run(build, cwd=ROOT, stdout=sys.stderr, check=True)  # stdout: the report only
-    zip_path = args.zip.resolve() if args.zip else PACKAGE
+    zip_path = package_ready(args.zip)
     config = stage_config(args.aws_env)
     progress("starting DynamoDB Local (in memory) ...")
     results = measure(args, zip_path, config)
