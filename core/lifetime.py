@@ -3,11 +3,11 @@
 Django's set-up (resume_site/wsgi.py) and the DynamoDB client (core/dynamodb.py) each allocate
 tens of thousands of objects that live as long as the process: modules, settings, URL patterns,
 botocore's service model. The collector, which runs whenever enough objects were allocated,
-would scan them again and again while they are made and after, and find nothing to free: about
-20 ms of a Lambda cold start for the set-up and 10 ms for the client (`make bench`, measured
-A/B on the same zip: docs/performance.md). So each is made with the collector off, and then
-`gc.freeze()` moves everything made so far into the permanent generation, which collections
-never scan.
+would scan them again and again while they are made and after, and find nothing to free: work
+a Lambda cold start pays for nothing (docs/performance.md, "What was changed"; the instructions
+of a cold start before and after, bench/README.md). So each is made with the collector off, and
+then `gc.freeze()` moves everything made so far into the permanent generation, which
+collections never scan.
 
 Frozen objects are never collected, so each kind of thing is frozen once per process: a
 client made again (a test changing the table's settings, PynamoDB replacing one whose

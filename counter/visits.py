@@ -52,10 +52,10 @@ def _suffixes(*, punycode: bool) -> Any:
 
     A host that reaches the list is ASCII (`SLUG`), so the rules written in Unicode never match
     it; only their punycode forms can, and those match only a host with a punycode label
-    (`xn--`). Making those forms is most of the parse (IDNA-encoding every rule: about 48 ms of
-    CPU in all, 15 ms without), so a host without such a label is looked up in the list parsed
-    without them, and the full list is parsed only if a host with one comes. The answer is the
-    library's own either way: tests/counter/test_visits.py compares the two on every rule."""
+    (`xn--`). Making those forms (IDNA-encoding every rule) is most of the parse, so a host
+    without such a label is looked up in the list parsed without them, and the full list is
+    parsed only if a host with one comes. The answer is the library's own either way:
+    tests/counter/test_visits.py compares the two under every rule."""
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList(accept_encoded_idn=punycode)
