@@ -28,30 +28,37 @@ class PageMeta:
     person: dict[str, Any]
 
 
-def site_path_get(*, name: str) -> str:
-    """The site's path of the named route: ``reverse(name)`` without the request's script
-    prefix. A request straight from API Gateway has its stage (``/prod/``) as the script prefix
-    (Zappa gives it so), which is a path of API Gateway's address, never of the site's."""
-    path = reverse(name)
-    prefix = get_script_prefix()
-    return "/" + path.removeprefix(prefix) if path.startswith(prefix) else path
-
-
 @contextmanager
-def site_paths() -> Iterator[None]:
-    """Within the block, ``reverse()`` and ``{% url %}`` give the site's own paths when SITE_URL
-    is set, whatever request is being answered: the script prefix is the site's root, not a
-    stage (``/prod/``) that a request straight from API Gateway brought. For what is rendered
-    once and shared by every request (the page: resume.views.page_html)."""
-    if not settings.SITE_URL:
-        yield
-        return
+def _at_the_sites_root() -> Iterator[None]:
+    """Within the block, ``reverse()`` and ``{% url %}`` give the site's own paths: the script
+    prefix is the site's root, not the request's. A request straight from API Gateway has its
+    stage (``/prod/``) as the script prefix (Zappa gives it so), which is a path of API Gateway's
+    address, never of the site's. The request's prefix is given back after the block."""
     prefix = get_script_prefix()
     set_script_prefix("/")
     try:
         yield
     finally:
         set_script_prefix(prefix)
+
+
+def site_path_get(*, name: str) -> str:
+    """The site's path of the named route: ``reverse(name)`` at the site's root, whatever
+    script prefix the request brought."""
+    with _at_the_sites_root():
+        return reverse(name)
+
+
+@contextmanager
+def site_paths() -> Iterator[None]:
+    """The site's own paths within the block when SITE_URL is set (`_at_the_sites_root`),
+    whatever request is being answered; locally the request's. For what is rendered once and
+    shared by every request (the page: resume.views.page_html)."""
+    if not settings.SITE_URL:
+        yield
+        return
+    with _at_the_sites_root():
+        yield
 
 
 def site_url_get(*, name: str) -> str | None:
