@@ -283,31 +283,27 @@ def deploy_twice(account: MotoAccount) -> Deployed:
     runs: list[list[str]] = []
     zone = hosted_zone(account)
     site = FakeSite(DOMAIN)
+
+    def make_deploy(lines: list[str]) -> Any:
+        return live.deploy(
+            stage=STAGE,
+            inputs=first_inputs(zone),
+            account=account,
+            echo=lines.append,
+            zappa=first_zappa(runs),
+            fetch=site,
+            sleep=0.2,
+        )
+
     first_lines: list[str] = []
-    first = live.deploy(
-        stage=STAGE,
-        inputs=first_inputs(zone),
-        account=account,
-        echo=first_lines.append,
-        zappa=first_zappa(runs),
-        fetch=site,
-        sleep=0.2,
-    )
+    first = make_deploy(first_lines)
     after_first = state(account)
     template = account.infra.cloudformation.get_template(StackName=FUNCTION)
     after_first["zappa_template"] = template["TemplateBody"]
     first_runs = list(runs)
     account.calls.clear()
     second_lines: list[str] = []
-    second = live.deploy(
-        stage=STAGE,
-        inputs=first_inputs(zone),
-        account=account,
-        echo=second_lines.append,
-        zappa=first_zappa(runs),
-        fetch=site,
-        sleep=0.2,
-    )
+    second = make_deploy(second_lines)
     return Deployed(
         first=first,
         first_lines=first_lines,
