@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import SimpleAdminConfig
+from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class OwnerAdminConfig(SimpleAdminConfig):
@@ -7,6 +8,14 @@ class OwnerAdminConfig(SimpleAdminConfig):
     model admin would query a SQL database, and the site has none (owners/models.py)."""
 
     default_site = "owners.admin.OwnerAdminSite"
+
+
+class OwnerStaticFilesConfig(StaticFilesConfig):
+    """django.contrib.staticfiles whose collectstatic leaves out the admin's vendor libraries
+    (jQuery, Select2 with its translations, XRegExp): only model admin pages load them, and
+    none exist, so no deploy hashes or uploads them."""
+
+    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "admin/*/vendor/*"]
 
 
 class OwnersConfig(AppConfig):

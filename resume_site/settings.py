@@ -124,7 +124,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "owners.apps.OwnerStaticFilesConfig",  # django.contrib.staticfiles, less the admin's vendor
     "core.apps.CoreConfig",
     "resume.apps.ResumeConfig",
     "counter.apps.CounterConfig",

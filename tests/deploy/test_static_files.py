@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.apps import StaticFilesConfig
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from moto.server import ThreadedMotoServer
@@ -215,3 +217,19 @@ def test_a_broken_stage_environment_stops_the_step_with_django_s_message(
         failure.value.message
     )
     assert not (tmp_path / "staticfiles.json").exists()
+
+
+def test_only_the_admins_vendor_libraries_are_left_out(published, s3) -> None:
+    """Every static file the finders know is published but the admin's vendor libraries, which
+    only model admin pages load (owners/apps.py): the pages above link what is uploaded."""
+    found = {
+        path
+        for finder in finders.get_finders()
+        for path, _storage in finder.list(StaticFilesConfig.ignore_patterns)
+    }
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+
+    vendor = {path for path in found if re.match(r"admin/(js|css)/vendor/", path)}
+    assert vendor
+    assert {f"static/{path}" for path in found - vendor} <= keys
+    assert not {key for key in keys if "/vendor/" in key}
