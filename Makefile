@@ -74,9 +74,10 @@ package: $(VENV)/.installed
 
 # From an empty AWS account to the site on its domain, checked live; run again, it changes what
 # changed and nothing else (docs/deploy.md, "From zero"). Its inputs: RESUME_SITE_* variables or
-# the untracked deploy.$(STAGE).env, asked for in a terminal.
+# the untracked deploy.$(STAGE).env, asked for in a terminal. PACKAGE=build/resume-site-$(STAGE).zip
+# ships a zip `make package` built (and the tests ran) instead of building another.
 deploy: stage $(VENV)/.installed
-	$(BIN)/python -m deploy.live $(STAGE)
+	$(BIN)/python -m deploy.live $(STAGE) $(if $(PACKAGE),--zip $(PACKAGE))
 
 # Operating a deployed stage (docs/deploy.md, "Operating the site"): a new Django key or origin
 # secret with no request refused (WHICH=django or WHICH=origin), the previous code back with the

@@ -1,11 +1,13 @@
 """`make deploy STAGE=prod`: from an empty AWS account to the site on its domain, checked live.
 
-    python -m deploy.live STAGE
+    python -m deploy.live STAGE [--zip PACKAGE]
 
 In order, each step idempotent (a second run changes nothing and says so; a run stopped
 half-way is carried on by the next): the deploy bucket; the secrets object (made once, never
 overwritten); the certificate; the infra stack; `zappa deploy` or `zappa update`; the stack again
 with the API's id; the wait for the distribution; the edge invalidation; the live checks.
+With `--zip` (`make deploy PACKAGE=build/resume-site-prod.zip`) Zappa ships that zip, the one
+`make package` built and the tests ran, instead of building another.
 docs/deploy.md, "From zero", says what each step does and what to do when one fails.
 """
 
@@ -14,6 +16,7 @@ import json
 import os
 import secrets
 import sys
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,11 +132,19 @@ def function_state(*, lambda_client: Any, function: str) -> dict[str, str] | Non
     return {"arn": arn, **lambda_client.list_tags(Resource=arn).get("Tags", {})}
 
 
-def source_digest(*, stage: str, secrets_etag: str, environment: Mapping[str, str]) -> str:
+def source_digest(
+    *,
+    stage: str,
+    secrets_etag: str,
+    environment: Mapping[str, str],
+    package: Path | None = None,
+) -> str:
     """What a deploy of the function is made from: the tracked files as they are, the secrets
-    object's version, and the stack's values for the stage."""
+    object's version, the stack's values for the stage, and the prebuilt zip if one is given."""
     hasher = hashlib.sha256(f"{stage}\n{secrets_etag}\n".encode())
     hasher.update(json.dumps(dict(environment), sort_keys=True).encode())
+    if package is not None:
+        hasher.update(b"zip\0" + hashlib.sha256(package.read_bytes()).digest())
     for path in sorted(git_files(ROOT, "--cached")):
         file = ROOT / path
         if file.is_file():
@@ -157,6 +168,7 @@ class Run:
     echo: Echo
     sleep: float
     zappa: runs.Zappa = zappa_deferring
+    package: Path | None = None  # a prebuilt zip for Zappa to ship (`--zip`)
     owner: str = ""
     certificate: str = ""
     origin_secret: str = ""
@@ -228,7 +240,8 @@ def function_and_api(run: Run, *, digest: str, api_id: str) -> bool:
         run.echo(f"The function {run.function} runs this code and configuration already.")
         return False
     try:
-        run.zappa(args=["deploy" if state is None else "update", run.stage])
+        command = ["deploy" if state is None else "update", run.stage]
+        run.zappa(args=[*command, "--zip", str(run.package)] if run.package else command)
     except runs.StepFailed as error:
         raise DeployError(
             f"{error.message} Run `make deploy` again once it is fixed: it carries on from here."
@@ -245,12 +258,21 @@ def deploy(
     zappa: runs.Zappa = zappa_deferring,
     fetch: checks.Fetch = checks.fetch,
     sleep: float = 10.0,
+    package: Path | None = None,
 ) -> checks.Report:
     """Every step, in order; returns the live checks' report. The function's tag records what
     it was deployed from only once the edge is invalidated, so a run stopped anywhere before
     leaves the next run to do it all again. (Over 60 lines: the nine steps read best in one
     place, each a few lines calling the function that does it.)"""
-    run = Run(stage=stage, inputs=inputs, account=account, echo=echo, sleep=sleep, zappa=zappa)
+    run = Run(
+        stage=stage,
+        inputs=inputs,
+        account=account,
+        echo=echo,
+        sleep=sleep,
+        zappa=zappa,
+        package=package,
+    )
     run.owner = account.client("sts").get_caller_identity()["Account"]
     echo(f"Deploying stage {stage} to account {run.owner} in {account.region}.")
     etag = foundations(run)
@@ -269,7 +291,9 @@ def deploy(
     environment = stack.stage_environment(outputs=outputs, stack=stack.stack_name(stage=stage))
 
     echo("[5/9] The function and its API (Zappa)")
-    digest = source_digest(stage=stage, secrets_etag=etag, environment=environment)
+    digest = source_digest(
+        stage=stage, secrets_etag=etag, environment=environment, package=package
+    )
     changed |= function_and_api(run, digest=digest, api_id=api_id)
 
     echo("[6/9] The infra stack, pointed at the API")
@@ -312,11 +336,26 @@ def deploy(
     return report
 
 
-def main(stage: str) -> int:
+def prebuilt(path: str) -> Path:
+    """The zip `--zip` names, checked before any AWS call: a file that is a zip archive.
+    Whether it is this stage's and this checkout's, Zappa's `settings` callback checks."""
+    package = Path(path).expanduser().resolve()
+    if not package.is_file():
+        raise DeployError(f"PACKAGE={path}: no such file. Build it with `make package`.")
+    if not zipfile.is_zipfile(package):
+        raise DeployError(f"PACKAGE={path} is not a zip. Build it with `make package`.")
+    return package
+
+
+def main(argv: Sequence[str]) -> int:
+    stage, *rest = [*argv] or [""]
+    if rest and (len(rest) != 2 or rest[0] != "--zip"):
+        raise DeployError("Usage: python -m deploy.live STAGE [--zip PACKAGE]")
     try:
         stages.stage_config(stage=stage)
     except stages.UnknownStage as error:
         raise DeployError(str(error)) from None
+    package = prebuilt(rest[1]) if rest else None
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
 
     def ask(name: str, help_text: str) -> str:
@@ -327,7 +366,7 @@ def main(stage: str) -> int:
     )
     region = str(stages.stage_config(stage=stage)["aws_region"])
     account = Account(session=boto3.Session(region_name=region), region=region)
-    report = deploy(stage=stage, inputs=inputs, account=account)
+    report = deploy(stage=stage, inputs=inputs, account=account, package=package)
     if report.failed:
         names = "; ".join(result.name for result in report.failed)
         click.echo(f"The site is deployed, but these checks failed: {names}", err=True)
@@ -339,7 +378,7 @@ def main(stage: str) -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main((sys.argv[1:] or [""])[0]))
+        sys.exit(main(sys.argv[1:]))
     except click.ClickException as error:
         error.show()
         sys.exit(2)

@@ -1,8 +1,9 @@
 """deploy/live.py (`make deploy STAGE=prod`) from an empty moto account to a checked site.
 
-The first deploy runs the real Zappa CLI (`zappa deploy prod`, packaging the build venv, its
-callbacks reading the stack, the secrets and the account's concurrency quota) against a moto
-server. Where moto lacks something the deploy uses, tests/deploy/moto_harness.py stands in and
+The first deploy runs the real Zappa CLI (`make deploy PACKAGE=...`: `zappa deploy prod --zip`
+with the session's prod package, the one the package tests run, its callbacks checking that zip
+and reading the stack, the secrets and the account's concurrency quota) against a moto server;
+the routine deploy that tests/infra/test_deploy_role_drift.py records builds its own zip. Where moto lacks something the deploy uses, tests/deploy/moto_harness.py stands in and
 says how: `InfraStack` for CloudFormation building infra/template.yaml (moto cannot: it skips
 CloudFront, alarm and budget resources), and Lambda's GetAccountSettings. moto models ACM's
 validation (pending, then issued after MOTO's ACM_VALIDATION_WAIT) and the distribution's
@@ -27,6 +28,7 @@ import io
 import json
 import os
 import pickle
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from botocore.exceptions import ClientError
 from deploy import live, package, post_deploy, runs, stack
 from deploy.inputs import Inputs
 from tests.deploy import moto_harness
-from tests.deploy.conftest import zappa_scratch
+from tests.deploy.conftest import package_built, zappa_scratch
 from tests.deploy.fake_site import FakeSite
 from tests.infra.aws_calls import sitecustomize as recorder
 
@@ -279,10 +281,13 @@ def first_zappa(runs: list[list[str]]) -> Callable[..., None]:
 
 
 def deploy_twice(account: MotoAccount) -> Deployed:
-    """`make deploy` from an empty account with the real Zappa CLI, then again unchanged."""
+    """`make deploy PACKAGE=...` from an empty account with the real Zappa CLI, shipping the
+    session's prod package (the one the package tests run), then again unchanged. The routine
+    deploy after them (routine_recorded) builds its own, as `make deploy` does by default."""
     runs: list[list[str]] = []
     zone = hosted_zone(account)
     site = FakeSite(DOMAIN)
+    package = package_built()
 
     def make_deploy(lines: list[str]) -> Any:
         return live.deploy(
@@ -293,6 +298,7 @@ def deploy_twice(account: MotoAccount) -> Deployed:
             zappa=first_zappa(runs),
             fetch=site,
             sleep=0.2,
+            package=package,
         )
 
     first_lines: list[str] = []
@@ -640,7 +646,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
 def test_the_first_deploy_goes_from_an_empty_account_to_a_checked_site(
     deployed: Deployed,
 ) -> None:
-    assert deployed.zappa_runs == [["deploy", STAGE]]
+    assert deployed.zappa_runs == [["deploy", STAGE, "--zip", str(package_built())]]
     assert deployed.first.failed == []
     assert len(deployed.first.results) == 6
     assert [line for line in deployed.first_lines if line.startswith("[")] == [
@@ -739,3 +745,36 @@ def test_a_second_run_changes_nothing_and_says_so(deployed: Deployed) -> None:
     assert deployed.second.failed == []
     assert any("Nothing changed" in line for line in deployed.second_lines)
     assert any("is up to date" in line for line in deployed.second_lines)
+
+
+def test_a_prebuilt_zip_is_part_of_what_the_function_was_deployed_from(tmp_path: Path) -> None:
+    """Another zip is another deploy, even from the same files, secrets and stack."""
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    for path, text in ((first, "one"), (second, "two")):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("handler.py", text)
+    digests = {
+        live.source_digest(stage=STAGE, secrets_etag="e", environment={}, package=package)
+        for package in (None, first, second, first)
+    }
+    assert len(digests) == 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([STAGE, "--zip", "build/no-such.zip"], "PACKAGE=build/no-such.zip: no such file"),
+        ([STAGE, "--zip", "README.md"], "PACKAGE=README.md is not a zip"),
+        ([STAGE, "--zip"], "Usage: python -m deploy.live STAGE [--zip PACKAGE]"),
+        ([STAGE, "--zap", "x.zip"], "Usage: python -m deploy.live STAGE [--zip PACKAGE]"),
+    ],
+)
+def test_a_package_that_is_no_zip_is_refused_before_any_aws_call(
+    argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(live.ROOT)
+    monkeypatch.setattr(live, "read_inputs", mock.Mock(side_effect=AssertionError("read")))
+    monkeypatch.setattr(live.boto3, "Session", mock.Mock(side_effect=AssertionError("AWS")))
+
+    with pytest.raises(live.DeployError, match=re.escape(message)):
+        live.main(argv)
