@@ -291,9 +291,7 @@ def deploy(
     environment = stack.stage_environment(outputs=outputs, stack=stack.stack_name(stage=stage))
 
     echo("[5/9] The function and its API (Zappa)")
-    digest = source_digest(
-        stage=stage, secrets_etag=etag, environment=environment, package=package
-    )
+    digest = source_digest(stage=stage, secrets_etag=etag, environment=environment, package=package)
     changed |= function_and_api(run, digest=digest, api_id=api_id)
 
     echo("[6/9] The infra stack, pointed at the API")

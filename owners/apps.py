@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.apps import AppConfig
 from django.contrib.admin.apps import SimpleAdminConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig
@@ -15,7 +17,7 @@ class OwnerStaticFilesConfig(StaticFilesConfig):
     (jQuery, Select2 with its translations, XRegExp): only model admin pages load them, and
     none exist, so no deploy hashes or uploads them."""
 
-    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "admin/*/vendor/*"]
+    ignore_patterns: ClassVar[list[str]] = [*StaticFilesConfig.ignore_patterns, "admin/*/vendor/*"]
 
 
 class OwnersConfig(AppConfig):

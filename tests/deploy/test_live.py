@@ -3,9 +3,10 @@
 The first deploy runs the real Zappa CLI (`make deploy PACKAGE=...`: `zappa deploy prod --zip`
 with the session's prod package, the one the package tests run, its callbacks checking that zip
 and reading the stack, the secrets and the account's concurrency quota) against a moto server;
-the routine deploy that tests/infra/test_deploy_role_drift.py records builds its own zip. Where moto lacks something the deploy uses, tests/deploy/moto_harness.py stands in and
-says how: `InfraStack` for CloudFormation building infra/template.yaml (moto cannot: it skips
-CloudFront, alarm and budget resources), and Lambda's GetAccountSettings. moto models ACM's
+the routine deploy that tests/infra/test_deploy_role_drift.py records builds its own zip.
+Where moto lacks something the deploy uses, tests/deploy/moto_harness.py stands in and says how:
+`InfraStack` for CloudFormation building infra/template.yaml (moto cannot: it skips CloudFront,
+alarm and budget resources), and Lambda's GetAccountSettings. moto models ACM's
 validation (pending, then issued after MOTO's ACM_VALIDATION_WAIT) and the distribution's
 deployment (InProgress, then Deployed), so no Stubber is needed for those waits. The live checks
 meet a fake site (tests/deploy/fake_site.py); deploy/checks.py's own tests cover them.
