@@ -7,6 +7,7 @@ import re
 import runpy
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,6 +26,8 @@ import resume_site
 from deploy import static_files
 from resume_site.storage import LONG_CACHE
 from scripts.dynamodb_local import free_port
+from tests.docs import costs
+from tests.docs.figures import block_settle
 
 SETTINGS_FILE = Path(resume_site.__file__).resolve().parent / "settings.py"
 ROOT = SETTINGS_FILE.parent.parent
@@ -233,3 +236,28 @@ def test_only_the_admins_vendor_libraries_are_left_out(published, s3) -> None:
     assert vendor
     assert {f"static/{path}" for path in found - vendor} <= keys
     assert not {key for key in keys if "/vendor/" in key}
+
+
+def test_a_later_deploys_s3_requests_are_the_ones_its_cost_is_computed_from(
+    published: Path, s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy after the first publishes into a bucket that holds every file: the S3 calls of
+    its collectstatic (recorded in that process: tests/infra/aws_calls) give docs/deploy.md the
+    requests and the cost of a deploy on push."""
+    monkeypatch.setenv("RESUME_SITE_RECORD_AWS_CALLS", str(tmp_path))
+    recorder = str(ROOT / "tests" / "infra" / "aws_calls")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [recorder, os.environ.get("PYTHONPATH")]))
+    )
+
+    static_files.publish_static(fake_cli(manifest_dir=published), project=ROOT)
+
+    calls = Counter(
+        json.loads(line)["operation"]
+        for record in tmp_path.glob("*.jsonl")
+        for line in record.read_text().splitlines()
+    )
+    assert calls["PutObject"] and calls["HeadObject"]
+    assert set(calls) <= {"PutObject", "HeadObject", "GetObject", "DeleteObject"}
+    doc = (ROOT / costs.DEPLOY).read_text()
+    block_settle(costs.DEPLOY, "deploy-requests", costs.deploy_requests(doc, calls))

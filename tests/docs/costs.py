@@ -436,3 +436,27 @@ def page_flood(i: Inputs) -> str:
         f"A flood of the page at {rate:g} requests a\nsecond would cost about {paid:,.0f} USD "
         "a month"
     )
+
+
+S3_PUTS = ("S3", "PUTs")
+# A busy month's pushes to `main`, and the worst case's runs (docs/deploy.md, after the block).
+DEPLOYS = (100, 9_000)
+
+
+def deploy_requests(doc: str, calls: Counter) -> str:
+    """The S3 requests of a deploy after the first, as recorded (`calls`: operation -> count,
+    collectstatic's, tests/deploy/test_static_files.py), and what they cost a deploy and a
+    month of deploys. A HEAD is billed as a GET, a DELETE is free; Zappa uploads the package with
+    one PUT of its own unless `PACKAGE=` names a zip."""
+    table = prices(doc)
+    puts, heads = calls["PutObject"] + 1, calls["HeadObject"] + calls["GetObject"]
+    one = puts * table[S3_PUTS].usd + heads * table[S3_GETS].usd
+    busy, worst = (one * deploys for deploys in DEPLOYS)
+    text = (
+        f"S3 requests: {calls['PutObject']} PUTs, {calls['DeleteObject']} DELETEs and "
+        f"{heads} HEADs and GETs (collectstatic looks at every static file and uploads again "
+        f"the ones it post-processes), and one PUT of the package (none with `PACKAGE=`): about "
+        f"{one:.2g} USD a deploy, {busy:.2g} USD for {DEPLOYS[0]} pushes to `main` in a month, "
+        f"{worst:.2g} USD for the {DEPLOYS[1]:,} runs of the worst case below"
+    )
+    return "\n" + textwrap.fill(text, WIDTH) + "\n"
