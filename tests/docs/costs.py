@@ -444,8 +444,8 @@ DEPLOYS = (100, 9_000)
 
 
 def deploy_requests(doc: str, calls: Counter) -> str:
-    """The S3 requests of a deploy after the first, as recorded (`calls`: operation -> count,
-    collectstatic's, tests/deploy/test_static_files.py), and what they cost a deploy and a
+    """The S3 requests of a deploy from a fresh checkout, as recorded (`calls`: operation ->
+    count, collectstatic's, tests/deploy/test_static_files.py), and what they cost a deploy and a
     month of deploys. A HEAD is billed as a GET, a DELETE is free; Zappa uploads the package with
     one PUT of its own unless `PACKAGE=` names a zip."""
     table = prices(doc)
@@ -453,10 +453,10 @@ def deploy_requests(doc: str, calls: Counter) -> str:
     one = puts * table[S3_PUTS].usd + heads * table[S3_GETS].usd
     busy, worst = (one * deploys for deploys in DEPLOYS)
     text = (
-        f"S3 requests: {calls['PutObject']} PUTs, {calls['DeleteObject']} DELETEs and "
-        f"{heads} HEADs and GETs (collectstatic looks at every static file and uploads again "
-        f"the ones it post-processes), and one PUT of the package (none with `PACKAGE=`): about "
-        f"{one:.2g} USD a deploy, {busy:.2g} USD for {DEPLOYS[0]} pushes to `main` in a month, "
-        f"{worst:.2g} USD for the {DEPLOYS[1]:,} runs of the worst case below"
+        f"S3 requests: {calls['PutObject']} PUTs and {heads} HEADs and GETs (collectstatic "
+        "uploads every static file and its hashed copy again: a fresh checkout's files, as CI "
+        "has them, are all newer than the bucket's), and one PUT of the package (none with "
+        f"`PACKAGE=`): about {one:.2g} USD a deploy, {busy:.2g} USD for {DEPLOYS[0]} pushes to "
+        f"`main` in a month, {worst:.2g} USD for the {DEPLOYS[1]:,} runs of the worst case below"
     )
     return "\n" + textwrap.fill(text, WIDTH) + "\n"
