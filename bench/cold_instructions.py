@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
 from bench.lambda_cold import at_least_runs, package_ready, stage_config  # noqa: E402
-from bench.lambda_runs import progress  # noqa: E402
 from bench.lambda_setup import BARE, OURS, REFERRED, Setup, counted, prepared  # noqa: E402
+from bench.report import progress  # noqa: E402
 
 KINDS = (OURS, REFERRED, BARE)
 # What runs in each counted process: Lambda's init, the first invoke, then an exit that is not
@@ -123,10 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     run.finish()
     text = render(counts, run)
-    print(text)
-    if args.readme:
-        report.section_write(name="cold-instructions", body=text)
-        progress("bench/README.md: cold-instructions section rewritten")
+    report.section_publish(name="cold-instructions", body=text, readme=args.readme)
     return 0
 
 

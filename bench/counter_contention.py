@@ -36,6 +36,7 @@ from bench.contention_paths import (  # noqa: E402
     run_ours,
     setup_django,
 )
+from bench.report import progress  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 
 DEFAULT_OPS = 2000
@@ -102,10 +103,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="also rewrite this bench's section of bench/README.md with the results",
     )
     return parser.parse_args(argv)
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def describe(cell: Cell) -> str:
@@ -220,10 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.finish()
     progress(f"done in {time.monotonic() - started:.0f} s")
     results = f"{conditions(run)}\n\n{table(runs)}"
-    print(results)
-    if args.readme:
-        report.section_write(name="counter-contention", body=results)
-        progress("bench/README.md: counter-contention section rewritten")
+    report.section_publish(name="counter-contention", body=results, readme=args.readme)
     return 0
 
 

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import lambda_runs, report  # noqa: E402
-from bench.lambda_runs import progress  # noqa: E402
 from bench.lambda_setup import STAGE, prepared, sizes, stored_totals  # noqa: E402
 from bench.lambda_tables import Results, render  # noqa: E402
+from bench.report import progress  # noqa: E402
 from deploy import stack, stages, static_files  # noqa: E402
 from scripts import dynamodb_local  # noqa: E402
 
@@ -168,10 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = dynamodb_local.find_jar().parent.name
     sdk = "from source" if args.sdk_without_bytecode else "compiled to bytecode"
     text = render(results=results, run=run, engine=engine, config=config, sdk=sdk)
-    print(text)
-    if args.readme:
-        report.section_write(name="lambda-cold", body=text)
-        progress("bench/README.md: lambda-cold section rewritten")
+    report.section_publish(name="lambda-cold", body=text, readme=args.readme)
     progress(f"done in {time.monotonic() - started:.0f} s")
     return 0
 

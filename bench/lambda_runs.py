@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.lambda_setup import BARE, OURS, REFERRED, UNLIMITED, Setup
+from bench.report import progress
 from harness import lambda_host
 from harness.delaying_proxy import DelayingProxy
 
 PHASES = Path(__file__).with_name("cold_phases.py")
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- Cold -----------------------------------------------------------------------------------

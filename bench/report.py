@@ -19,6 +19,7 @@ import shlex
 import shutil
 import statistics
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,20 @@ def section_write(*, name: str, body: str, readme: Path = README) -> None:
     """Rewrite one section of bench/README.md."""
     text = readme.read_text(encoding="utf-8")
     readme.write_text(section_replace(text=text, name=name, body=body), encoding="utf-8")
+
+
+def progress(message: str) -> None:
+    """A bench's progress line, on stderr: stdout holds only its results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def section_publish(*, name: str, body: str, readme: bool, path: Path = README) -> None:
+    """A bench's results: printed, and with `readme` (`--readme`) written into their section
+    of bench/README.md (`path`), saying so."""
+    print(body)
+    if readme:
+        section_write(name=name, body=body, readme=path)
+        progress(f"bench/README.md: {name} section rewritten")
 
 
 def cpu_model() -> str:

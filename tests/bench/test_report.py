@@ -105,3 +105,20 @@ def test_an_unfinished_run_has_no_line() -> None:
 
 def test_the_machine_is_named_by_its_cores() -> None:
     assert report.machine_summary().startswith(f"{report.cores()} cores (")
+
+
+@pytest.mark.parametrize("readme", [False, True])
+def test_results_are_printed_and_written_only_when_asked(
+    readme: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "README.md"
+    path.write_text(README)
+
+    report.section_publish(name="lambda-cold", body="| new |\n", readme=readme, path=path)
+
+    out, err = capsys.readouterr()
+    assert out == "| new |\n\n"
+    assert ("| new |" in path.read_text()) is readme
+    assert ("old cold table" in path.read_text()) is not readme
+    assert (err == "bench/README.md: lambda-cold section rewritten\n") is readme
+    assert "Reading it, by hand." in path.read_text()
