@@ -359,8 +359,6 @@ def routine_recorded(account: MotoAccount, *, folder: Path) -> RoutineRun:
     routine = first_inputs(hosted_zone(account), certificate=certificate["CertificateArn"])
     runs: list[list[str]] = []
     lines: list[str] = []
-    recorder_path = str(Path(recorder.__file__).parent)
-    python_path = os.pathsep.join(filter(None, [recorder_path, os.environ.get("PYTHONPATH")]))
     with (
         mock.patch.object(
             BaseClient, "_make_api_call", recorder.recording(BaseClient._make_api_call, folder)
@@ -368,7 +366,7 @@ def routine_recorded(account: MotoAccount, *, folder: Path) -> RoutineRun:
         mock.patch.object(
             account.infra, "get_template", record_get_template(account.infra, folder)
         ),
-        mock.patch.dict(os.environ, {recorder.FOLDER: str(folder), "PYTHONPATH": python_path}),
+        mock.patch.dict(os.environ, recorder.child_environment(str(folder))),
     ):
         report = live.deploy(
             stage=STAGE,
@@ -384,11 +382,7 @@ def routine_recorded(account: MotoAccount, *, folder: Path) -> RoutineRun:
         for name in (stack.stack_name(stage=STAGE), zappa_stack)
     }
     return RoutineRun(
-        calls=[
-            json.loads(line)
-            for path in sorted(folder.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines()
-        ],
+        calls=recorder.recorded(str(folder)),
         zappa_runs=runs,
         report=report,
         lines=lines,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import boto3
@@ -28,6 +29,7 @@ from resume_site.storage import LONG_CACHE
 from scripts.dynamodb_local import free_port
 from tests.docs import costs
 from tests.docs.figures import block_settle
+from tests.infra.aws_calls import sitecustomize as recorder
 
 SETTINGS_FILE = Path(resume_site.__file__).resolve().parent / "settings.py"
 ROOT = SETTINGS_FILE.parent.parent
@@ -77,20 +79,10 @@ def published_calls(s3: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     manifest_dir = tmp_path_factory.mktemp("static_manifest")
     cli = fake_cli(manifest_dir=manifest_dir)
     static_files.build_manifest(cli, project=ROOT)
-    record = tmp_path_factory.mktemp("s3-calls")
-    recorder = str(ROOT / "tests" / "infra" / "aws_calls")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RESUME_SITE_RECORD_AWS_CALLS", str(record))
-        patch.setenv(
-            "PYTHONPATH", os.pathsep.join(filter(None, [recorder, os.environ.get("PYTHONPATH")]))
-        )
+    record = str(tmp_path_factory.mktemp("s3-calls"))
+    with mock.patch.dict(os.environ, recorder.child_environment(record)):
         static_files.publish_static(cli, project=ROOT)
-    calls = Counter(
-        json.loads(line)["operation"]
-        for made in record.glob("*.jsonl")
-        for line in made.read_text().splitlines()
-    )
-    return manifest_dir, calls
+    return manifest_dir, Counter(call["operation"] for call in recorder.recorded(record))
 
 
 @pytest.fixture(scope="module")

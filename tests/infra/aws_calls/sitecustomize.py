@@ -33,6 +33,24 @@ def recording(original: Callable[..., Any], folder: str) -> Callable[..., Any]:
     return _make_api_call
 
 
+def child_environment(folder: str) -> dict[str, str]:
+    """What makes the processes started with it record their calls into `folder`: FOLDER, and
+    this module's folder first on PYTHONPATH."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    return {FOLDER: folder, "PYTHONPATH": path}
+
+
+def recorded(folder: str) -> list[dict[str, Any]]:
+    """Every call recorded into `folder`, a process's file after another (in name order)."""
+    names = sorted(name for name in os.listdir(folder) if name.endswith(".jsonl"))
+    calls = []
+    for name in names:
+        with open(os.path.join(folder, name), encoding="utf-8") as file:
+            calls += [json.loads(line) for line in file.read().splitlines()]
+    return calls
+
+
 if os.environ.get(FOLDER):
     try:
         from botocore.client import BaseClient
