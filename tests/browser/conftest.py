@@ -26,6 +26,7 @@ from tests.browser.browsing import (
     Site,
     Watched,
     chromium_path,
+    screenshot,
 )
 
 NO_CHROMIUM = "Chromium is not installed (apt-get install chromium; .ci/run does it)"
@@ -133,10 +134,25 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    """Marks a test whose call failed, for open_page's screenshots."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture
-def open_page(browser: Any, site: Site) -> Iterator[Callable[..., Watched]]:
+def open_page(
+    request: pytest.FixtureRequest, browser: Any, site: Site
+) -> Iterator[Callable[..., Watched]]:
     """Opens a page in a fresh browser context (options as Playwright's new_context) and
-    watches it; the contexts close when the test ends."""
+    watches it; the contexts close when the test ends, and if it failed, each page it had open
+    is saved as it was then (build/browser/<test>-<n>.png)."""
     contexts = []
 
     def open_(**options: Any) -> Watched:
@@ -170,5 +186,9 @@ def open_page(browser: Any, site: Site) -> Iterator[Callable[..., Watched]]:
         return watched
 
     yield open_
+    if request.node.stash.get(FAILED, False):
+        pages = [page for context in contexts for page in context.pages]
+        for number, page in enumerate(pages, 1):
+            screenshot(page, f"{request.node.name} {number}")
     for context in contexts:
         context.close()

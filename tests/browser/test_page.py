@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from resume.resume import DEFAULT_RESUME_PATH, load_resume
-from tests.browser.browsing import ARTIFACTS, DESKTOP, PHONE, axe_violations, screenshot
+from tests.browser.browsing import ARTIFACTS, DESKTOP, PHONE, axe_violations
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.slow]
 
@@ -106,7 +106,6 @@ def test_axe_finds_no_violations_and_nothing_scrolls_sideways(open_page, width, 
     page = open_page(viewport=viewport, color_scheme=scheme).page
     page.goto("/")
     _shown_count(page)  # the footer with the count is part of what is checked
-    screenshot(page, f"resume-{width}-{scheme}")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert axe_violations(page) == []
 
