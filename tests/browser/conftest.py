@@ -152,7 +152,7 @@ def open_page(
 ) -> Iterator[Callable[..., Watched]]:
     """Opens a page in a fresh browser context (options as Playwright's new_context) and
     watches it; the contexts close when the test ends, and if it failed, each page it had open
-    is saved as it was then (build/browser/<test>-<n>.png)."""
+    is saved as it was then (build/browser/<the test's name>-<n>.png)."""
     contexts = []
 
     def open_(**options: Any) -> Watched:
@@ -186,9 +186,11 @@ def open_page(
         return watched
 
     yield open_
-    if request.node.stash.get(FAILED, False):
-        pages = [page for context in contexts for page in context.pages]
-        for number, page in enumerate(pages, 1):
-            screenshot(page, f"{request.node.name} {number}")
-    for context in contexts:
-        context.close()
+    try:
+        if request.node.stash.get(FAILED, False):
+            pages = [page for context in contexts for page in context.pages]
+            for number, page in enumerate(pages, 1):
+                screenshot(page, f"{request.node.name} {number}")
+    finally:  # a page that cannot be shot (it crashed) still has its context closed
+        for context in contexts:
+            context.close()
